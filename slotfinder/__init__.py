@@ -1,0 +1,1 @@
+"""slotfinder: find meeting times across calendars."""
