@@ -262,8 +262,8 @@ _RANGE_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 def _parse_days(key: str, field: str) -> list[int]:
     days: list[int] = []
-    for part in key.lower().split(","):
-        part = part.strip()
+    for raw in key.lower().split(","):
+        part = raw.strip()
         if "-" in part:
             a, _, b = part.partition("-")
             if a.strip() not in _DAY_NAMES or b.strip() not in _DAY_NAMES:
@@ -293,6 +293,14 @@ def _parse_range(text: object, field: str) -> tuple[int, int]:
     return start, end
 
 
+def _wh_zone(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
+    check_zone(value, "working_hours.tz")
+
+
+def _sorted_rules(rules: Iterable[tuple[int, int, int]]) -> tuple[tuple[int, int, int], ...]:
+    return tuple(sorted(rules))
+
+
 @attrs.frozen
 class WorkingHours:
     """Weekly working hours in one IANA zone.
@@ -304,8 +312,8 @@ class WorkingHours:
     folds.
     """
 
-    zone: str = attrs.field(validator=lambda _i, _a, v: check_zone(v, "working_hours.tz"))
-    rules: tuple[tuple[int, int, int], ...] = attrs.field(converter=lambda r: tuple(sorted(r)))
+    zone: str = attrs.field(validator=_wh_zone)
+    rules: tuple[tuple[int, int, int], ...] = attrs.field(converter=_sorted_rules)
 
     def __attrs_post_init__(self) -> None:
         for day, start, end in self.rules:
