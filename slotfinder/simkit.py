@@ -1,0 +1,212 @@
+"""Building blocks for provider simulators: rate limits, tokens, faults, latency, serving.
+
+Every simulator must enforce the real API's rate limits, expire tokens and inject the faults a
+test asks for; those mechanics are the same for every provider, so they live here once and each
+plugin's simulator only decides what its error replies look like. Public so third-party plugin
+authors can build their simulators the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import random
+import secrets
+import socket
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+import attrs
+from aiohttp import web
+
+__all__ = [
+    "Fault",
+    "Faults",
+    "SimStats",
+    "TokenStore",
+    "WindowLimiter",
+    "free_port",
+    "latency_middleware",
+    "running",
+]
+
+
+class WindowLimiter:
+    """Sliding-window rate limit with several windows at once (e.g. 50/s AND 1000/min).
+
+    ``check`` records the call when every window has room, else returns how many seconds until
+    the earliest window frees a place (the hint a real API puts in its reply headers).
+    """
+
+    def __init__(self, windows: Sequence[tuple[int, float]]) -> None:
+        self.windows = tuple(windows)
+        self._hits: list[deque[float]] = [deque() for _ in self.windows]
+
+    def check(self, now: float | None = None) -> float | None:
+        now = time.monotonic() if now is None else now
+        wait = 0.0
+        for (calls, seconds), hits in zip(self.windows, self._hits, strict=True):
+            while hits and hits[0] <= now - seconds:
+                hits.popleft()
+            if len(hits) >= calls:
+                wait = max(wait, hits[0] + seconds - now)
+        if wait > 0:
+            return wait
+        for hits in self._hits:
+            hits.append(now)
+        return None
+
+
+@attrs.define
+class TokenStore:
+    """Issues opaque tokens with a lifetime; can expire them all at once (a mid-run expiry)."""
+
+    ttl: float = 7200.0
+    prefix: str = "t-"
+    _tokens: dict[str, float] = attrs.field(factory=dict)
+    issued: int = 0
+
+    def issue(self) -> tuple[str, int]:
+        token = self.prefix + secrets.token_hex(16)
+        self._tokens[token] = time.monotonic() + self.ttl
+        self.issued += 1
+        return token, int(self.ttl)
+
+    def valid(self, token: str | None) -> bool:
+        if not token:
+            return False
+        deadline = self._tokens.get(token)
+        return deadline is not None and time.monotonic() < deadline
+
+    def expire_all(self) -> None:
+        self._tokens.clear()
+
+
+class Fault(enum.Enum):
+    """A misbehaviour a simulator can be told to show on a call."""
+
+    RATE_LIMIT = "rate_limit"
+    SERVER_ERROR = "server_error"
+    DROP = "drop"
+    SLOW = "slow"
+    MALFORMED = "malformed"
+
+
+@attrs.define
+class Faults:
+    """Which faults to inject and how often; seeded so a failing run can be replayed.
+
+    Probabilities are per data call (token calls are spared unless ``tokens`` is set).
+    ``expire_tokens_after`` expires every issued token once that many data calls were served.
+    ``schedule``, when given, overrides the probabilities: one entry per data call in order
+    (``None`` for a clean reply), for tests that draw the schedule with hypothesis.
+    """
+
+    rate_limit: float = 0.0
+    server_error: float = 0.0
+    drop: float = 0.0
+    slow: float = 0.0
+    malformed: float = 0.0
+    slow_seconds: float = 30.0
+    expire_tokens_after: int | None = None
+    tokens: bool = False
+    schedule: Sequence[Fault | None] | None = None
+    seed: int = 0
+    _rng: random.Random = attrs.field(init=False)
+    _served: int = attrs.field(init=False, default=0)
+
+    def __attrs_post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def pick(self) -> Fault | None:
+        """The fault for the next data call, or ``None`` for a clean reply."""
+        index = self._served
+        self._served += 1
+        if self.schedule is not None:
+            return self.schedule[index] if index < len(self.schedule) else None
+        roll = self._rng.random()
+        for fault, p in (
+            (Fault.RATE_LIMIT, self.rate_limit),
+            (Fault.SERVER_ERROR, self.server_error),
+            (Fault.DROP, self.drop),
+            (Fault.SLOW, self.slow),
+            (Fault.MALFORMED, self.malformed),
+        ):
+            if roll < p:
+                return fault
+            roll -= p
+        return None
+
+    def token_expiry_due(self) -> bool:
+        """True exactly once, when ``expire_tokens_after`` data calls have been served."""
+        return self.expire_tokens_after is not None and self._served == self.expire_tokens_after
+
+
+@attrs.define
+class SimStats:
+    """What a simulator served, for tests and benchmarks to compare with the plan."""
+
+    calls: dict[str, int] = attrs.field(factory=dict)
+    rate_limited: int = 0
+    errors: int = 0
+    faults: int = 0
+    token_calls: int = 0
+
+    def count(self, endpoint: str) -> None:
+        self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
+
+
+async def drop_connection(request: web.Request) -> web.StreamResponse:
+    """Close the socket without a reply, as a crashed proxy would."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    raise ConnectionResetError("simulated dropped connection")
+
+
+def latency_middleware(
+    latency: float, jitter: float = 0.0, seed: int = 0
+) -> Callable[
+    [web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]],
+    Awaitable[web.StreamResponse],
+]:
+    """An aiohttp middleware adding ``latency`` ± ``jitter`` seconds to every reply."""
+    rng = random.Random(seed)
+
+    @web.middleware
+    async def middleware(
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        delay = latency + (rng.uniform(-jitter, jitter) if jitter else 0.0)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return await handler(request)
+
+    return middleware
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def running(app: web.Application, port: int = 0) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port unless given) and yield its base URL.
+
+    The server is stopped when the block exits, whatever happens inside it.
+    """
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port, shutdown_timeout=0.5)
+    await site.start()
+    try:
+        bound = runner.addresses[0][1]
+        yield f"http://127.0.0.1:{bound}"
+    finally:
+        await runner.cleanup()
