@@ -84,10 +84,12 @@ def plan_calls(targets: Sequence[Target], window: Span, limits: Limits) -> list[
     """
     calls: list[Call] = []
     by_kind: dict[Kind, list[str]] = {}
+    zone = {t.id: t.zone for t in targets}
+    seen: set[tuple[Kind, str]] = set()
     for t in targets:
-        ids = by_kind.setdefault(t.kind, [])
-        if t.id not in ids:
-            ids.append(t.id)
+        if (t.kind, t.id) not in seen:
+            seen.add((t.kind, t.id))
+            by_kind.setdefault(t.kind, []).append(t.id)
     for kind, ids in by_kind.items():
         endpoints = [e for e in limits.endpoints if e.kind == kind]
         if not endpoints:
@@ -96,8 +98,9 @@ def plan_calls(targets: Sequence[Target], window: Span, limits: Limits) -> list[
         for endpoint, size in _groups(len(ids), endpoints, window):
             group = tuple(ids[pos : pos + size])
             pos += size
+            zones = tuple((i, zone[i]) for i in group)
             calls.extend(
-                Call(endpoint=endpoint.name, ids=group, span=piece, kind=kind)
+                Call(endpoint=endpoint.name, ids=group, span=piece, kind=kind, zones=zones)
                 for piece in chunks(window, endpoint.max_span)
             )
     return calls

@@ -156,20 +156,38 @@ class Limits:
 
 @attrs.frozen
 class Target:
-    """An id as the provider knows it (the part after ``PROVIDER:``) and its kind."""
+    """An id as the provider knows it (the part after ``PROVIDER:``), its kind and zone.
+
+    ``zone`` is the attendee's IANA zone (the request's when the attendee has none): some APIs
+    return all-day events as bare dates, which block the attendee's *local* day.
+    """
 
     id: str
     kind: Kind = "user"
+    zone: str = "UTC"
 
 
 @attrs.frozen(order=True)
 class Call:
-    """One planned API call: an endpoint, the ids it asks about and the time chunk."""
+    """One planned API call: an endpoint, the ids it asks about and the time chunk.
+
+    ``zones`` maps each id to its attendee's zone, for parsing all-day items.
+    """
 
     endpoint: str
     ids: tuple[str, ...]
     span: Span
     kind: Kind = "user"
+    zones: tuple[tuple[str, str], ...] = ()
+
+    def zone_of(self, id: str, default: str = "UTC") -> str:
+        """The zone of ``id`` (``default`` when the planner was not told)."""
+        return dict(self.zones).get(id, default)
+
+    def subset(self, ids: tuple[str, ...]) -> Call:
+        """The same call for fewer ids (splitting a batch to isolate a bad id)."""
+        zones = dict(self.zones)
+        return attrs.evolve(self, ids=ids, zones=tuple((i, zones[i]) for i in ids if i in zones))
 
 
 def _redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
