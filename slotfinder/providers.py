@@ -236,7 +236,11 @@ BusyRows = Sequence[tuple[int, int, int]]
 
 @attrs.frozen
 class CallResult:
-    """A successful call deciphered: busy rows per id, and per-id errors (those ids unknown)."""
+    """A successful call deciphered: busy rows per id, and per-id errors (those ids unknown).
+
+    Every id of the call must appear in ``busy`` (an empty list when free) or in ``errors``;
+    an id in neither is marked unknown ("no data in the reply"), never assumed free.
+    """
 
     busy: Mapping[str, BusyRows]
     errors: Mapping[str, str] = attrs.field(factory=dict)
@@ -251,10 +255,17 @@ class ProviderError(SlotfinderError):
 
 
 class RetryLater(ProviderError):
-    """Transient: rate limited, 5xx, internal error. ``after`` is the server's wait hint."""
+    """Transient: rate limited, 5xx, internal error. ``after`` is the server's wait hint.
 
-    def __init__(self, reason: str, after: float | None = None) -> None:
+    ``rate_limited`` marks a rate-limit reply (counted apart from other retries, since a
+    well-behaved run should get none); a reply with HTTP 429 counts as one either way.
+    """
+
+    def __init__(
+        self, reason: str, after: float | None = None, *, rate_limited: bool = False
+    ) -> None:
         self.after = after
+        self.rate_limited = rate_limited
         super().__init__(reason)
 
 

@@ -1,0 +1,494 @@
+"""Running providers' plans over HTTP: the one place slotfinder does network I/O.
+
+Providers only build requests and decipher replies (:mod:`slotfinder.providers`); everything
+that makes a fetch robust is here, once, for every provider:
+
+* one caller-owned :class:`aiohttp.ClientSession`;
+* concurrency bounded per provider (``Limits.concurrency``);
+* a client-side limiter honouring every declared window at once (Feishu: 50/s AND 1000/min),
+  with a small safety margin for network jitter, so a well-behaved run gets no rate-limit reply;
+* retries with exponential backoff and full jitter on 429, 5xx, connection errors, timeouts and
+  the provider's retryable codes, honouring the server's wait hint when it gives one;
+* tokens fetched once per app (cached by the provider's ``token_key``), refreshed before they
+  expire, and refreshed once when a reply says the token is no longer valid;
+* a batch failing because of one bad id is split until the bad id is isolated;
+* chunk results merged per status, so an event crossing a chunk seam counts once;
+* an unrecoverable failure marks exactly the ids of that call unknown, with the reason, and the
+  run goes on for everyone else. Nothing is ever assumed free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+
+import aiohttp
+import attrs
+import numpy as np
+
+from slotfinder import intervals
+from slotfinder.errors import ConfigError
+from slotfinder.model import Availability, BusyTable, Span
+from slotfinder.providers import (
+    BatchError,
+    Call,
+    CallFailed,
+    CallResult,
+    HttpProvider,
+    HttpRequest,
+    HttpResponse,
+    ProviderConfig,
+    RateWindow,
+    RetryLater,
+    Target,
+    Token,
+    TokenExpired,
+)
+
+__all__ = [
+    "FetchStats",
+    "Fetcher",
+    "Progress",
+    "ProgressCallback",
+    "RateLimiter",
+    "RetryPolicy",
+    "TokenCache",
+    "merge_rows",
+]
+
+log = logging.getLogger("slotfinder.fetch")
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How hard to try. ``base=0`` switches backoff off (tests); server hints still apply.
+
+    The wait before retry ``n`` (1-based) is a random value in ``[0, min(cap, base * 2**n))``
+    ("full jitter"), or the server's hint when it gave one (capped by ``max_hint``).
+    """
+
+    attempts: int = 6
+    base: float = 0.25
+    cap: float = 20.0
+    max_hint: float = 120.0
+    timeout: float | None = None
+    """Per-call timeout in seconds; ``None`` uses the provider's ``Limits.timeout``."""
+    margin: float = 0.05
+    """Client limiter windows are this fraction longer than declared, plus 20 ms."""
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        if self.base <= 0:
+            return 0.0
+        return rng.uniform(0, min(self.cap, self.base * 2**attempt))
+
+
+@attrs.frozen
+class Progress:
+    """How far a fetch has come: calls and ids done against planned."""
+
+    calls_done: int
+    calls_planned: int
+    ids_done: int
+    ids_total: int
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@attrs.define
+class FetchStats:
+    """What a fetch cost. ``calls`` counts every data request sent, by ``provider/endpoint``."""
+
+    calls: dict[str, int] = attrs.field(factory=dict)
+    planned: dict[str, int] = attrs.field(factory=dict)
+    retries: int = 0
+    rate_limited: int = 0
+    token_requests: int = 0
+    splits: int = 0
+
+    def add(self, table: dict[str, int], key: str, n: int = 1) -> None:
+        table[key] = table.get(key, 0) + n
+
+
+class RateLimiter:
+    """Client-side sliding windows: wait until every window has room, then take a place.
+
+    Callers queue on a lock so places are handed out in arrival order (no starvation), and a
+    window of ``seconds`` is treated as ``seconds * (1 + margin) + 0.02`` so that replies
+    arriving a little bunched at the server still stay under its limit.
+    """
+
+    def __init__(self, windows: Sequence[RateWindow], margin: float = 0.05) -> None:
+        self.windows = [(w.calls, w.seconds * (1 + margin) + 0.02) for w in windows]
+        self._hits: list[deque[float]] = [deque() for _ in self.windows]
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        if not self.windows:
+            return
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                wait = 0.0
+                for (calls, seconds), hits in zip(self.windows, self._hits, strict=True):
+                    while hits and hits[0] <= now - seconds:
+                        hits.popleft()
+                    if len(hits) >= calls:
+                        wait = max(wait, hits[0] + seconds - now)
+                if wait <= 0:
+                    for hits in self._hits:
+                        hits.append(now)
+                    return
+                await asyncio.sleep(wait)
+
+    def penalise(self, seconds: float) -> None:
+        """After a rate-limit reply, hold every window full for ``seconds`` from now."""
+        until = time.monotonic() + seconds
+        for (calls, length), hits in zip(self.windows, self._hits, strict=True):
+            hits.clear()
+            hits.extend([until - length] * calls)
+
+
+@attrs.define
+class _CachedToken:
+    token: Token
+    expires_at: float
+
+
+class TokenCache:
+    """Tokens per ``(provider, token_key)``: fetched once, refreshed early, shared by callers.
+
+    A token is refreshed when less than a quarter of its life (at most 30 minutes) remains:
+    Feishu hands out a new token once fewer than 30 minutes are left while the old one stays
+    valid, so refreshing early never leaves a call with a dead token.
+    """
+
+    def __init__(self) -> None:
+        self._tokens: dict[tuple[str, ...], _CachedToken] = {}
+        self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
+
+    def _fresh(self, key: tuple[str, ...]) -> Token | None:
+        cached = self._tokens.get(key)
+        if cached is None:
+            return None
+        margin = min(1800.0, cached.token.expires_in / 4)
+        return cached.token if time.monotonic() < cached.expires_at - margin else None
+
+    async def get(
+        self,
+        provider: HttpProvider,
+        config: ProviderConfig,
+        *,
+        fetch: Callable[[HttpRequest], Awaitable[HttpResponse]],
+        stats: FetchStats,
+        policy: RetryPolicy,
+        rng: random.Random,
+    ) -> str:
+        key = (provider.name, *provider.token_key(config))
+        token = self._fresh(key)
+        if token is not None:
+            return token.value
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            token = self._fresh(key)
+            if token is not None:
+                return token.value
+            last = "no attempt made"
+            for attempt in range(policy.attempts):
+                stats.token_requests += 1
+                try:
+                    response = await fetch(provider.token_request(config))
+                    token = provider.parse_token(response, config)
+                except RetryLater as exc:
+                    last = exc.reason
+                    await asyncio.sleep(_wait(exc.after, attempt, policy, rng))
+                    continue
+                except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+                    last = f"token request failed: {type(exc).__name__}"
+                    await asyncio.sleep(policy.backoff(attempt + 1, rng))
+                    continue
+                self._tokens[key] = _CachedToken(token, time.monotonic() + token.expires_in)
+                return token.value
+            raise CallFailed(f"could not obtain a {provider.name} token: {last}")
+
+    def invalidate(self, provider: HttpProvider, config: ProviderConfig, value: str) -> None:
+        """Forget the token ``value`` if it is still the cached one (refresh on next get)."""
+        key = (provider.name, *provider.token_key(config))
+        cached = self._tokens.get(key)
+        if cached is not None and cached.token.value == value:
+            del self._tokens[key]
+
+
+_SHARED_TOKENS = TokenCache()
+
+
+def _wait(after: float | None, attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+    if after is not None and after > 0:
+        return min(after, policy.max_hint) + (rng.uniform(0, 0.1) if policy.base > 0 else 0)
+    return policy.backoff(attempt + 1, rng)
+
+
+def merge_rows(rows: Sequence[np.ndarray]) -> BusyTable:
+    """Merge busy rows from several calls: per status, the union of the spans.
+
+    Events crossing a chunk seam come back in both chunks; the union counts them once, and
+    touching pieces of the same status become one entry.
+    """
+    if not rows:
+        return BusyTable.empty()
+    data = np.concatenate(rows).reshape(-1, 3)
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    for code in np.unique(data[:, 2]):
+        sel = data[data[:, 2] == code]
+        s, e = intervals.normalize(sel[:, 0], sel[:, 1])
+        starts.append(s)
+        ends.append(e)
+        codes.append(np.full(s.size, code, dtype=np.int8))
+    if not starts:
+        return BusyTable.empty()
+    return BusyTable(
+        starts=np.concatenate(starts), ends=np.concatenate(ends), status=np.concatenate(codes)
+    )
+
+
+@attrs.define
+class _Run:
+    """Book-keeping of one provider's fetch."""
+
+    provider: HttpProvider
+    config: ProviderConfig
+    rows: dict[str, list[np.ndarray]]
+    errors: dict[str, str]
+    pending: dict[str, int]
+    fatal: str | None = None
+    calls_done: int = 0
+    calls_planned: int = 0
+    ids_done: int = 0
+
+
+class Fetcher:
+    """Runs providers' calls over one session, sharing limiters, tokens and statistics.
+
+    One Fetcher serves one ``suggest``; its token cache is process-wide by default, so a
+    long-lived application asks each app for a token once per token lifetime.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        policy: RetryPolicy | None = None,
+        progress: ProgressCallback | None = None,
+        tokens: TokenCache | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.session = session
+        self.policy = policy or RetryPolicy()
+        self.progress = progress
+        self.tokens = tokens or _SHARED_TOKENS
+        self.stats = FetchStats()
+        self.config_errors: list[ConfigError] = []
+        self._token_failures: dict[tuple[str, ...], ConfigError] = {}
+        self._token_locks: dict[tuple[str, ...], asyncio.Lock] = {}
+        self._limiters: dict[tuple[str, str], RateLimiter] = {}
+        self._rng = random.Random(seed)
+        self._ids_total = 0
+        self._ids_done = 0
+        self._calls_total = 0
+        self._calls_done = 0
+
+    def _limiter(self, key: tuple[str, str], windows: Sequence[RateWindow]) -> RateLimiter:
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = RateLimiter(windows, self.policy.margin)
+        return limiter
+
+    async def _send(self, request: HttpRequest, timeout: float) -> HttpResponse:
+        started = time.monotonic()
+        async with self.session.request(
+            request.method,
+            request.url,
+            headers=dict(request.headers),
+            data=request.body,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as reply:
+            body = await reply.read()
+            headers = {k.lower(): v for k, v in reply.headers.items()}
+        log.debug(
+            "%s %s -> %d (%.0f ms)",
+            request.method,
+            request.url,
+            reply.status,
+            (time.monotonic() - started) * 1000,
+        )
+        return HttpResponse(status=reply.status, headers=headers, body=body)
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            self.progress(
+                Progress(self._calls_done, self._calls_total, self._ids_done, self._ids_total)
+            )
+
+    async def fetch(
+        self,
+        provider: HttpProvider,
+        targets: Sequence[Target],
+        window: Span,
+        config: ProviderConfig,
+    ) -> list[Availability]:
+        """Availability of every target over ``window`` (ids prefixed ``provider:``)."""
+        limits = provider.limits(config)
+        calls = provider.plan(targets, window, config)
+        run = _Run(provider, config, rows={}, errors={}, pending={})
+        for call in calls:
+            self.stats.add(self.stats.planned, f"{provider.name}/{call.endpoint}")
+            for i in call.ids:
+                run.pending[i] = run.pending.get(i, 0) + 1
+        unique = {t.id for t in targets}
+        self._ids_total += len(unique)
+        self._calls_total += len(calls)
+        semaphore = asyncio.Semaphore(max(1, limits.concurrency))
+        timeout = self.policy.timeout or limits.timeout
+        shared = self._limiter((provider.name, ""), limits.rate)
+
+        async def one(call: Call) -> None:
+            async with semaphore:
+                await self._run_call(run, call, timeout, shared)
+            for i in call.ids:
+                run.pending[i] -= 1
+                if run.pending[i] == 0:
+                    self._ids_done += 1
+            self._calls_done += 1
+            self._report()
+
+        await asyncio.gather(*(one(c) for c in calls))
+        out: list[Availability] = []
+        for t in dict.fromkeys(t.id for t in targets):
+            full = f"{provider.name}:{t}"
+            if t in run.errors:
+                out.append(Availability.unknown(full, run.errors[t]))
+            else:
+                out.append(
+                    Availability(id=full, busy=merge_rows(run.rows.get(t, [])), covered=window)
+                )
+        return out
+
+    def _fail(self, run: _Run, ids: Sequence[str], reason: str) -> None:
+        for i in ids:
+            run.errors.setdefault(i, reason)
+
+    async def _run_call(self, run: _Run, call: Call, timeout: float, shared: RateLimiter) -> None:
+        provider, config = run.provider, run.config
+        name = f"{provider.name}/{call.endpoint}"
+        endpoint = provider.limits(config).endpoint(call.endpoint)
+        limiter = self._limiter((provider.name, call.endpoint), endpoint.rate)
+        refreshed = False
+        last = "no attempt made"
+        attempt = 0
+        while attempt < self.policy.attempts:
+            if run.fatal is not None:
+                self._fail(run, call.ids, run.fatal)
+                return
+            try:
+                token = await self._token(provider, config)
+            except ConfigError as exc:
+                run.fatal = f"configuration: {exc}"
+                continue
+            except CallFailed as exc:
+                self._fail(run, call.ids, exc.reason)
+                return
+            request = provider.build(call, token, config)
+            await shared.acquire()
+            await limiter.acquire()
+            if attempt:
+                self.stats.retries += 1
+            self.stats.add(self.stats.calls, name)
+            attempt += 1
+            try:
+                response = await self._send(request, timeout)
+            except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+                last = f"{type(exc).__name__} talking to {provider.name}"
+                if isinstance(exc, TimeoutError):
+                    last = f"no reply from {provider.name} within {timeout:g} s"
+                await asyncio.sleep(self.policy.backoff(attempt, self._rng))
+                continue
+            try:
+                result = provider.parse(call, response, config)
+            except RetryLater as exc:
+                last = exc.reason
+                if exc.rate_limited or response.status == 429:
+                    self.stats.rate_limited += 1
+                    if exc.after:
+                        limiter.penalise(min(exc.after, self.policy.max_hint))
+                await asyncio.sleep(_wait(exc.after, attempt, self.policy, self._rng))
+                continue
+            except TokenExpired as exc:
+                self.tokens.invalidate(provider, config, token)
+                if refreshed:
+                    self._fail(run, call.ids, f"token refused after a refresh: {exc.reason}")
+                    return
+                refreshed = True
+                attempt -= 1  # a refresh is not a failed attempt
+                continue
+            except BatchError as exc:
+                if len(call.ids) == 1:
+                    self._fail(run, call.ids, exc.reason)
+                    return
+                self.stats.splits += 1
+                half = len(call.ids) // 2
+                for part in (call.ids[:half], call.ids[half:]):
+                    await self._run_call(run, call.subset(part), timeout, shared)
+                return
+            except CallFailed as exc:
+                if exc.fatal:
+                    run.fatal = exc.reason
+                self._fail(run, call.ids, exc.reason)
+                return
+            except Exception as exc:  # a provider bug must not lose the other ids
+                log.warning("%s could not parse a reply: %s", provider.name, type(exc).__name__)
+                self._fail(run, call.ids, f"{provider.name} reply not understood ({exc})")
+                return
+            self._accept(run, call, result)
+            return
+        self._fail(run, call.ids, f"gave up after {self.policy.attempts} attempts: {last}")
+
+    def _accept(self, run: _Run, call: Call, result: CallResult) -> None:
+        for i in call.ids:
+            if i in result.errors:
+                self._fail(run, [i], result.errors[i])
+            elif i in result.busy:
+                rows = result.busy[i]
+                run.rows.setdefault(i, []).append(np.asarray(rows, dtype=np.int64).reshape(-1, 3))
+            else:
+                self._fail(run, [i], f"{run.provider.name} returned no data for this id")
+
+    async def _token(self, provider: HttpProvider, config: ProviderConfig) -> str:
+        """A valid token; a credential the API refused is remembered for this fetch, so
+        a bad secret costs one token request, not one per call."""
+        key = (provider.name, *provider.token_key(config))
+        async with self._token_locks.setdefault(key, asyncio.Lock()):
+            failure = self._token_failures.get(key)
+            if failure is not None:
+                raise failure
+            try:
+                return await self.tokens.get(
+                    provider,
+                    config,
+                    fetch=self._send_token,
+                    stats=self.stats,
+                    policy=self.policy,
+                    rng=self._rng,
+                )
+            except ConfigError as exc:
+                self._token_failures[key] = exc
+                self.config_errors.append(exc)
+                raise
+
+    async def _send_token(self, request: HttpRequest) -> HttpResponse:
+        return await self._send(request, self.policy.timeout or 10.0)
