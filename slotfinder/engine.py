@@ -1,0 +1,577 @@
+"""The engine: from availabilities and a request to ranked slots, free periods and explanations.
+
+:func:`find_slots` is pure and synchronous (it reads the clock only when ``min_notice`` is set
+and the request has no ``now``). Everything runs on numpy arrays of epoch seconds: every
+attendee's busy table is concatenated once, tagged with the attendee's index, and processed in a
+handful of vectorised passes; nothing loops over busy entries, and per-attendee detail is worked
+out only for the slots returned.
+
+Semantics (DESIGN.md "Slot semantics"; ``tests/reference.py`` restates them by brute force):
+
+* **Passing.** A required attendee *passes* a slot ``[s, s + duration)`` when the slot lies inside
+  their working hours (``working_hours`` ``None``: no limit), overlaps none of their blocking
+  entries, and lies inside the stretch their data covers (``Availability.covered``; ``None``
+  means the window). Blocking entries are ``busy`` and ``oof``, and ``tentative`` unless
+  ``request.tentative == "free"``; ``free`` entries and zero-length entries block nothing.
+* **Buffers.** A slot needs ``buffer_before`` seconds clear of busy time before it and
+  ``buffer_after`` after it, so a busy entry ``[b0, b1)`` blocks exactly the slots overlapping
+  ``[b0 - buffer_after, b1 + buffer_before)``. Buffers apply to busy entries only: a slot may
+  start right at the start of working hours or of the window. Rooms get no buffers (as Graph).
+* **Unknown.** An attendee with no availability, or with ``error`` set, is unknown everywhere; one
+  with ``covered`` is unknown outside it. With ``request.unknown == "exclude"`` unknown time is
+  never free; with ``"flag"`` it passes (working hours and known busy time still count) and the
+  slot lists the attendee under ``unknown``. Fully unknown attendees and rooms, and attendees
+  whose data covers only part of the window, are listed in ``result.unknown``.
+* **Quorum.** A slot is offered when at least ``quorum_count()`` required attendees each pass the
+  *whole* slot (with every attendee required this is "the slot lies inside one common free
+  period"). ``periods`` are the stretches where at least that many required attendees are free
+  at each instant, joined when touching: with a quorum a period may hold a slot that no single
+  quorum of attendees can attend throughout, and such a slot is not offered.
+* **Slots** start on the request zone's wall-clock grid (:func:`slotfinder.hours.grid`), lie in
+  the window and start no earlier than ``now + min_notice``. With rooms, a slot also needs a
+  room that was read, is inside its working hours and coverage, and has no blocking entry
+  overlapping the slot; ``room`` is the first such room in the order given.
+* **Per slot** every attendee (required and optional, in request order) is put in exactly one
+  list, checked in this order: outside their working hours or overlapping a busy/oof entry
+  (buffers included) -> ``unavailable``; slot not inside their known data -> ``unknown``;
+  overlapping a tentative entry -> ``tentative``; else ``available``.
+
+Ranking (``order="score"``; ``order="start"`` is chronological). With ``R`` required and ``O``
+optional attendees, credit ``c = 1`` for available, ``0.5`` for tentative or unknown and ``0``
+for unavailable, ``u = 1 / (O + 1)`` (so one required attendee outweighs all optional ones
+together) and a fairness term ``F`` in ``[0, 1]``::
+
+    score = 100 * (sum(c, required) + u * sum(c, optional) + u / 4 * F) / (R + u * O + u / 4)
+
+rounded to 2 decimals, in ``[0, 100]``. ``F = 1 - mean(distance)`` over the attendees whose
+working hours contain the slot (``F = 1`` when none have working hours there), where an
+attendee's distance is how far the slot's middle sits from the middle of the working span that
+contains it, ``|mid(slot) - mid(span)| / ((len(span) - duration) / 2)`` capped at 1: 0 in the
+middle of their working day, 1 at either edge. Ties go to the earlier start. The fairness
+weight is below half an optional attendee's credit, so it only orders slots that the same
+people can attend.
+
+When nothing fits, :class:`~slotfinder.model.Explanation` gives structured reasons (codes in
+:class:`~slotfinder.model.Reason`), ``alternatives`` (the slots in the window that the most
+required attendees can attend, missing ones listed in ``unavailable``/``unknown``/
+``tentative``) and ``next_after_window``: the first slot starting at or after the window's end
+and before ``window.end + 14 days``, or before the earliest ``covered.end`` of a required
+attendee or room, if sooner. Availabilities with ``covered=None`` are assumed to speak for that
+stretch too; data fetched for the window alone may be incomplete beyond it, so callers who know
+better should set ``covered``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from slotfinder import hours
+from slotfinder import intervals as iv
+from slotfinder.intervals import SpanArrays
+from slotfinder.model import (
+    DAY,
+    Attendee,
+    Availability,
+    MeetingRequest,
+    Span,
+    Status,
+    Suggestion,
+    SuggestionResult,
+    Unknown,
+    WorkingHours,
+)
+
+__all__ = ["NEXT_SEARCH_DAYS", "find_slots"]
+
+Int64Array = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+ObjArray = npt.NDArray[np.object_]
+
+NEXT_SEARCH_DAYS = 14
+"""How far past the window ``next_after_window`` looks when the data does not say."""
+
+AVAILABLE, TENTATIVE, UNKNOWN, UNAVAILABLE = 0, 1, 2, 3
+_CREDIT = np.array([1.0, 0.5, 0.5, 0.0])
+_HARD = (Status.BUSY.code, Status.OOF.code)
+_TENT = Status.TENTATIVE.code
+
+
+def _empty_i64() -> Int64Array:
+    return np.empty(0, dtype=np.int64)
+
+
+def _whole(lo: int, hi: int) -> SpanArrays:
+    """``[lo, hi)`` as a set (empty when ``hi <= lo``)."""
+    if hi <= lo:
+        return iv.empty()
+    return np.array([lo], dtype=np.int64), np.array([hi], dtype=np.int64)
+
+
+@attrs.frozen(eq=False)
+class _People:
+    """Attendees (or rooms) as parallel arrays, with all their busy entries concatenated.
+
+    ``wh`` indexes ``hours`` (-1: no working-hours limit); ``hours`` are working spans over the
+    window padded by a day each side (so fairness sees whole working days). ``cov_lo``/``cov_hi``
+    is the known stretch clipped to the window (empty for unknown ones). Busy entries are
+    widened by the buffers, clipped to the window and tagged with their owner's index.
+    """
+
+    ids: ObjArray
+    required: BoolArray
+    wh: Int64Array
+    hours: list[SpanArrays]
+    known: BoolArray
+    cov_lo: Int64Array
+    cov_hi: Int64Array
+    owner: Int64Array
+    start: Int64Array
+    end: Int64Array
+    hard: BoolArray
+
+    @property
+    def n(self) -> int:
+        return int(self.ids.size)
+
+
+def _people(
+    who: Sequence[Attendee],
+    avs: dict[str, Availability],
+    window: Span,
+    before: int,
+    after: int,
+) -> _People:
+    """Gather ``who`` into arrays; busy entries widened to ``[b0 - before, b1 + after)``."""
+    w0, w1 = window.start, window.end
+    n = len(who)
+    hours_of: dict[WorkingHours, int] = {}
+    wh = np.full(n, -1, dtype=np.int64)
+    known = np.zeros(n, dtype=bool)
+    cov_lo = np.full(n, w0, dtype=np.int64)
+    cov_hi = np.full(n, w0, dtype=np.int64)
+    starts: list[Int64Array] = []
+    ends: list[Int64Array] = []
+    codes: list[npt.NDArray[np.int8]] = []
+    sizes = np.zeros(n, dtype=np.int64)
+    for i, a in enumerate(who):
+        if a.working_hours is not None:
+            wh[i] = hours_of.setdefault(a.working_hours, len(hours_of))
+        av = avs.get(a.id)
+        if av is None or av.error is not None:
+            continue
+        known[i] = True
+        if av.covered is None:
+            cov_hi[i] = w1
+        else:
+            cov_lo[i] = max(w0, av.covered.start)
+            cov_hi[i] = max(cov_lo[i], min(w1, av.covered.end))
+        table = av.busy
+        if len(table):
+            starts.append(table.starts)
+            ends.append(table.ends)
+            codes.append(table.status)
+            sizes[i] = len(table)
+    hours_list = [hours.working_spans(h, w0 - DAY, w1 + DAY) for h in hours_of]
+    if starts:
+        s = np.concatenate(starts)
+        e = np.concatenate(ends)
+        c = np.concatenate(codes)
+        owner = np.repeat(np.arange(n, dtype=np.int64), sizes)
+        hard = (c == _HARD[0]) | (c == _HARD[1])
+        keep = (e > s) & (hard | (c == _TENT))
+        s = s - before
+        e = e + after
+        keep &= (s < w1) & (e > w0)
+        owner, hard = owner[keep], hard[keep]
+        s = np.maximum(s[keep], w0)
+        e = np.minimum(e[keep], w1)
+    else:
+        owner = s = e = _empty_i64()
+        hard = np.zeros(0, dtype=bool)
+    ids = np.empty(n, dtype=object)
+    ids[:] = [a.id for a in who]
+    required = np.array([not a.optional for a in who], dtype=bool)
+    return _People(ids, required, wh, hours_list, known, cov_lo, cov_hi, owner, s, e, hard)
+
+
+# --- vectorised building blocks ------------------------------------------------------------
+
+
+def _per_owner_union(
+    owner: Int64Array, s: Int64Array, e: Int64Array
+) -> tuple[Int64Array, Int64Array, Int64Array]:
+    """Merge each owner's spans (overlapping or touching), all owners in one sort.
+
+    Each span is keyed ``owner * width + (t - t0)``, so sorting the start keys sorts by owner
+    then start, and a running maximum of the end keys never leaks across owners.
+    """
+    if s.size == 0:
+        return owner, s, e
+    t0 = int(s.min())
+    width = int(e.max()) - t0 + 1
+    ks = owner * width + (s - t0)
+    order = np.argsort(ks, kind="stable")
+    ks = ks[order]
+    run = np.maximum.accumulate(owner[order] * width + (e[order] - t0))
+    new = np.empty(ks.size, dtype=bool)
+    new[0] = True
+    np.greater(ks[1:], run[:-1], out=new[1:])
+    first = np.flatnonzero(new)
+    last = np.append(first[1:] - 1, ks.size - 1)
+    own = owner[order][first]
+    return own, ks[first] - own * width + t0, run[last] - own * width + t0
+
+
+def _in_shrunk(base: SpanArrays, q: Int64Array, d: int) -> BoolArray:
+    """For each start ``q``: is ``[q, q + d)`` inside one span of ``base``?"""
+    a, b = base
+    if a.size == 0:
+        return np.zeros(q.shape, dtype=bool)
+    i = np.searchsorted(a, q, side="right") - 1
+    return (i >= 0) & (q + d <= b[np.maximum(i, 0)])
+
+
+def _groups(
+    p: _People, use_cov: bool, mask: BoolArray, window: Span
+) -> tuple[list[SpanArrays], Int64Array]:
+    """Distinct base sets (window ∩ working hours [∩ covered]) and each person's group."""
+    lo = p.cov_lo if use_cov else np.full(p.n, window.start, dtype=np.int64)
+    hi = p.cov_hi if use_cov else np.full(p.n, window.end, dtype=np.int64)
+    rows = np.stack([p.wh, lo, hi], axis=1)[mask]
+    group = np.full(p.n, -1, dtype=np.int64)
+    if rows.shape[0] == 0:
+        return [], group
+    keys, inverse = np.unique(rows, axis=0, return_inverse=True)
+    group[mask] = inverse.ravel()
+    bases = []
+    for wh_i, g_lo, g_hi in keys.tolist():
+        if wh_i < 0:
+            bases.append(_whole(g_lo, g_hi))
+        else:
+            bases.append(iv.clip(p.hours[wh_i], g_lo, g_hi))
+    return bases, group
+
+
+def _counts(
+    p: _People,
+    q: Int64Array,
+    d: int,
+    *,
+    mask: BoolArray,
+    use_cov: bool,
+    tentative_blocks: bool,
+    window: Span,
+) -> Int64Array:
+    """How many of the people in ``mask`` have ``[q, q + d)`` wholly free, for each start ``q``.
+
+    Free means inside their base set and overlapping none of their blocking entries. A busy
+    span ``[b0, b1)`` overlaps ``[q, q + d)`` exactly for ``q`` in ``[b0 - d + 1, b1)``; after
+    merging those per owner, a stabbing count per base group counts blocked people.
+    """
+    bases, group = _groups(p, use_cov, mask, window)
+    out = np.zeros(q.shape, dtype=np.int64)
+    if not bases:
+        return out
+    sel = mask[p.owner] & (p.hard | tentative_blocks)
+    own, s, e = _per_owner_union(p.owner[sel], p.start[sel] - d + 1, p.end[sel])
+    span_group = group[own]
+    sizes = np.bincount(group[mask], minlength=len(bases))
+    order = np.argsort(span_group, kind="stable")
+    cuts = np.searchsorted(span_group[order], np.arange(len(bases) + 1))
+    for g, base in enumerate(bases):
+        if base[0].size == 0:
+            continue
+        inside = _in_shrunk(base, q, d)
+        idx = order[cuts[g] : cuts[g + 1]]
+        starts, ends = np.sort(s[idx]), np.sort(e[idx])
+        blocked = np.searchsorted(starts, q, side="right") - np.searchsorted(ends, q, side="right")
+        out += np.where(inside, sizes[g] - blocked, 0)
+    return out
+
+
+def _blocking(p: _People, mask: BoolArray, tentative_blocks: bool) -> SpanArrays:
+    """Union of the blocking busy spans of the people in ``mask``."""
+    sel = mask[p.owner] & (p.hard | tentative_blocks)
+    return iv.normalize(p.start[sel], p.end[sel])
+
+
+# --- the solver ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Solved:
+    """Passing slot starts (chronological) with their room index, and the periods."""
+
+    starts: Int64Array
+    rooms: Int64Array
+    periods: SpanArrays
+
+
+def _periods(p: _People, request: MeetingRequest, k: int) -> SpanArrays:
+    """Where at least ``k`` required attendees are free at each instant."""
+    w = request.window
+    use_cov = request.unknown == "exclude"
+    tb = request.tentative == "busy"
+    mask = p.required
+    if k == int(mask.sum()):
+        bases, _ = _groups(p, use_cov, mask, w)
+        common = iv.intersect_all(bases, w.start, w.end)
+        return iv.difference(common, _blocking(p, mask, tb))
+    bases, _ = _groups(p, use_cov, mask, w)
+    sel = mask[p.owner] & (p.hard | tb)
+    _, bs, be = _per_owner_union(p.owner[sel], p.start[sel], p.end[sel])
+    pts = np.unique(np.concatenate([[w.start, w.end], bs, be, *(x for b in bases for x in b)]))
+    pts = pts[(pts >= w.start) & (pts <= w.end)]
+    c = _counts(p, pts[:-1], 1, mask=mask, use_cov=use_cov, tentative_blocks=tb, window=w)
+    good = c >= k
+    return iv.normalize(pts[:-1][good], pts[1:][good])
+
+
+def _room_sets(r: _People, request: MeetingRequest) -> list[SpanArrays]:
+    """Each room's free time: window ∩ working hours ∩ covered − blocking (no buffers)."""
+    out = []
+    w = request.window
+    tb = request.tentative == "busy"
+    for i in range(r.n):
+        if not r.known[i] or r.cov_hi[i] <= r.cov_lo[i]:
+            out.append(iv.empty())
+            continue
+        base = _whole(int(r.cov_lo[i]), int(r.cov_hi[i]))
+        if r.wh[i] >= 0:
+            base = iv.intersect(base, iv.clip(r.hours[int(r.wh[i])], w.start, w.end))
+        mine = r.owner == i
+        busy = _blocking(r, np.arange(r.n) == i, tb) if mine.any() else iv.empty()
+        out.append(iv.difference(base, busy))
+    return out
+
+
+def _pick_rooms(room_sets: list[SpanArrays], q: Int64Array, d: int) -> Int64Array:
+    """Index of the first room free for ``[q, q + d)``, -1 when none is."""
+    pick = np.full(q.shape, -1, dtype=np.int64)
+    for i, rs in enumerate(room_sets):
+        free = (pick < 0) & _in_shrunk(rs, q, d)
+        pick[free] = i
+    return pick
+
+
+def _solve(p: _People, rooms: _People, request: MeetingRequest, earliest: int, k: int) -> _Solved:
+    """Periods, and every passing slot start with its room."""
+    w = request.window
+    d = request.duration
+    periods = _periods(p, request, k)
+    q = hours.grid(request.zone, max(w.start, earliest), w.end - d + 1, request.granularity)
+    q = q[_in_shrunk(periods, q, d)]
+    if k < int(p.required.sum()) and q.size:
+        c = _counts(
+            p,
+            q,
+            d,
+            mask=p.required,
+            use_cov=request.unknown == "exclude",
+            tentative_blocks=request.tentative == "busy",
+            window=w,
+        )
+        q = q[c >= k]
+    room = np.full(q.shape, -1, dtype=np.int64)
+    if rooms.n and q.size:
+        room = _pick_rooms(_room_sets(rooms, request), q, d)
+        q, room = q[room >= 0], room[room >= 0]
+    return _Solved(q, room, periods)
+
+
+# --- per-slot detail and scores ------------------------------------------------------------
+
+
+def _details(p: _People, q: Int64Array, d: int) -> npt.NDArray[np.int8]:
+    """Category of each person (rows) for each slot ``[q, q + d)`` (columns)."""
+    n, m = p.n, q.size
+    qe = q + d
+    rows = [(iv.covering_index(h, q, qe) >= 0) for h in p.hours]
+    rows.append(np.ones(m, dtype=bool))  # wh == -1 picks this row: no limit
+    in_wh = np.stack(rows)[p.wh]
+    hard_hit = np.zeros((n, m), dtype=bool)
+    tent_hit = np.zeros((n, m), dtype=bool)
+    if m and p.start.size:
+        near = (p.start < qe.max()) & (p.end > q.min())
+        own, bs, be, hard = p.owner[near], p.start[near], p.end[near], p.hard[near]
+        for j in range(m):
+            hit = (bs < qe[j]) & (be > q[j])
+            hard_hit[own[hit & hard], j] = True
+            tent_hit[own[hit & ~hard], j] = True
+    in_cov = (p.cov_lo[:, None] <= q[None, :]) & (qe[None, :] <= p.cov_hi[:, None])
+    cat = np.full((n, m), AVAILABLE, dtype=np.int8)
+    cat[tent_hit] = TENTATIVE
+    cat[~in_cov] = UNKNOWN
+    cat[~in_wh | hard_hit] = UNAVAILABLE
+    return cat
+
+
+def _fairness(p: _People, q: Int64Array, d: int) -> FloatArray:
+    """``F`` of the module docstring for each slot start."""
+    num = np.zeros(q.size)
+    den = np.zeros(q.size)
+    weights = np.bincount(p.wh[p.wh >= 0], minlength=len(p.hours))
+    for g, (hs, he) in enumerate(p.hours):
+        idx = iv.covering_index((hs, he), q, q + d)
+        ok = idx >= 0
+        safe = np.maximum(idx, 0)
+        if hs.size == 0:
+            continue
+        half = np.maximum((he[safe] - hs[safe] - d) / 2.0, 1.0)
+        mid_span = (hs[safe] + he[safe]) / 2.0
+        dist = np.minimum(np.abs(q + d / 2.0 - mid_span) / half, 1.0)
+        num += np.where(ok, weights[g] * dist, 0.0)
+        den += np.where(ok, weights[g], 0)
+    return np.where(den > 0, 1.0 - num / np.maximum(den, 1.0), 1.0)
+
+
+def _score(
+    req_credit: FloatArray, opt_credit: FloatArray, fair: FloatArray, r: int, o: int
+) -> FloatArray:
+    u = 1.0 / (o + 1)
+    points = req_credit + u * opt_credit + u / 4 * fair
+    return np.round(100.0 * points / (r + u * o + u / 4), 2)
+
+
+def _scores_by_counts(p: _People, q: Int64Array, request: MeetingRequest) -> FloatArray:
+    """Scores of many slot starts from category counts, never per person per slot."""
+    d, w = request.duration, request.window
+    credit = []
+    for mask in (p.required, ~p.required):
+        if not mask.any():
+            credit.append(np.zeros(q.size))
+            continue
+        x1 = _counts(p, q, d, mask=mask, use_cov=True, tentative_blocks=True, window=w)
+        x3 = _counts(p, q, d, mask=mask, use_cov=False, tentative_blocks=False, window=w)
+        # available = x1; tentative + unknown = x3 - x1 (each earns half credit)
+        credit.append(x1 + 0.5 * (x3 - x1))
+    r, o = int(p.required.sum()), int((~p.required).sum())
+    return _score(credit[0], credit[1], _fairness(p, q, d), r, o)
+
+
+def _suggestions(
+    p: _People,
+    rooms: _People,
+    q: Int64Array,
+    room: Int64Array,
+    request: MeetingRequest,
+) -> list[Suggestion]:
+    """Full :class:`Suggestion` objects for the slot starts ``q`` (a few, already chosen)."""
+    d = request.duration
+    cat = _details(p, q, d)
+    credit = _CREDIT[cat]
+    r, o = int(p.required.sum()), int((~p.required).sum())
+    scores = _score(
+        credit[p.required].sum(axis=0),
+        credit[~p.required].sum(axis=0),
+        _fairness(p, q, d),
+        r,
+        o,
+    )
+    out = []
+    for j in range(q.size):
+        col = cat[:, j]
+        lists = [
+            tuple(p.ids[col == c].tolist()) for c in (AVAILABLE, TENTATIVE, UNAVAILABLE, UNKNOWN)
+        ]
+        out.append(
+            Suggestion(
+                start=int(q[j]),
+                end=int(q[j]) + d,
+                score=float(scores[j]),
+                available=lists[0],
+                tentative=lists[1],
+                unavailable=lists[2],
+                unknown=lists[3],
+                room=str(rooms.ids[room[j]]) if room[j] >= 0 else None,
+            )
+        )
+    return out
+
+
+# --- public entry --------------------------------------------------------------------------
+
+
+def _now(request: MeetingRequest) -> int:
+    if request.now is not None:
+        return request.now
+    return int(time.time()) if request.min_notice > 0 else request.window.start
+
+
+def _earliest(request: MeetingRequest, now: int) -> int:
+    return now + request.min_notice if request.min_notice > 0 else request.window.start
+
+
+def _index(availabilities: Iterable[Availability]) -> dict[str, Availability]:
+    avs: dict[str, Availability] = {}
+    for av in availabilities:
+        avs.setdefault(av.id, av)
+    return avs
+
+
+def _iso(t: int) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _unknowns(request: MeetingRequest, avs: dict[str, Availability]) -> tuple[Unknown, ...]:
+    out = []
+    w = request.window
+    for a in (*request.attendees, *request.rooms):
+        av = avs.get(a.id)
+        if av is None:
+            out.append(Unknown(a.id, "no availability given"))
+        elif av.error is not None:
+            out.append(Unknown(a.id, av.error))
+        elif av.covered is not None and not (
+            av.covered.start <= w.start and w.end <= av.covered.end
+        ):
+            out.append(
+                Unknown(
+                    a.id,
+                    f"calendar data covers only {_iso(av.covered.start)} to {_iso(av.covered.end)}",
+                )
+            )
+    return tuple(out)
+
+
+def _order(p: _People, solved: _Solved, request: MeetingRequest) -> tuple[Int64Array, Int64Array]:
+    """The starts and rooms to return, in the requested order, cut to ``max_results``."""
+    q, room = solved.starts, solved.rooms
+    if request.order == "start" or q.size <= 1:
+        return q[: request.max_results], room[: request.max_results]
+    scores = _scores_by_counts(p, q, request)
+    best = np.lexsort((q, -scores))[: request.max_results]
+    return q[best], room[best]
+
+
+def find_slots(availabilities: Sequence[Availability], request: MeetingRequest) -> SuggestionResult:
+    """Slots, common free periods, unknown attendees and (when nothing fits) an explanation.
+
+    See the module docstring for the exact semantics and the ranking formula.
+    """
+    avs = _index(availabilities)
+    now = _now(request)
+    earliest = _earliest(request, now)
+    w = request.window
+    p = _people(request.attendees, avs, w, request.buffer_after, request.buffer_before)
+    rooms = _people(request.rooms, avs, w, 0, 0)
+    k = request.quorum_count()
+    solved = _solve(p, rooms, request, earliest, k)
+    q, room = _order(p, solved, request)
+    slots = tuple(_suggestions(p, rooms, q, room, request))
+    explanation = None
+    return SuggestionResult(
+        slots=slots,
+        periods=tuple(Span(int(a), int(b)) for a, b in zip(*solved.periods, strict=True)),
+        unknown=_unknowns(request, avs),
+        explanation=explanation,
+        request=request,
+        availabilities=tuple(availabilities),
+    )

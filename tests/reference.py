@@ -1,0 +1,241 @@
+"""A brute-force reference of the engine's slot semantics, sharing nothing with it but the model.
+
+It tries every grid start of the window one by one: the grid is found by walking every minute
+with ``zoneinfo`` (all current UTC offsets are whole minutes), working hours are built day by day
+from ``datetime.combine`` (``fold=0``, the RFC 5545 rule) and every busy entry is checked directly
+against every slot. Slow on purpose, obvious on purpose: the property tests compare
+:func:`slotfinder.engine.find_slots` against it.
+
+The semantics it pins (see the engine's module docstring for the reasons):
+
+* a required attendee passes a slot ``[s, e)`` when the slot is inside their working hours, no
+  busy/oof entry (widened by the buffers) overlaps it, no tentative one does unless tentative
+  counts as free, and the slot is inside the data's coverage (unless unknown time is flagged);
+* a room passes when it was read, the slot is inside its working hours and coverage, and no
+  blocking entry overlaps it (no buffers for rooms);
+* a slot is offered when at least the quorum of required attendees pass it, a room passes (if
+  rooms were asked for), it lies in the window and starts no earlier than the notice allows.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from slotfinder.model import Attendee, Availability, MeetingRequest, Status, WorkingHours
+
+BLOCK_HARD = (Status.BUSY, Status.OOF)
+
+
+def grid(zone: str, start: int, end: int, step: int) -> list[int]:
+    """Every instant in ``[start, end)`` whose local wall-clock time is a multiple of ``step``."""
+    tz = ZoneInfo(zone)
+    first = -(-start // 60) * 60
+    out = []
+    for t in range(first, end, 60):
+        local = datetime.fromtimestamp(t, tz)
+        if (local.hour * 3600 + local.minute * 60 + local.second) % step == 0:
+            out.append(t)
+    return out
+
+
+def working(wh: WorkingHours, start: int, end: int) -> list[tuple[int, int]]:
+    """The working intervals of ``wh`` (one per rule and day) around ``[start, end)``."""
+    tz = ZoneInfo(wh.zone)
+    first = datetime.fromtimestamp(start, tz).date() - timedelta(days=2)
+    last = datetime.fromtimestamp(end, tz).date() + timedelta(days=2)
+    out = []
+    day = first
+    while day <= last:
+        for weekday, s_min, e_min in wh.rules:
+            if weekday != day.weekday():
+                continue
+            s = _instant(day, s_min, tz)
+            e = _instant(day, e_min, tz)
+            if e > s:
+                out.append((s, e))
+        day += timedelta(days=1)
+    return out
+
+
+def _instant(day: date, minute: int, tz: ZoneInfo) -> int:
+    day = day + timedelta(days=minute // 1440)
+    minute %= 1440
+    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)  # fold=0
+    return int(local.astimezone(UTC).timestamp())
+
+
+def inside(intervals: Sequence[tuple[int, int]], s: int, e: int) -> bool:
+    """True when ``[s, e)`` is covered by the union of ``intervals`` (touching ones join)."""
+    p = s
+    while p < e:
+        nxt = max((b for a, b in intervals if a <= p < b), default=None)
+        if nxt is None:
+            return False
+        p = nxt
+    return True
+
+
+def covers(intervals: Sequence[tuple[int, int]], t: int) -> bool:
+    return any(a <= t < b for a, b in intervals)
+
+
+@dataclass
+class Person:
+    """What the reference knows of one attendee or room."""
+
+    id: str
+    hours: list[tuple[int, int]] | None
+    covered: tuple[int, int] | None  # None: nothing known
+    hard: list[tuple[int, int]]
+    tentative: list[tuple[int, int]]
+
+
+def person(
+    who: Attendee,
+    avs: dict[str, Availability],
+    request: MeetingRequest,
+    before: int,
+    after: int,
+) -> Person:
+    """Collect one attendee's data, busy widened to ``[b0 - before, b1 + after)``."""
+    w = request.window
+    hours = None if who.working_hours is None else working(who.working_hours, w.start, w.end)
+    av = avs.get(who.id)
+    if av is None or av.error is not None:
+        return Person(who.id, hours, None, [], [])
+    cov = (w.start, w.end) if av.covered is None else (av.covered.start, av.covered.end)
+    hard, tent = [], []
+    for entry in av.busy.entries():
+        if entry.span.end <= entry.span.start:
+            continue
+        span = (entry.span.start - before, entry.span.end + after)
+        if entry.status in BLOCK_HARD:
+            hard.append(span)
+        elif entry.status is Status.TENTATIVE:
+            tent.append(span)
+    return Person(who.id, hours, cov, hard, tent)
+
+
+def _hits(spans: list[tuple[int, int]], s: int, e: int) -> bool:
+    return any(a < e and s < b for a, b in spans)
+
+
+def category(p: Person, s: int, e: int) -> str:
+    """available, tentative, unavailable or unknown for the slot ``[s, e)``."""
+    if p.hours is not None and not inside(p.hours, s, e):
+        return "unavailable"
+    if _hits(p.hard, s, e):
+        return "unavailable"
+    if p.covered is None or not (p.covered[0] <= s and e <= p.covered[1]):
+        return "unknown"
+    if _hits(p.tentative, s, e):
+        return "tentative"
+    return "available"
+
+
+def passes(p: Person, s: int, e: int, request: MeetingRequest) -> bool:
+    """Whether a required attendee lets the slot ``[s, e)`` pass."""
+    if p.hours is not None and not inside(p.hours, s, e):
+        return False
+    if _hits(p.hard, s, e):
+        return False
+    if request.tentative == "busy" and _hits(p.tentative, s, e):
+        return False
+    if request.unknown == "flag":
+        return True
+    return p.covered is not None and p.covered[0] <= s and e <= p.covered[1]
+
+
+def room_passes(p: Person, s: int, e: int, request: MeetingRequest) -> bool:
+    """Whether a room (read without buffers) is free for the whole slot."""
+    if p.covered is None or not (p.covered[0] <= s and e <= p.covered[1]):
+        return False
+    if p.hours is not None and not inside(p.hours, s, e):
+        return False
+    if _hits(p.hard, s, e):
+        return False
+    return not (request.tentative == "busy" and _hits(p.tentative, s, e))
+
+
+def free_at(p: Person, t: int, request: MeetingRequest) -> bool:
+    """Whether a required attendee counts as free at the instant ``t`` (for periods)."""
+    if p.hours is not None and not covers(p.hours, t):
+        return False
+    if covers(p.hard, t):
+        return False
+    if request.tentative == "busy" and covers(p.tentative, t):
+        return False
+    if request.unknown == "flag":
+        return True
+    return p.covered is not None and p.covered[0] <= t < p.covered[1]
+
+
+@dataclass
+class RefSlot:
+    start: int
+    end: int
+    available: tuple[str, ...]
+    tentative: tuple[str, ...]
+    unavailable: tuple[str, ...]
+    unknown: tuple[str, ...]
+    room: str | None
+
+
+def find(
+    availabilities: Sequence[Availability], request: MeetingRequest, now: int = 0
+) -> tuple[list[RefSlot], list[tuple[int, int]]]:
+    """All slots in start order, and the common free periods, by brute force."""
+    avs: dict[str, Availability] = {}
+    for av in availabilities:
+        avs.setdefault(av.id, av)
+    bb, ba = request.buffer_before, request.buffer_after
+    people = [person(a, avs, request, ba, bb) for a in request.attendees]
+    required = [p for p, a in zip(people, request.attendees, strict=True) if not a.optional]
+    rooms = [person(r, avs, request, 0, 0) for r in request.rooms]
+    k = request.quorum_count()
+    w = request.window
+    earliest = now + request.min_notice if request.min_notice > 0 else w.start
+
+    slots = []
+    for s in grid(request.zone, w.start, w.end, request.granularity):
+        e = s + request.duration
+        if e > w.end or s < earliest:
+            continue
+        if sum(passes(p, s, e, request) for p in required) < k:
+            continue
+        room = None
+        if rooms:
+            room = next((r.id for r in rooms if room_passes(r, s, e, request)), None)
+            if room is None:
+                continue
+        cats = {p.id: category(p, s, e) for p in people}
+        slots.append(
+            RefSlot(
+                s,
+                e,
+                *(tuple(i for i, c in cats.items() if c == name) for name in _CATS),
+                room=room,
+            )
+        )
+
+    points = {w.start, w.end}
+    for p in required:
+        for spans in (p.hours or [], p.hard, p.tentative, [p.covered] if p.covered else []):
+            for a, b in spans:
+                points.update(x for x in (a, b) if w.start < x < w.end)
+    cuts = sorted(points)
+    periods: list[tuple[int, int]] = []
+    for a, b in itertools.pairwise(cuts):
+        if sum(free_at(p, a, request) for p in required) >= k:
+            if periods and periods[-1][1] == a:
+                periods[-1] = (periods[-1][0], b)
+            else:
+                periods.append((a, b))
+    return slots, periods
+
+
+_CATS = ("available", "tentative", "unavailable", "unknown")
