@@ -1,0 +1,528 @@
+"""DingTalk (钉钉) free/busy as a sans-I/O :class:`slotfinder.providers.HttpProvider`.
+
+Two endpoints, both under the *operator's* unionId (the ``{userId}`` path parameter names the
+user on whose behalf the app asks, not an attendee, so it is configuration):
+
+* ``POST /v1.0/calendar/users/{operator}/querySchedule`` — body ``{userIds, startTime, endTime}``,
+  1-20 user unionIds; no longest window is documented, so chunks are ``max_days`` long (90).
+* ``POST /v1.0/calendar/users/{operator}/meetingRooms/schedules/query`` — body
+  ``{roomIds, startTime, endTime}``, 1-5 roomIds, at most 90 days.
+
+Both are limited to 20 calls/s per app per API. Calls carry the bare token in
+``x-acs-dingtalk-access-token`` (no ``Bearer``); the token comes from
+``POST /v1.0/oauth2/accessToken`` with ``{appKey, appSecret}``.
+
+Decisions (see the seed pages ``seeds/000_*.txt`` and ``seeds/001_*.txt``; where the seed and
+``providers.md`` differ the seed wins):
+
+* All-day items are ``{"date": "yyyy-MM-dd"}`` and the seed says their zone "is fixed to UTC".
+  A provider's ``parse`` is not told the attendee's zone (neither
+  :class:`~slotfinder.providers.Call` nor the configuration carries it), so an all-day item
+  ``[date, end date)`` is read as whole days in ``all_day_zone`` (default ``UTC``, as
+  documented). An end date not after the start date still blocks one day.
+* Timed items are ``{"dateTime", "timeZone"}``; an offset inside ``dateTime`` wins, otherwise the
+  wall-clock time is read in ``timeZone`` (default ``Asia/Shanghai``, as the seed documents),
+  RFC 5545 style (``zoneinfo`` with ``fold=0``).
+* ``BUSY`` is busy, ``TENTATIVE`` (for rooms: pending approval) is tentative, any other status is
+  busy and logged on ``slotfinder.dingtalk``.
+* A bad access token comes back as ``{"code": "InvalidAuthentication", "message":
+  "不合法的access_token"}`` — observed in the wild with HTTP 400 (not 401), so the code decides,
+  whatever the status; HTTP 401 is treated the same.
+* ``roomId invalid`` fails the whole room call (it is a 400 in the seed), so it raises
+  :class:`~slotfinder.providers.BatchError` and the fetcher splits the batch to find the bad room;
+  an unknown *user* comes back as a per-user ``error`` and only that user is unknown.
+* A reply that is not JSON with a 4xx status is the IP-ban page DingTalk serves for 5 minutes
+  after more than 10,000 calls in 20 s from one IP: every further call would fail the same way,
+  so it is fatal for the run. A non-JSON 2xx reply fails only that call; a 5xx is retried.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import re
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slotfinder.errors import ConfigError
+from slotfinder.model import DAY, Span, Status
+from slotfinder.plan import plan_calls
+from slotfinder.providers import (
+    BatchError,
+    Call,
+    CallFailed,
+    CallResult,
+    ConfigKey,
+    Endpoint,
+    HttpRequest,
+    HttpResponse,
+    Limits,
+    ProviderConfig,
+    RateWindow,
+    RetryLater,
+    Secret,
+    Target,
+    Token,
+    TokenExpired,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ROOM_ENDPOINT",
+    "USER_ENDPOINT",
+    "DingTalkProvider",
+    "format_time",
+    "parse_time",
+]
+
+log = logging.getLogger("slotfinder.dingtalk")
+
+NAME = "dingtalk"
+DEFAULT_BASE_URL = "https://api.dingtalk.com"
+USER_ENDPOINT = "querySchedule"
+ROOM_ENDPOINT = "meetingRooms/schedules/query"
+MAX_USERS = 20
+MAX_ROOMS = 5
+ROOM_MAX_DAYS = 90
+DEFAULT_MAX_DAYS = 90
+DEFAULT_ZONE = "Asia/Shanghai"
+RATE = (RateWindow(calls=20, seconds=1.0),)
+"""20 calls/s per app per API (standard edition), enforced per endpoint."""
+
+QPS_CODES = frozenset(
+    {
+        "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+        "Forbidden.AccessDenied.QpsLimitForApi",
+    }
+)
+QUOTA_CODE = "Forbidden.AccessDenied.ApiCountLimitForOrg"
+TOKEN_CODES = frozenset({"InvalidAuthentication"})
+PARAM_CODES = frozenset({"paramIllegal", "invalidParameter", "MissingParameter"})
+QPS_WAIT = 1.0
+"""DingTalk asks clients to sleep 1 s after a QPS error; never retry sooner."""
+
+_BUSY = Status.BUSY.code
+_TENTATIVE = Status.TENTATIVE.code
+_STATUS = {"BUSY": _BUSY, "TENTATIVE": _TENTATIVE}
+
+_ISO_RE = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?\s*$"
+)
+_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+# --- time -----------------------------------------------------------------------------------
+
+
+def _days_from_civil(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    y -= m <= 2
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _check_civil(parts: tuple[int, int, int, int, int, int]) -> None:
+    _, m, d, h, mi, s = parts
+    if not (1 <= m <= 12 and 1 <= d <= 31 and h <= 24 and mi <= 59 and s <= 60):
+        raise ValueError("out of range")
+
+
+def parse_time(text: object, zone: str | None = None) -> int:
+    """Epoch seconds of an ISO 8601 time, without building an aware datetime when possible.
+
+    An offset (``Z``, ``+08:00``) in the text wins; otherwise the wall-clock time is read in
+    ``zone`` (``Asia/Shanghai`` when ``None``) with the RFC 5545 rule (``fold=0``).
+    Raises :class:`ValueError` on anything else.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"expected an ISO 8601 string, got {type(text).__name__}")
+    match = _ISO_RE.match(text)
+    if match is None:
+        raise ValueError(f"not an ISO 8601 time: {text[:40]!r}")
+    y, m, d = int(match[1]), int(match[2]), int(match[3])
+    h, mi, s = int(match[4] or 0), int(match[5] or 0), int(match[6] or 0)
+    _check_civil((y, m, d, h, mi, s))
+    local = _days_from_civil(y, m, d) * DAY + h * 3600 + mi * 60 + s
+    offset = match[7]
+    if offset is not None:
+        if offset in ("Z", "z"):
+            return local
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        minutes = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) > 2 else 0)
+        return local - sign * minutes * 60
+    name = zone or DEFAULT_ZONE
+    if name in ("UTC", "Etc/UTC", "GMT", "Z"):
+        return local
+    if h == 24:
+        raise ValueError("24:00 needs an offset")
+    return math.floor(datetime(y, m, d, h, mi, s, tzinfo=_zone(name)).timestamp())
+
+
+def _parse_date(text: object, zone: str) -> int:
+    """Epoch seconds of local midnight starting ``yyyy-MM-dd`` in ``zone``."""
+    if not isinstance(text, str):
+        raise ValueError(f"expected a yyyy-MM-dd date, got {type(text).__name__}")
+    match = _DATE_RE.match(text)
+    if match is None:
+        raise ValueError(f"not a yyyy-MM-dd date: {text[:40]!r}")
+    return parse_time(f"{match[1]}-{match[2]}-{match[3]}T00:00:00", zone)
+
+
+def format_time(epoch: int) -> str:
+    """``2026-11-23T02:00:00Z``: ISO 8601 in UTC, the form the seed's examples use."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+def _key(name: str) -> str:
+    return f"providers.{NAME}.{name}"
+
+
+def _env(name: str) -> str:
+    return f"SLOTFINDER_{NAME.upper()}_{name.upper()}"
+
+
+def _text(config: ProviderConfig, name: str, default: str | None = None) -> str:
+    value = config.get(name, default)
+    if value is None or value == "":
+        raise ConfigError(_key(name), f"is required; set it in the config file or as {_env(name)}")
+    if isinstance(value, Secret):
+        return value.reveal()
+    return str(value)
+
+
+def _max_days(config: ProviderConfig) -> int:
+    value = config.get("max_days", DEFAULT_MAX_DAYS)
+    try:
+        days = int(value) if not isinstance(value, Secret | bool) else 0
+    except (TypeError, ValueError):
+        days = 0
+    if days < 1:
+        raise ConfigError(_key("max_days"), f"must be a positive number of days, got {value!r}")
+    return days
+
+
+def _base_url(config: ProviderConfig) -> str:
+    return _text(config, "base_url", DEFAULT_BASE_URL).rstrip("/")
+
+
+def _all_day_zone(config: ProviderConfig) -> str:
+    name = _text(config, "all_day_zone", "UTC")
+    try:
+        _zone(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(_key("all_day_zone"), f"unknown IANA time zone {name!r}") from exc
+    return name
+
+
+# --- replies --------------------------------------------------------------------------------
+
+
+def _json(body: bytes) -> Any:
+    """The decoded JSON body, or ``None`` when it is not JSON at all."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _error_parts(data: Any) -> tuple[str, str, str]:
+    if not isinstance(data, Mapping):
+        return "", "", ""
+    return (
+        str(data.get("code") or ""),
+        str(data.get("message") or ""),
+        str(data.get("requestid") or data.get("requestId") or ""),
+    )
+
+
+def _non_json(status: int) -> str:
+    reason = f"DingTalk replied with a non-JSON body (HTTP {status})"
+    if status in (403, 429):
+        reason += " — the IP may be banned for 5 minutes after >10,000 calls in 20 s"
+    return reason
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    raw = headers.get("retry-after")
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _param_field(call: Call, message: str) -> str:
+    """Which request field a ``paramIllegal``/``invalidParameter`` message is about."""
+    ids = "roomIds" if call.kind == "room" else "userIds"
+    low = message.lower()
+    if "days" in low or "time" in low:
+        return "window (startTime-endTime)"
+    if "roomid" in low:
+        return "roomIds"
+    if "limit" in low or "ids" in low:
+        return ids
+    if "userid" in low:
+        return f"{ids} or operator_union_id"
+    return f"{ids}/startTime/endTime"
+
+
+class DingTalkProvider:
+    """DingTalk calendar free/busy for users (``dingtalk:UNIONID``) and meeting rooms."""
+
+    name: str = NAME
+    description: str = "DingTalk calendar free/busy (querySchedule) and meeting-room schedules"
+    config_keys: tuple[ConfigKey, ...] = (
+        ConfigKey("app_key", "the app's AppKey (Client ID)", required=True),
+        ConfigKey("app_secret", "the app's AppSecret (Client Secret)", secret=True, required=True),
+        ConfigKey(
+            "operator_union_id",
+            "unionId of the user on whose behalf the app asks (the {userId} path parameter)",
+            required=True,
+        ),
+        ConfigKey(
+            "base_url",
+            "API base URL (international: https://api.dingtalk.io)",
+            default=DEFAULT_BASE_URL,
+        ),
+        ConfigKey(
+            "max_days",
+            "longest querySchedule chunk in days (none is documented)",
+            default=DEFAULT_MAX_DAYS,
+        ),
+        ConfigKey(
+            "all_day_zone", "IANA zone of all-day items (DingTalk documents UTC)", default="UTC"
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return "DingTalkProvider()"
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def limits(self, config: ProviderConfig) -> Limits:
+        """querySchedule: 1-20 users, ``max_days``; rooms: 1-5 rooms, 90 days; 20 calls/s each."""
+        return Limits(
+            endpoints=(
+                Endpoint(USER_ENDPOINT, "user", MAX_USERS, _max_days(config) * DAY, rate=RATE),
+                Endpoint(ROOM_ENDPOINT, "room", MAX_ROOMS, ROOM_MAX_DAYS * DAY, rate=RATE),
+            )
+        )
+
+    def plan(self, targets: Sequence[Target], window: Span, config: ProviderConfig) -> list[Call]:
+        """The fewest calls: users in groups of 20, rooms in groups of 5, window in chunks."""
+        return plan_calls(targets, window, self.limits(config))
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def build(self, call: Call, token: str, config: ProviderConfig) -> HttpRequest:
+        """``POST .../users/{operator}/querySchedule`` or ``.../meetingRooms/schedules/query``."""
+        operator = _text(config, "operator_union_id")
+        ids_field, path = (
+            ("roomIds", ROOM_ENDPOINT)
+            if call.endpoint == ROOM_ENDPOINT
+            else ("userIds", USER_ENDPOINT)
+        )
+        body = {
+            ids_field: list(call.ids),
+            "startTime": format_time(call.span.start),
+            "endTime": format_time(call.span.end),
+        }
+        return HttpRequest(
+            method="POST",
+            url=f"{_base_url(config)}/v1.0/calendar/users/{operator}/{path}",
+            headers={
+                "x-acs-dingtalk-access-token": token,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            body=json.dumps(body, separators=(",", ":")).encode(),
+        )
+
+    # -- replies ----------------------------------------------------------------------------
+
+    def parse(self, call: Call, response: HttpResponse, config: ProviderConfig) -> CallResult:
+        """Busy rows per id from ``scheduleInformation``, or the error the reply stands for."""
+        data = _json(response.body)
+        if not 200 <= response.status < 300:
+            raise self._error(call, response, data)
+        if data is None:
+            raise CallFailed(_non_json(response.status))
+        infos = data.get("scheduleInformation") if isinstance(data, Mapping) else None
+        if not isinstance(infos, list):
+            raise CallFailed(
+                f"DingTalk reply (HTTP {response.status}) has no scheduleInformation list"
+            )
+        id_field = "roomId" if call.kind == "room" else "userId"
+        wanted = set(call.ids)
+        busy: dict[str, list[tuple[int, int, int]]] = {}
+        errors: dict[str, str] = {}
+        all_day_zone = _all_day_zone(config)
+        odd: set[str] = set()
+        for info in infos:
+            if not isinstance(info, Mapping):
+                continue
+            key = info.get(id_field)
+            if not isinstance(key, str) or key not in wanted:
+                continue
+            error = info.get("error")
+            if error:
+                errors[key] = f"DingTalk: {error}"
+                busy.pop(key, None)
+                continue
+            if key in errors:
+                continue
+            try:
+                rows = busy.setdefault(key, [])
+                rows.extend(_rows(info.get("scheduleItems"), all_day_zone, odd))
+            except ValueError as exc:
+                busy.pop(key, None)
+                errors[key] = f"DingTalk returned an unreadable schedule item: {exc}"
+        for status in sorted(odd):
+            log.warning("unknown DingTalk schedule status %r counted as busy", status)
+        for key in call.ids:
+            if key not in busy and key not in errors:
+                errors[key] = f"DingTalk returned no schedule for {id_field} {key}"
+        return CallResult(busy=busy, errors=errors)
+
+    def _error(self, call: Call, response: HttpResponse, data: Any) -> Exception:
+        status = response.status
+        code, message, request_id = _error_parts(data)
+        where = f"HTTP {status}" + (f", requestid {request_id}" if request_id else "")
+        if code in QPS_CODES:
+            hint = _retry_after(response.headers)
+            return RetryLater(
+                f"DingTalk rate limit {code} ({where})", after=max(QPS_WAIT, hint or 0.0)
+            )
+        if code == QUOTA_CODE:
+            return CallFailed(
+                f"DingTalk monthly quota of API calls for this organisation is used up ({code}, "
+                f"{where}); calls work again next month or after an edition upgrade",
+                fatal=True,
+            )
+        if code in TOKEN_CODES or status == 401:
+            return TokenExpired(f"DingTalk refused the access token ({code or status}, {where})")
+        if status >= 500:
+            return RetryLater(
+                f"DingTalk server error {code or status} ({where})",
+                after=_retry_after(response.headers),
+            )
+        if data is None or not isinstance(data, Mapping):
+            return CallFailed(_non_json(status), fatal=status in (403, 429))
+        if status == 429:
+            return RetryLater(f"DingTalk rate limit {code} ({where})", after=QPS_WAIT)
+        if code in PARAM_CODES:
+            reason = (
+                f"DingTalk rejected {_param_field(call, message)}: {code} {message!r} ({where})"
+            )
+            if "roomid invalid" in message.lower() and len(call.ids) > 1:
+                return BatchError(reason)
+            return CallFailed(reason)
+        return CallFailed(f"DingTalk error {code or 'without code'}: {message!r} ({where})")
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    def token_key(self, config: ProviderConfig) -> tuple[str, ...]:
+        """Tokens are per app: ``(base_url, app_key)``."""
+        return (_base_url(config), _text(config, "app_key"))
+
+    def token_request(self, config: ProviderConfig) -> HttpRequest:
+        """``POST /v1.0/oauth2/accessToken`` with ``{appKey, appSecret}`` (internal app)."""
+        body = {"appKey": _text(config, "app_key"), "appSecret": _text(config, "app_secret")}
+        return HttpRequest(
+            method="POST",
+            url=f"{_base_url(config)}/v1.0/oauth2/accessToken",
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            body=json.dumps(body, separators=(",", ":")).encode(),
+        )
+
+    def parse_token(self, response: HttpResponse, config: ProviderConfig) -> Token:
+        """``{accessToken, expireIn}``; refused credentials are a :class:`ConfigError`."""
+        status = response.status
+        data = _json(response.body)
+        code, message, request_id = _error_parts(data)
+        where = f"HTTP {status}" + (f", requestid {request_id}" if request_id else "")
+        if 200 <= status < 300 and isinstance(data, Mapping):
+            token = data.get("accessToken")
+            expire = data.get("expireIn", 7200)
+            if isinstance(token, str) and token and isinstance(expire, int | float):
+                return Token(value=token, expires_in=float(expire))
+            raise RetryLater(f"DingTalk token reply without accessToken/expireIn ({where})")
+        if status >= 500 or status == 429 or code in QPS_CODES:
+            raise RetryLater(
+                f"DingTalk token endpoint busy: {code or status} ({where})",
+                after=QPS_WAIT if code in QPS_CODES or status == 429 else None,
+            )
+        if code == QUOTA_CODE:
+            raise CallFailed(f"DingTalk monthly quota used up ({code}, {where})", fatal=True)
+        if data is None:
+            if 200 <= status < 300:
+                raise RetryLater(_non_json(status))
+            raise CallFailed(_non_json(status), fatal=True)
+        raise ConfigError(
+            _key("app_secret"),
+            f"DingTalk refused the app credentials ({code or 'no code'}: {message!r}, {where}); "
+            f"check {_key('app_key')} and set {_env('app_secret')}",
+        )
+
+
+def _rows(items: object, all_day_zone: str, odd: set[str]) -> list[tuple[int, int, int]]:
+    """``scheduleItems`` as ``(start, end, status_code)`` rows; raises ValueError if unreadable."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ValueError("scheduleItems is not a list")
+    rows: list[tuple[int, int, int]] = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise ValueError("schedule item is not an object")
+        raw = item.get("status")
+        status = _STATUS.get(str(raw).upper()) if raw is not None else None
+        if status is None:
+            odd.add(str(raw))
+            status = _BUSY
+        start, end = item.get("start"), item.get("end")
+        if not isinstance(start, Mapping) or not isinstance(end, Mapping):
+            raise ValueError("schedule item without start/end objects")
+        if start.get("date") and not start.get("dateTime"):
+            s = _parse_date(start["date"], all_day_zone)
+            e = _parse_date(end.get("date") or start["date"], all_day_zone)
+            if e <= s:
+                e = s + DAY
+        else:
+            s = parse_time(start.get("dateTime"), _zone_name(start))
+            e = parse_time(end.get("dateTime"), _zone_name(end))
+            if e < s:
+                raise ValueError(
+                    f"end {end.get('dateTime')!r} before start {start.get('dateTime')!r}"
+                )
+        rows.append((s, e, status))
+    return rows
+
+
+def _zone_name(point: Mapping[str, Any]) -> str:
+    zone = point.get("timeZone")
+    if not zone:
+        return DEFAULT_ZONE
+    name = str(zone)
+    try:
+        _zone(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timeZone {name!r}") from exc
+    return name

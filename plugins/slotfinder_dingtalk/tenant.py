@@ -1,0 +1,416 @@
+"""The seeded synthetic organisation the DingTalk simulator serves.
+
+Everything is a function of ``(seed, id, local date)``, so any date window gives the same events
+whatever was asked before, and a test can ask :meth:`Tenant.truth` what the simulator will say.
+People work in several zones with their own working hours; their calendars hold weekly recurring
+meetings, one-off meetings (some tentative), late meetings crossing midnight, and all-day
+``{date}`` items (days off, trips). Rooms have bookings, some pending approval (``TENTATIVE``),
+each with an ``eventId`` and an organiser.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import random
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from slotfinder.model import DAY, Status
+
+__all__ = ["Event", "Person", "Room", "Tenant"]
+
+ZONES = (
+    "Asia/Shanghai",
+    "Asia/Shanghai",
+    "Asia/Shanghai",
+    "Europe/Berlin",
+    "America/New_York",
+    "Asia/Tokyo",
+    "Europe/London",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "Asia/Singapore",
+)
+ROOM_ZONES = ("Asia/Shanghai", "Asia/Shanghai", "Europe/Berlin", "America/New_York")
+FIRST = (
+    "Wei",
+    "Fang",
+    "Lei",
+    "Jing",
+    "Hao",
+    "Min",
+    "Anna",
+    "Jonas",
+    "Lena",
+    "Felix",
+    "Emma",
+    "Noah",
+    "Olivia",
+    "Liam",
+    "Yuki",
+    "Haruto",
+    "Priya",
+    "Arjun",
+    "Chloe",
+    "Jack",
+    "Mei",
+    "Tao",
+    "Sofia",
+    "Lukas",
+    "Ava",
+    "Ethan",
+    "Ling",
+    "Jun",
+    "Mia",
+    "Ben",
+)
+LAST = (
+    "Wang",
+    "Li",
+    "Zhang",
+    "Liu",
+    "Chen",
+    "Yang",
+    "Huang",
+    "Zhao",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Smith",
+    "Johnson",
+    "Brown",
+    "Garcia",
+    "Sato",
+    "Suzuki",
+    "Sharma",
+    "Patel",
+    "Tan",
+    "Lim",
+    "Wilson",
+    "Taylor",
+)
+ROOM_NAMES = (
+    "Kunlun",
+    "Taishan",
+    "Huangshan",
+    "Emei",
+    "Lushan",
+    "Hengshan",
+    "Zugspitze",
+    "Brocken",
+    "Hudson",
+    "Liberty",
+    "Xihu",
+    "Qiantang",
+    "Wuyi",
+    "Tianchi",
+    "Lijiang",
+    "Songshan",
+)
+DEFAULT_HOURS: Mapping[str, dict[str, list[str]]] = {
+    "Asia/Shanghai": {"mon-fri": ["09:00-12:00", "13:30-18:30"]},
+    "Europe/Berlin": {"mon-fri": ["08:30-17:00"]},
+    "America/New_York": {"mon-fri": ["09:00-17:30"]},
+}
+# The first people have fixed profiles so the demo finds common time across three zones:
+# Shanghai 20:00-21:00 = Berlin 13:00-14:00 = New York 07:00-08:00 (in winter).
+FIXED = (
+    ("Asia/Shanghai", {"mon-fri": ["09:00-12:00", "13:00-21:00"]}),
+    ("Asia/Shanghai", {"mon-fri": ["10:00-21:30"]}),
+    ("Europe/Berlin", {"mon-fri": ["08:00-17:00"]}),
+    ("America/New_York", {"mon-fri": ["07:00-16:00"]}),
+    ("Europe/Berlin", {"mon-thu": ["09:00-18:00"], "fri": ["09:00-14:00"]}),
+)
+
+BUSY, TENTATIVE = "BUSY", "TENTATIVE"
+_CODES = {BUSY: Status.BUSY.code, TENTATIVE: Status.TENTATIVE.code}
+LOOKBACK_DAYS = 4
+"""No generated event lasts longer than this, so a window only needs dates this far back."""
+
+
+def _rng(*parts: object) -> random.Random:
+    return random.Random("/".join(str(p) for p in parts))
+
+
+def _token(rng: random.Random, n: int, alphabet: str) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local(day: date, minute: int, zone: str) -> int:
+    """Epoch seconds of ``minute`` minutes after local midnight of ``day`` (fold=0)."""
+    moment = datetime(day.year, day.month, day.day, tzinfo=_zone(zone)) + timedelta(minutes=minute)
+    return int(moment.timestamp())
+
+
+def _utc_midnight(day: date) -> int:
+    return (day - date(1970, 1, 1)).days * DAY
+
+
+@attrs.frozen
+class Person:
+    """Someone in the organisation: unionId, name, zone and weekly working hours."""
+
+    union_id: str
+    name: str
+    zone: str
+    working_hours: Mapping[str, list[str]]
+    index: int
+    weekly: tuple[tuple[int, int, int, str], ...]
+    """Recurring meetings: ``(weekday, local start minute, minutes, status)``."""
+
+
+@attrs.frozen
+class Room:
+    """A meeting room: roomId, name, zone and capacity."""
+
+    room_id: str
+    name: str
+    zone: str
+    capacity: int
+    index: int
+
+
+@attrs.frozen
+class Event:
+    """One schedule item as the simulator will report it.
+
+    ``all_day`` holds the ``(start date, end date)`` of an all-day item (read in UTC, as
+    DingTalk documents); ``zone`` ``None`` means the item omits ``timeZone`` and gives a
+    wall-clock ``dateTime`` in the default zone, Asia/Shanghai.
+    """
+
+    start: int
+    end: int
+    status: str
+    event_id: str
+    organizer: str
+    zone: str | None = "Asia/Shanghai"
+    all_day: tuple[str, str] | None = None
+
+    @property
+    def code(self) -> int:
+        return _CODES[self.status]
+
+    def row(self) -> tuple[int, int, int]:
+        return (self.start, self.end, self.code)
+
+    def _point(self, instant: int, day: str | None) -> dict[str, str]:
+        if day is not None:
+            return {"date": day}
+        if self.zone is None:
+            local = datetime.fromtimestamp(instant, _zone("Asia/Shanghai"))
+            return {"dateTime": local.replace(tzinfo=None).isoformat(timespec="seconds")}
+        local = datetime.fromtimestamp(instant, _zone(self.zone))
+        return {"dateTime": local.isoformat(timespec="seconds"), "timeZone": self.zone}
+
+    def user_item(self) -> dict[str, Any]:
+        """The ``scheduleItems[]`` entry of querySchedule."""
+        start_day, end_day = self.all_day if self.all_day else (None, None)
+        return {
+            "status": self.status,
+            "start": self._point(self.start, start_day),
+            "end": self._point(self.end, end_day),
+        }
+
+    def room_item(self) -> dict[str, Any]:
+        """The ``scheduleItems[]`` entry of the meeting-room schedule query."""
+        return {
+            "eventId": self.event_id,
+            "status": self.status,
+            "organizer": {"id": self.organizer},
+            "start": self._point(self.start, None),
+            "end": self._point(self.end, None),
+        }
+
+
+class Tenant:
+    """A deterministic organisation of ``users`` people and ``rooms`` rooms for ``seed``."""
+
+    def __init__(self, seed: int = 0, users: int = 240, rooms: int = 12) -> None:
+        if users < len(FIXED) or rooms < 1:
+            raise ValueError(f"need at least {len(FIXED)} users and 1 room")
+        self.seed = seed
+        rng = _rng("dingtalk-tenant", seed)
+        self.app_key = "ding" + _token(rng, 16, "abcdefghijklmnopqrstuvwxyz0123456789")
+        self.app_secret = _token(rng, 48, _ALNUM + "-_")
+        self.people = tuple(self._person(i) for i in range(users))
+        self.rooms = tuple(self._room(i) for i in range(rooms))
+        self.operator = self.people[0].union_id
+        self._people = {p.union_id: p for p in self.people}
+        self._rooms = {r.room_id: r for r in self.rooms}
+        self._day = functools.lru_cache(maxsize=200_000)(self._day_events)
+
+    def __repr__(self) -> str:
+        return f"Tenant(seed={self.seed}, users={len(self.people)}, rooms={len(self.rooms)})"
+
+    # -- directory --------------------------------------------------------------------------
+
+    def _person(self, i: int) -> Person:
+        rng = _rng("dingtalk-person", self.seed, i)
+        union_id = _token(rng, 22, _ALNUM) + "iE"
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        if i < len(FIXED):
+            zone, hours = FIXED[i]
+        else:
+            zone = rng.choice(ZONES)
+            hours = DEFAULT_HOURS.get(zone, {"mon-fri": ["09:00-18:00"]})
+            if rng.random() < 0.1:
+                hours = {"mon-thu": hours["mon-fri"]}
+        weekly: list[tuple[int, int, int, str]] = []
+        for _ in range(rng.randint(2, 5)):
+            weekday = rng.randrange(5)
+            start = rng.randrange(9 * 2, 17 * 2) * 30
+            minutes = rng.choice((30, 30, 45, 60, 60, 90))
+            weekly.append((weekday, start, minutes, TENTATIVE if rng.random() < 0.15 else BUSY))
+        return Person(
+            union_id=union_id,
+            name=name,
+            zone=zone,
+            working_hours=hours,
+            index=i,
+            weekly=tuple(sorted(weekly)),
+        )
+
+    def _room(self, i: int) -> Room:
+        rng = _rng("dingtalk-room", self.seed, i)
+        return Room(
+            room_id=_token(rng, 32, "0123456789abcdef"),
+            name=f"{ROOM_NAMES[i % len(ROOM_NAMES)]} {i // len(ROOM_NAMES) + 1}",
+            zone=ROOM_ZONES[i % len(ROOM_ZONES)],
+            capacity=rng.choice((4, 6, 8, 10, 12, 20)),
+            index=i,
+        )
+
+    def person(self, union_id: str) -> Person | None:
+        return self._people.get(union_id)
+
+    def room(self, room_id: str) -> Room | None:
+        return self._rooms.get(room_id)
+
+    # -- calendars --------------------------------------------------------------------------
+
+    def _event_id(self, *parts: object) -> str:
+        text = "/".join(str(p) for p in (self.seed, *parts))
+        return hashlib.sha1(text.encode()).hexdigest()[:24]
+
+    def _day_events(self, key: str, ordinal: int) -> tuple[Event, ...]:
+        """Every event that starts on local day ``ordinal`` for person or room ``key``."""
+        day = date.fromordinal(ordinal)
+        rng = _rng("dingtalk-day", self.seed, key, day.isoformat())
+        weekday = day.weekday()
+        person = self._people.get(key)
+        events: list[Event] = []
+        if person is None:
+            room = self._rooms[key]
+            count = rng.choice((0, 1, 2, 3, 3, 4, 5)) if weekday < 5 else rng.choice((0, 0, 1))
+            for n in range(count):
+                start = rng.randrange(8 * 4, 19 * 4) * 15
+                minutes = rng.choice((30, 45, 60, 60, 90, 120))
+                events.append(
+                    Event(
+                        start=_local(day, start, room.zone),
+                        end=_local(day, start + minutes, room.zone),
+                        status=TENTATIVE if rng.random() < 0.25 else BUSY,
+                        event_id=self._event_id(key, day, n),
+                        organizer=rng.choice(self.people).union_id,
+                        zone=room.zone,
+                    )
+                )
+            return tuple(events)
+        zone = person.zone
+        # Shanghai items sometimes omit timeZone: the default zone path of the parser.
+        item_zone: str | None = None if zone == "Asia/Shanghai" and rng.random() < 0.2 else zone
+        for n, (wd, start, minutes, status) in enumerate(person.weekly):
+            if wd == weekday:
+                events.append(
+                    Event(
+                        start=_local(day, start, zone),
+                        end=_local(day, start + minutes, zone),
+                        status=status,
+                        event_id=self._event_id(key, "weekly", n, day),
+                        organizer=person.union_id,
+                        zone=item_zone,
+                    )
+                )
+        weekend_count = 1 if rng.random() < 0.1 else 0
+        count = rng.choice((0, 0, 1, 1, 2, 3)) if weekday < 5 else weekend_count
+        for n in range(count):
+            start = rng.randrange(7 * 4, 20 * 4) * 15
+            minutes = rng.choice((15, 30, 30, 45, 60, 60, 90, 120, 180))
+            events.append(
+                Event(
+                    start=_local(day, start, zone),
+                    end=_local(day, start + minutes, zone),
+                    status=TENTATIVE if rng.random() < 0.2 else BUSY,
+                    event_id=self._event_id(key, "once", n, day),
+                    organizer=rng.choice(self.people).union_id,
+                    zone=item_zone,
+                )
+            )
+        if rng.random() < 0.04:  # a late call crossing local midnight
+            start = rng.randrange(22 * 4, 24 * 4) * 15
+            events.append(
+                Event(
+                    start=_local(day, start, zone),
+                    end=_local(day, start + rng.choice((90, 120, 180)), zone),
+                    status=BUSY,
+                    event_id=self._event_id(key, "late", day),
+                    organizer=person.union_id,
+                    zone=zone,
+                )
+            )
+        roll = rng.random()
+        if roll < 0.05 and weekday < 5:  # a day off or a trip: all-day, read in UTC
+            days = 1 if roll < 0.04 else rng.randint(2, LOOKBACK_DAYS - 1)
+            last = day + timedelta(days=days)
+            events.append(
+                Event(
+                    start=_utc_midnight(day),
+                    end=_utc_midnight(last),
+                    status=BUSY if rng.random() < 0.8 else TENTATIVE,
+                    event_id=self._event_id(key, "allday", day),
+                    organizer=person.union_id,
+                    zone=None,
+                    all_day=(day.isoformat(), last.isoformat()),
+                )
+            )
+        return tuple(events)
+
+    def _zone_of(self, key: str) -> str:
+        person = self._people.get(key)
+        if person is not None:
+            return person.zone
+        return self._rooms[key].zone
+
+    def events(self, key: str, start: int, end: int) -> list[Event]:
+        """Events of a person or room overlapping ``[start, end)``, whole (not clipped)."""
+        zone = _zone(self._zone_of(key))
+        first = datetime.fromtimestamp(start, zone).date() - timedelta(days=LOOKBACK_DAYS)
+        last = datetime.fromtimestamp(max(start, end - 1), zone).date() + timedelta(days=1)
+        out: list[Event] = []
+        for ordinal in range(first.toordinal(), last.toordinal() + 1):
+            out.extend(e for e in self._day(key, ordinal) if e.start < end and e.end > start)
+        out.sort(key=lambda e: (e.start, e.end, e.event_id))
+        return out
+
+    def truth(self, key: str, start: int, end: int) -> list[tuple[int, int, int]]:
+        """Ground truth: the ``(start, end, status_code)`` rows a correct parser reads."""
+        return sorted({e.row() for e in self.events(key, start, end)})
+
+    def __iter__(self) -> Iterator[Person]:
+        return iter(self.people)
