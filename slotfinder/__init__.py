@@ -1,1 +1,101 @@
-"""slotfinder: find meeting times across calendars."""
+"""slotfinder: find meeting times across DingTalk, Feishu/Lark, .ics and JSON calendars.
+
+The public names live here; implementation stays in one-idea modules. The engine
+(:func:`find_slots`) is pure and synchronous; :func:`suggest` fetches busy time through the
+provider plugins first. Plugin authors need :data:`hookimpl` and the names of
+:mod:`slotfinder.providers` (see ``docs/plugins.md``).
+"""
+
+from slotfinder.api import suggest, suggest_sync
+from slotfinder.config import Config
+from slotfinder.engine import find_slots
+from slotfinder.errors import ConfigError, InputError, SlotfinderError
+from slotfinder.fetch import Fetcher, FetchStats, Progress, RetryPolicy
+from slotfinder.hookspecs import hookimpl
+from slotfinder.model import (
+    Attendee,
+    Availability,
+    Busy,
+    BusyTable,
+    Explanation,
+    MeetingRequest,
+    Reason,
+    Span,
+    Status,
+    Suggestion,
+    SuggestionResult,
+    Unknown,
+    WorkingHours,
+)
+from slotfinder.providers import (
+    BatchError,
+    Call,
+    CallFailed,
+    CallResult,
+    ConfigKey,
+    Endpoint,
+    HttpProvider,
+    HttpRequest,
+    HttpResponse,
+    Limits,
+    LocalProvider,
+    Provider,
+    ProviderConfig,
+    ProviderError,
+    RateWindow,
+    RetryLater,
+    Secret,
+    Target,
+    Token,
+    TokenExpired,
+)
+
+__all__ = [
+    "Attendee",
+    "Availability",
+    "BatchError",
+    "Busy",
+    "BusyTable",
+    "Call",
+    "CallFailed",
+    "CallResult",
+    "Config",
+    "ConfigError",
+    "ConfigKey",
+    "Endpoint",
+    "Explanation",
+    "FetchStats",
+    "Fetcher",
+    "HttpProvider",
+    "HttpRequest",
+    "HttpResponse",
+    "InputError",
+    "Limits",
+    "LocalProvider",
+    "MeetingRequest",
+    "Progress",
+    "Provider",
+    "ProviderConfig",
+    "ProviderError",
+    "RateWindow",
+    "Reason",
+    "RetryLater",
+    "RetryPolicy",
+    "Secret",
+    "SlotfinderError",
+    "Span",
+    "Status",
+    "Suggestion",
+    "SuggestionResult",
+    "Target",
+    "Token",
+    "TokenExpired",
+    "Unknown",
+    "WorkingHours",
+    "find_slots",
+    "hookimpl",
+    "suggest",
+    "suggest_sync",
+]
+
+__version__ = "0.1.0"
