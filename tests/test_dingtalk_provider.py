@@ -1,0 +1,466 @@
+"""DingTalk provider without I/O: plans, request building, parsing and every error mapping."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from slotfinder_dingtalk.provider import (
+    ROOM_ENDPOINT,
+    USER_ENDPOINT,
+    DingTalkProvider,
+    format_time,
+    parse_time,
+)
+
+from slotfinder.errors import ConfigError
+from slotfinder.model import DAY, Span, Status
+from slotfinder.providers import (
+    BatchError,
+    Call,
+    CallFailed,
+    HttpProvider,
+    HttpResponse,
+    RetryLater,
+    Secret,
+    Target,
+    TokenExpired,
+)
+
+SECRET = "s3cr3t-VALUE-never-shown"
+TOKEN = "tok-abcdef0123456789"
+CONFIG: dict[str, Any] = {
+    "app_key": "dingappkey",
+    "app_secret": Secret(SECRET),
+    "operator_union_id": "operatorUnionIdiE",
+}
+START = int(datetime(2026, 11, 23, tzinfo=UTC).timestamp())
+WINDOW = Span(START, START + 7 * DAY)
+BUSY, TENTATIVE = Status.BUSY.code, Status.TENTATIVE.code
+
+
+def epoch(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp())
+
+
+def reply(status: int, body: object, headers: dict[str, str] | None = None) -> HttpResponse:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return HttpResponse(status=status, headers=headers or {}, body=raw)
+
+
+def error(status: int, code: str, message: str) -> HttpResponse:
+    return reply(status, {"code": code, "message": message, "requestid": "REQ-1"})
+
+
+def user_call(*ids: str) -> Call:
+    return Call(endpoint=USER_ENDPOINT, ids=ids or ("u1",), span=WINDOW, kind="user")
+
+
+def room_call(*ids: str) -> Call:
+    return Call(endpoint=ROOM_ENDPOINT, ids=ids or ("r1",), span=WINDOW, kind="room")
+
+
+P = DingTalkProvider()
+
+
+def test_is_an_http_provider() -> None:
+    """The provider satisfies the HttpProvider protocol under the name ``dingtalk``."""
+    assert isinstance(P, HttpProvider)
+    assert P.name == "dingtalk"
+    keys = {k.name: k for k in P.config_keys}
+    assert keys["app_secret"].secret
+    assert all(keys[k].required for k in ("app_key", "app_secret", "operator_union_id"))
+
+
+def test_limits_match_the_documented_endpoints() -> None:
+    """querySchedule takes 20 users and max_days; rooms take 5 ids and 90 days; 20 calls/s."""
+    limits = P.limits(CONFIG)
+    users, rooms = limits.endpoint(USER_ENDPOINT), limits.endpoint(ROOM_ENDPOINT)
+    assert (users.kind, users.max_ids, users.max_span) == ("user", 20, 90 * DAY)
+    assert (rooms.kind, rooms.max_ids, rooms.max_span) == ("room", 5, 90 * DAY)
+    assert users.rate[0].calls == rooms.rate[0].calls == 20
+    assert users.rate[0].seconds == 1.0
+    assert P.limits({**CONFIG, "max_days": 30}).endpoint(USER_ENDPOINT).max_span == 30 * DAY
+
+
+def test_plan_45_users_over_30_days_is_3_calls() -> None:
+    """45 users over 30 days need three querySchedule calls (20 + 20 + 5)."""
+    targets = [Target(f"u{i}") for i in range(45)]
+    calls = P.plan(targets, Span(START, START + 30 * DAY), CONFIG)
+    assert [len(c.ids) for c in calls] == [20, 20, 5]
+    assert {c.endpoint for c in calls} == {USER_ENDPOINT}
+
+
+def test_plan_12_rooms_over_100_days_is_6_calls() -> None:
+    """12 rooms over 100 days are 3 groups (5, 5, 2) times 2 chunks of at most 90 days."""
+    targets = [Target(f"r{i}", "room") for i in range(12)]
+    calls = P.plan(targets, Span(START, START + 100 * DAY), CONFIG)
+    assert len(calls) == 6
+    assert sorted(len(c.ids) for c in calls) == [2, 2, 5, 5, 5, 5]
+    assert all(c.endpoint == ROOM_ENDPOINT and c.span.seconds <= 90 * DAY for c in calls)
+
+
+def test_plan_respects_max_days() -> None:
+    """A smaller ``max_days`` splits the user window into more chunks."""
+    calls = P.plan([Target("u1")], Span(START, START + 30 * DAY), {**CONFIG, "max_days": 7})
+    assert len(calls) == 5
+
+
+def test_build_user_request() -> None:
+    """querySchedule is a POST under the operator with the bare token and ISO 8601 times."""
+    req = P.build(user_call("a", "b"), TOKEN, CONFIG)
+    assert req.method == "POST"
+    assert req.url == "https://api.dingtalk.com/v1.0/calendar/users/operatorUnionIdiE/querySchedule"
+    assert req.headers["x-acs-dingtalk-access-token"] == TOKEN
+    assert req.headers["Content-Type"] == "application/json"
+    body = json.loads(req.body or b"")
+    assert body == {
+        "userIds": ["a", "b"],
+        "startTime": "2026-11-23T00:00:00Z",
+        "endTime": "2026-11-30T00:00:00Z",
+    }
+    assert TOKEN not in repr(req)
+
+
+def test_build_room_request_and_base_url() -> None:
+    """The room query goes to meetingRooms/schedules/query with roomIds on the configured base."""
+    config = {**CONFIG, "base_url": "http://127.0.0.1:9/"}
+    req = P.build(room_call("r1"), TOKEN, config)
+    assert req.url == (
+        "http://127.0.0.1:9/v1.0/calendar/users/operatorUnionIdiE/meetingRooms/schedules/query"
+    )
+    assert json.loads(req.body or b"")["roomIds"] == ["r1"]
+
+
+def test_missing_operator_names_the_key() -> None:
+    """A missing required key fails with a ConfigError naming the environment variable."""
+    config = {k: v for k, v in CONFIG.items() if k != "operator_union_id"}
+    with pytest.raises(ConfigError, match="SLOTFINDER_DINGTALK_OPERATOR_UNION_ID") as info:
+        P.build(user_call(), TOKEN, config)
+    assert info.value.key == "providers.dingtalk.operator_union_id"
+
+
+def test_parse_timed_items_with_offsets_and_zones() -> None:
+    """Timed items honour an offset, else their timeZone, else Asia/Shanghai."""
+    body = {
+        "scheduleInformation": [
+            {
+                "userId": "u1",
+                "error": "",
+                "scheduleItems": [
+                    {
+                        "status": "BUSY",
+                        "start": {"dateTime": "2026-11-23T10:00:00+08:00", "timeZone": "UTC"},
+                        "end": {"dateTime": "2026-11-23T11:00:00+08:00", "timeZone": "UTC"},
+                    },
+                    {
+                        "status": "TENTATIVE",
+                        "start": {"dateTime": "2026-11-24T09:00:00", "timeZone": "Europe/Berlin"},
+                        "end": {"dateTime": "2026-11-24T09:30:00", "timeZone": "Europe/Berlin"},
+                    },
+                    {
+                        "status": "BUSY",
+                        "start": {"dateTime": "2026-11-25T14:00:00"},
+                        "end": {"dateTime": "2026-11-25T15:00:00"},
+                    },
+                    {
+                        "status": "BUSY",
+                        "start": {"dateTime": "2026-11-26T14:55Z"},
+                        "end": {"dateTime": "2026-11-26T15:55Z"},
+                    },
+                ],
+            }
+        ]
+    }
+    result = P.parse(user_call("u1"), reply(200, body), CONFIG)
+    assert result.errors == {}
+    assert list(result.busy["u1"]) == [
+        (epoch("2026-11-23T10:00:00+08:00"), epoch("2026-11-23T11:00:00+08:00"), BUSY),
+        (epoch("2026-11-24T09:00:00+01:00"), epoch("2026-11-24T09:30:00+01:00"), TENTATIVE),
+        (epoch("2026-11-25T14:00:00+08:00"), epoch("2026-11-25T15:00:00+08:00"), BUSY),
+        (epoch("2026-11-26T14:55:00+00:00"), epoch("2026-11-26T15:55:00+00:00"), BUSY),
+    ]
+    assert all(isinstance(v, int) for row in result.busy["u1"] for v in row)
+
+
+def test_parse_all_day_items_are_utc_days() -> None:
+    """An all-day ``{date}`` item blocks whole UTC days, the zone DingTalk documents for them."""
+    body = {
+        "scheduleInformation": [
+            {
+                "userId": "u1",
+                "scheduleItems": [
+                    {
+                        "status": "BUSY",
+                        "start": {"date": "2026-11-23"},
+                        "end": {"date": "2026-11-24"},
+                    },
+                    {
+                        "status": "BUSY",
+                        "start": {"date": "2026-11-26"},
+                        "end": {"date": "2026-11-26"},
+                    },
+                    {
+                        "status": "BUSY",
+                        "start": {"date": "2026-11-27"},
+                        "end": {"date": "2026-11-30"},
+                    },
+                ],
+            }
+        ]
+    }
+    rows = list(P.parse(user_call("u1"), reply(200, body), CONFIG).busy["u1"])
+    assert rows == [
+        (START, START + DAY, BUSY),
+        (START + 3 * DAY, START + 4 * DAY, BUSY),
+        (START + 4 * DAY, START + 7 * DAY, BUSY),
+    ]
+
+
+def test_all_day_zone_setting_moves_the_day() -> None:
+    """``all_day_zone`` reads all-day dates as local days of that zone instead of UTC."""
+    body = {
+        "scheduleInformation": [
+            {
+                "userId": "u1",
+                "scheduleItems": [
+                    {
+                        "status": "BUSY",
+                        "start": {"date": "2026-11-23"},
+                        "end": {"date": "2026-11-24"},
+                    }
+                ],
+            }
+        ]
+    }
+    config = {**CONFIG, "all_day_zone": "Asia/Shanghai"}
+    rows = list(P.parse(user_call("u1"), reply(200, body), config).busy["u1"])
+    assert rows == [(START - 8 * 3600, START + DAY - 8 * 3600, BUSY)]
+
+
+def test_unknown_status_is_busy_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """A status other than BUSY/TENTATIVE counts as busy and is logged as a warning."""
+    item = {
+        "status": "OOF",
+        "start": {"dateTime": "2026-11-23T10:00:00+08:00"},
+        "end": {"dateTime": "2026-11-23T11:00:00+08:00"},
+    }
+    body = {"scheduleInformation": [{"userId": "u1", "scheduleItems": [item]}]}
+    with caplog.at_level(logging.WARNING, logger="slotfinder.dingtalk"):
+        result = P.parse(user_call("u1"), reply(200, body), CONFIG)
+    assert result.busy["u1"][0][2] == BUSY
+    assert "OOF" in caplog.text
+
+
+def test_per_user_error_makes_only_that_user_unknown() -> None:
+    """A non-empty per-user ``error`` marks that id unknown and keeps the others."""
+    body = {
+        "scheduleInformation": [
+            {"userId": "u1", "scheduleItems": []},
+            {"userId": "u2", "error": "user not found", "scheduleItems": []},
+        ]
+    }
+    result = P.parse(user_call("u1", "u2", "u3"), reply(200, body), CONFIG)
+    assert dict(result.busy) == {"u1": []}
+    assert result.errors["u2"] == "DingTalk: user not found"
+    assert "no schedule" in result.errors["u3"]
+
+
+def test_unreadable_item_makes_that_id_unknown() -> None:
+    """An item with an unreadable time makes its id unknown rather than free."""
+    bad = {"status": "BUSY", "start": {"dateTime": "soon"}, "end": {"dateTime": "later"}}
+    body = {
+        "scheduleInformation": [
+            {"userId": "u1", "scheduleItems": [bad]},
+            {"userId": "u2", "scheduleItems": []},
+        ]
+    }
+    result = P.parse(user_call("u1", "u2"), reply(200, body), CONFIG)
+    assert "unreadable" in result.errors["u1"]
+    assert dict(result.busy) == {"u2": []}
+
+
+def test_parse_room_reply() -> None:
+    """Room items (BUSY, TENTATIVE pending approval) become rows; empty items mean free."""
+    body = {
+        "scheduleInformation": [
+            {
+                "roomId": "r1",
+                "scheduleItems": [
+                    {
+                        "eventId": "ev1",
+                        "status": "TENTATIVE",
+                        "organizer": {"id": "u9"},
+                        "start": {"dateTime": "2022-07-29T14:55Z", "timeZone": "UTC"},
+                        "end": {"dateTime": "2022-07-29T15:55Z", "timeZone": "UTC"},
+                    }
+                ],
+            },
+            {"roomId": "r2", "scheduleItems": []},
+        ]
+    }
+    result = P.parse(room_call("r1", "r2"), reply(200, body), CONFIG)
+    t0 = epoch("2022-07-29T14:55:00+00:00")
+    assert dict(result.busy) == {"r1": [(t0, t0 + 3600, TENTATIVE)], "r2": []}
+
+
+@pytest.mark.parametrize("status", [403, 429])
+@pytest.mark.parametrize(
+    "code",
+    ["Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "Forbidden.AccessDenied.QpsLimitForApi"],
+)
+def test_qps_limits_retry_after_at_least_one_second(status: int, code: str) -> None:
+    """Both QPS codes, with 403 or 429, ask for a retry after at least one second."""
+    with pytest.raises(RetryLater) as info:
+        P.parse(user_call(), error(status, code, "flow controlled"), CONFIG)
+    assert info.value.after is not None
+    assert info.value.after >= 1.0
+
+
+def test_monthly_quota_is_fatal() -> None:
+    """ApiCountLimitForOrg stops the provider with a clear monthly-quota reason."""
+    response = error(403, "Forbidden.AccessDenied.ApiCountLimitForOrg", "quota")
+    with pytest.raises(CallFailed, match="monthly quota") as info:
+        P.parse(user_call(), response, CONFIG)
+    assert info.value.fatal
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "message", "field"),
+    [
+        (
+            room_call("r1"),
+            "invalidParameter",
+            "Cannot query schedule for more than 90 days.",
+            "window",
+        ),
+        (
+            room_call("r1"),
+            "invalidParameter",
+            "Cannot get schedule information for more than limit.",
+            "roomIds",
+        ),
+        (room_call("r1"), "invalidParameter", "roomId invalid", "roomIds"),
+        (room_call("r1"), "invalidParameter", "query ids cannot be empty", "roomIds"),
+        (user_call("u1"), "paramIllegal", "PARAM ILLEGAL", "userIds"),
+    ],
+)
+def test_parameter_errors_name_the_field(call: Call, code: str, message: str, field: str) -> None:
+    """paramIllegal/invalidParameter fail the call with a reason naming the request field."""
+    with pytest.raises(CallFailed) as info:
+        P.parse(call, error(400, code, message), CONFIG)
+    assert field in info.value.reason
+    assert message in info.value.reason
+    assert not info.value.fatal
+
+
+def test_invalid_room_in_a_batch_asks_for_a_split() -> None:
+    """``roomId invalid`` on several rooms raises BatchError so the bad room can be isolated."""
+    with pytest.raises(BatchError, match="roomIds"):
+        P.parse(room_call("r1", "r2"), error(400, "invalidParameter", "roomId invalid"), CONFIG)
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_bad_token_asks_for_a_refresh(status: int) -> None:
+    """InvalidAuthentication (HTTP 400 in the wild, or 401) means refresh the token."""
+    response = error(status, "InvalidAuthentication", "不合法的access_token")
+    with pytest.raises(TokenExpired):
+        P.parse(user_call(), response, CONFIG)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        error(500, "ServiceUnavailable", "temporary failure"),
+        error(503, "InternalError", "busy"),
+        reply(502, b"<html>Bad Gateway</html>"),
+    ],
+)
+def test_server_errors_retry(response: HttpResponse) -> None:
+    """5xx replies, JSON or not, are transient."""
+    with pytest.raises(RetryLater):
+        P.parse(user_call(), response, CONFIG)
+
+
+def test_ip_ban_page_is_a_clear_fatal_error() -> None:
+    """A non-JSON 403 (the IP-ban page) fails clearly, naming the likely ban, and stops calling."""
+    response = reply(403, b"<!DOCTYPE html><html><body>Access denied</body></html>")
+    with pytest.raises(CallFailed) as info:
+        P.parse(user_call(), response, CONFIG)
+    assert info.value.reason == (
+        "DingTalk replied with a non-JSON body (HTTP 403) — the IP may be banned for 5 minutes "
+        "after >10,000 calls in 20 s"
+    )
+    assert info.value.fatal
+
+
+@pytest.mark.parametrize(
+    "response",
+    [reply(200, b'{"scheduleInformation": [{"userId": "'), reply(200, {"result": []})],
+)
+def test_malformed_success_fails_only_that_call(response: HttpResponse) -> None:
+    """A 200 whose body is not the expected JSON fails the call without crashing."""
+    with pytest.raises(CallFailed) as info:
+        P.parse(user_call(), response, CONFIG)
+    assert "DingTalk" in info.value.reason
+    assert not info.value.fatal
+
+
+def test_unknown_error_code_fails_with_code_and_message() -> None:
+    """An undocumented error code fails the call, quoting code and message."""
+    with pytest.raises(CallFailed, match=r"Forbidden\.AccessDenied.*no permission"):
+        P.parse(user_call(), error(403, "Forbidden.AccessDenied", "no permission"), CONFIG)
+
+
+def test_token_request_and_reply() -> None:
+    """The token is asked with appKey/appSecret and read from accessToken/expireIn."""
+    req = P.token_request(CONFIG)
+    assert req.url == "https://api.dingtalk.com/v1.0/oauth2/accessToken"
+    assert json.loads(req.body or b"") == {"appKey": "dingappkey", "appSecret": SECRET}
+    assert SECRET not in repr(req)
+    token = P.parse_token(reply(200, {"accessToken": TOKEN, "expireIn": 7200}), CONFIG)
+    assert (token.value, token.expires_in) == (TOKEN, 7200.0)
+    assert TOKEN not in repr(token)
+    assert P.token_key(CONFIG) == ("https://api.dingtalk.com", "dingappkey")
+
+
+def test_refused_credentials_are_a_config_error() -> None:
+    """invalidClientIdOrSecret names the app_secret key and its variable, never the secret."""
+    response = error(400, "invalidClientIdOrSecret", "无效的clientId或者clientSecret")
+    with pytest.raises(ConfigError) as info:
+        P.parse_token(response, CONFIG)
+    assert info.value.key == "providers.dingtalk.app_secret"
+    assert "SLOTFINDER_DINGTALK_APP_SECRET" in str(info.value)
+    assert SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        error(500, "ServiceUnavailable", "x"),
+        error(403, "Forbidden.AccessDenied.QpsLimitForApi", "x"),
+    ],
+)
+def test_token_transient_errors_retry(response: HttpResponse) -> None:
+    """A 5xx or a QPS error from the token endpoint is retried."""
+    with pytest.raises(RetryLater):
+        P.parse_token(response, CONFIG)
+
+
+def test_parse_time_follows_rfc5545_in_gaps_and_folds() -> None:
+    """Wall-clock times in a DST gap take the offset before it; repeated times the first one."""
+    # 02:30 on the US spring-forward day does not exist: read with EST, it is 07:30 UTC.
+    assert parse_time("2026-03-08T02:30:00", "America/New_York") == epoch(
+        "2026-03-08T07:30:00+00:00"
+    )
+    # 01:30 on the fall-back day happens twice: the first (EDT) is 05:30 UTC.
+    assert parse_time("2026-11-01T01:30:00", "America/New_York") == epoch(
+        "2026-11-01T05:30:00+00:00"
+    )
+    assert parse_time("2026-11-23T10:00:00.500+05:30") == epoch("2026-11-23T04:30:00+00:00")
+    assert format_time(START) == "2026-11-23T00:00:00Z"
+    with pytest.raises(ValueError, match="ISO"):
+        parse_time("23/11/2026")
