@@ -1,0 +1,520 @@
+"""Feishu provider without a network: plan, build, parse and token handling on captured replies."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+import pytest
+from slotfinder_feishu import FeishuProvider, FeishuSimulator
+from slotfinder_feishu._times import format_time, parse_date, parse_time
+from slotfinder_feishu.provider import BATCH, LIST, LIST_ROOM
+
+from slotfinder.errors import ConfigError
+from slotfinder.model import DAY, Span, Status
+from slotfinder.providers import (
+    BatchError,
+    Call,
+    CallFailed,
+    HttpProvider,
+    HttpResponse,
+    RetryLater,
+    Secret,
+    Target,
+    TokenExpired,
+)
+
+SECRET = "s3cr3t-app-secret-value"
+TOKEN = "t-g1044qeGEDXTB6NDJOXL5SJJOFTMBPKSHQXMTKZA"
+CONFIG: dict[str, Any] = {
+    "app_id": "cli_a1b2c3d4e5f60718",
+    "app_secret": Secret(SECRET),
+    "base_url": "https://open.feishu.cn",
+    "user_id_type": "open_id",
+}
+T0 = 1_795_305_600  # 2026-11-22T00:00:00Z, a Sunday
+WINDOW_90 = Span(T0, T0 + 90 * DAY)
+P = FeishuProvider()
+
+# The response examples of seeds/002 (freebusy/list) and seeds/003 (freebusy/batch), verbatim.
+SEED_LIST = {
+    "code": 0,
+    "msg": "success",
+    "data": {
+        "freebusy_list": [
+            {
+                "start_time": "2020-10-28T22:30:00+08:00",
+                "end_time": "2020-10-28T22:45:00+08:00",
+                "rsvp_status": "needs_action",
+            }
+        ]
+    },
+}
+SEED_BATCH = {
+    "code": 0,
+    "msg": "success",
+    "data": {
+        "freebusy_lists": [
+            {
+                "freebusy_items": [
+                    {
+                        "start_time": "2020-10-28T22:30:00+08:00",
+                        "end_time": "2020-10-28T22:45:00+08:00",
+                    }
+                ],
+                "user_id": "ou_c186b6833e2d5faf2bc587e71ddabcef",
+            }
+        ]
+    },
+}
+SEED_START = int(datetime.fromisoformat("2020-10-28T22:30:00+08:00").timestamp())
+
+
+def users(n: int) -> list[Target]:
+    return [Target(f"ou_{i:032x}") for i in range(n)]
+
+
+def reply(body: object, status: int = 200, **headers: str) -> HttpResponse:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return HttpResponse(status=status, headers={k.lower(): v for k, v in headers.items()}, body=raw)
+
+
+def list_call(id: str = "ou_x", kind: str = "user") -> Call:
+    endpoint = LIST_ROOM if kind == "room" else LIST
+    return Call(endpoint=endpoint, ids=(id,), span=Span(T0, T0 + DAY), kind=kind)  # type: ignore[arg-type]
+
+
+def batch_call(*ids: str) -> Call:
+    return Call(endpoint=BATCH, ids=ids or ("ou_a", "ou_b"), span=Span(T0, T0 + DAY))
+
+
+def test_provider_implements_the_http_protocol() -> None:
+    """FeishuProvider satisfies the HttpProvider protocol and declares its four config keys."""
+    assert isinstance(P, HttpProvider)
+    keys = {k.name: k for k in P.config_keys}
+    assert set(keys) == {"app_id", "app_secret", "base_url", "user_id_type"}
+    assert keys["app_secret"].secret
+    assert keys["app_secret"].required
+    assert keys["app_id"].required
+    assert keys["base_url"].default == "https://open.feishu.cn"
+    assert keys["app_secret"].env_var("feishu") == "SLOTFINDER_FEISHU_APP_SECRET"
+
+
+def test_plugin_hooks_register_provider_and_simulator() -> None:
+    """The package's hookimpls register one FeishuProvider and one FeishuSimulator."""
+    import slotfinder_feishu
+
+    got: list[object] = []
+    slotfinder_feishu.slotfinder_register_providers(got.append)
+    slotfinder_feishu.slotfinder_register_simulators(got.append)
+    assert [type(x) for x in got] == [FeishuProvider, FeishuSimulator]
+
+
+def test_limits_endpoints_are_unique_and_follow_the_seeds() -> None:
+    """Endpoints: list (1 user, 90 d), batch (10 users, 14 d), list:room; 50/s and 1000/min each."""
+    limits = P.limits(CONFIG)
+    names = [e.name for e in limits.endpoints]
+    assert len(names) == len(set(names))
+    batch, lst, room = limits.endpoint(BATCH), limits.endpoint(LIST), limits.endpoint(LIST_ROOM)
+    assert (batch.kind, batch.max_ids, batch.max_span) == ("user", 10, 1_209_600)
+    assert (lst.kind, lst.max_ids, lst.max_span) == ("user", 1, 90 * DAY)
+    assert (room.kind, room.max_ids, room.max_span) == ("room", 1, 90 * DAY)
+    for e in limits.endpoints:
+        assert {(w.calls, w.seconds) for w in e.rate} == {(50, 1.0), (1000, 60.0)}
+
+
+def test_plan_15_users_90_days_is_7_batch_and_5_list_calls() -> None:
+    """15 users over 90 days: one batch of 10 in 7 chunks plus 5 single list calls, 12 in all."""
+    calls = P.plan(users(15), WINDOW_90, CONFIG)
+    assert len(calls) == 12
+    assert sum(c.endpoint == BATCH for c in calls) == 7
+    assert sum(c.endpoint == LIST for c in calls) == 5
+    assert {len(c.ids) for c in calls if c.endpoint == BATCH} == {10}
+
+
+@pytest.mark.parametrize(
+    ("n", "days", "expected"),
+    [
+        (1, 60, {LIST: 1}),
+        (1, 14, {LIST: 1}),  # a tie: list wins because it reports RSVP replies
+        (2, 14, {BATCH: 1}),
+        (10, 14, {BATCH: 1}),
+        (11, 14, {BATCH: 1, LIST: 1}),
+        (3, 90, {LIST: 3}),
+        (30, 28, {BATCH: 6}),
+    ],
+)
+def test_plan_call_counts(n: int, days: int, expected: dict[str, int]) -> None:
+    """The planner picks the cheapest endpoint mix for users over a window."""
+    calls = P.plan(users(n), Span(T0, T0 + days * DAY), CONFIG)
+    counts: dict[str, int] = {}
+    for c in calls:
+        counts[c.endpoint] = counts.get(c.endpoint, 0) + 1
+    assert counts == expected
+
+
+def test_plan_rooms_use_the_room_list_endpoint() -> None:
+    """Rooms go one per call to freebusy/list:room, chunked by 90 days."""
+    calls = P.plan([Target("omm_1", "room"), Target("omm_2", "room")], Span(T0, T0 + 100 * DAY), {})
+    assert [(c.endpoint, c.ids, c.kind) for c in calls] == [
+        (LIST_ROOM, ("omm_1",), "room"),
+        (LIST_ROOM, ("omm_1",), "room"),
+        (LIST_ROOM, ("omm_2",), "room"),
+        (LIST_ROOM, ("omm_2",), "room"),
+    ]
+
+
+def test_build_list_request() -> None:
+    """A list call is a POST with the bearer token, JSON content type, query and seed fields."""
+    req = P.build(list_call("ou_abc"), TOKEN, CONFIG)
+    assert req.method == "POST"
+    assert (
+        req.url == "https://open.feishu.cn/open-apis/calendar/v4/freebusy/list?user_id_type=open_id"
+    )
+    assert req.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert req.headers["Content-Type"] == "application/json; charset=utf-8"
+    body = json.loads(req.body or b"")
+    assert body == {
+        "time_min": "2026-11-22T08:00:00+08:00",
+        "time_max": "2026-11-23T08:00:00+08:00",
+        "user_id": "ou_abc",
+        "include_external_calendar": True,
+        "only_busy": True,
+        "need_rsvp_status": True,
+    }
+    assert TOKEN not in repr(req)
+
+
+def test_build_batch_request_follows_the_seed_without_rsvp_field() -> None:
+    """A batch call sends user_ids and no need_rsvp_status (the batch seed page lists none)."""
+    config = {**CONFIG, "base_url": "https://open.larksuite.com/", "user_id_type": "union_id"}
+    req = P.build(batch_call("on_1", "on_2"), TOKEN, config)
+    assert req.url == (
+        "https://open.larksuite.com/open-apis/calendar/v4/freebusy/batch?user_id_type=union_id"
+    )
+    body = json.loads(req.body or b"")
+    assert body["user_ids"] == ["on_1", "on_2"]
+    assert "need_rsvp_status" not in body
+    assert body["only_busy"] is True
+    assert body["include_external_calendar"] is True
+
+
+def test_build_room_request() -> None:
+    """A room call puts the id in room_id, not user_id."""
+    body = json.loads(P.build(list_call("omm_1", "room"), TOKEN, CONFIG).body or b"")
+    assert body["room_id"] == "omm_1"
+    assert "user_id" not in body
+
+
+def test_user_id_type_is_validated() -> None:
+    """An unknown user_id_type is a ConfigError naming providers.feishu.user_id_type."""
+    with pytest.raises(ConfigError) as info:
+        P.build(list_call(), TOKEN, {**CONFIG, "user_id_type": "email"})
+    assert info.value.key == "providers.feishu.user_id_type"
+
+
+def test_parse_seed_list_example() -> None:
+    """The seed's list reply parses to one tentative row (needs_action) in epoch seconds."""
+    result = P.parse(list_call("ou_x"), reply(SEED_LIST), CONFIG)
+    assert result.busy == {"ou_x": [(SEED_START, SEED_START + 900, Status.TENTATIVE.code)]}
+    assert not result.errors
+
+
+def test_parse_seed_batch_example_counts_missing_rsvp_as_busy() -> None:
+    """The seed's batch reply (no rsvp_status) parses to a busy row for the named user."""
+    uid = "ou_c186b6833e2d5faf2bc587e71ddabcef"
+    result = P.parse(batch_call(uid), reply(SEED_BATCH), CONFIG)
+    assert result.busy == {uid: [(SEED_START, SEED_START + 900, Status.BUSY.code)]}
+
+
+def test_parse_batch_missing_user_is_unknown_not_free() -> None:
+    """A requested id absent from the batch reply becomes a per-id error, never free time."""
+    result = P.parse(
+        batch_call("ou_c186b6833e2d5faf2bc587e71ddabcef", "ou_gone"), reply(SEED_BATCH), CONFIG
+    )
+    assert "ou_gone" in result.errors
+    assert "ou_gone" not in result.busy
+
+
+@pytest.mark.parametrize(
+    ("rsvp", "expected"),
+    [
+        ("accept", Status.BUSY.code),
+        ("tentative", Status.TENTATIVE.code),
+        ("needs_action", Status.TENTATIVE.code),
+        ("decline", None),
+        ("removed", None),
+        (None, Status.BUSY.code),
+        ("something_new", Status.BUSY.code),
+    ],
+)
+def test_rsvp_mapping(rsvp: str | None, expected: int | None) -> None:
+    """Each rsvp_status maps to busy, tentative or nothing (declined/removed do not block)."""
+    item = {"start_time": "2026-11-23T10:00:00Z", "end_time": "2026-11-23T11:00:00Z"}
+    if rsvp is not None:
+        item["rsvp_status"] = rsvp
+    body = {"code": 0, "msg": "success", "data": {"freebusy_list": [item]}}
+    rows = P.parse(list_call(), reply(body), CONFIG).busy["ou_x"]
+    start = T0 + DAY + 10 * 3600
+    assert list(rows) == ([] if expected is None else [(start, start + 3600, expected)])
+
+
+def test_room_pending_booking_is_tentative() -> None:
+    """A room booking pending approval (needs_action) is tentative; a refused one is dropped."""
+    items = [
+        {"start_time": "2026-11-23T10:00:00+08:00", "end_time": "2026-11-23T11:00:00+08:00",
+         "rsvp_status": "needs_action"},
+        {"start_time": "2026-11-23T12:00:00+08:00", "end_time": "2026-11-23T13:00:00+08:00",
+         "rsvp_status": "decline"},
+    ]  # fmt: skip
+    body = {"code": 0, "msg": "success", "data": {"freebusy_list": items}}
+    rows = P.parse(list_call("omm_1", "room"), reply(body), CONFIG).busy["omm_1"]
+    assert [r[2] for r in rows] == [Status.TENTATIVE.code]
+
+
+def test_parse_empty_data_is_free() -> None:
+    """A success reply without items (Feishu omits empty arrays) means no busy time."""
+    assert P.parse(list_call(), reply({"code": 0, "msg": "success", "data": {}}), CONFIG).busy == {
+        "ou_x": []
+    }
+
+
+def test_parse_bare_date_is_the_attendees_local_day() -> None:
+    """An all-day item given as a bare date blocks the attendee's local day, not UTC's."""
+    call = Call(
+        endpoint=LIST, ids=("ou_x",), span=Span(T0, T0 + DAY), zones=(("ou_x", "Asia/Shanghai"),)
+    )
+    body = {
+        "code": 0,
+        "data": {"freebusy_list": [{"start_time": "2026-11-23", "end_time": "2026-11-24"}]},
+    }
+    rows = P.parse(call, reply(body), CONFIG).busy["ou_x"]
+    assert list(rows) == [(T0 + DAY - 8 * 3600, T0 + 2 * DAY - 8 * 3600, Status.BUSY.code)]
+
+
+RATE_CODES = [99991400, 99991402, 190004, 190005, 190010]
+
+
+@pytest.mark.parametrize("code", RATE_CODES)
+def test_rate_limit_codes_retry_after_the_reset_header(code: int) -> None:
+    """Rate-limit codes raise RetryLater with the x-ogw-ratelimit-reset wait."""
+    resp = reply({"code": code, "msg": "frequency limit"}, 429, **{"x-ogw-ratelimit-reset": "3"})
+    with pytest.raises(RetryLater) as info:
+        P.parse(list_call(), resp, CONFIG)
+    assert info.value.after == 3.0
+
+
+def test_rate_limit_without_header_has_no_hint() -> None:
+    """Without the reset header the wait is left to the fetcher's backoff."""
+    with pytest.raises(RetryLater) as info:
+        P.parse(list_call(), reply({"code": 190005, "msg": "app rate limited"}, 429), CONFIG)
+    assert info.value.after is None
+
+
+@pytest.mark.parametrize(("code", "status"), [(190003, 500), (1234567, 502), (0, 503)])
+def test_server_errors_retry(code: int, status: int) -> None:
+    """190003 and unknown codes with HTTP 5xx are transient."""
+    body = {"code": code, "msg": "internal service error"} if code else b"<html>oops</html>"
+    with pytest.raises(RetryLater):
+        P.parse(list_call(), reply(body, status), CONFIG)
+
+
+def test_195100_is_a_batch_error_naming_not_in_tenant() -> None:
+    """195100 raises BatchError so the fetcher splits the batch; the reason says 'not in tenant'."""
+    body = {"code": 195100, "msg": "user is dismiss or not exist in the tenant"}
+    with pytest.raises(BatchError) as info:
+        P.parse(batch_call("ou_a", "ou_b"), reply(body, 404), CONFIG)
+    assert "not in tenant" in info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("code", "needle"),
+    [
+        (198001, "user_ids"),
+        (198002, "time format"),
+        (198003, "time range"),
+        (198004, "time zone"),
+        (190002, "user_ids ou_a, ou_b"),
+    ],
+)
+def test_request_errors_fail_the_call_naming_the_field(code: int, needle: str) -> None:
+    """Validation codes fail the call (ids unknown) with a reason naming the field and ids."""
+    with pytest.raises(CallFailed) as info:
+        P.parse(batch_call("ou_a", "ou_b"), reply({"code": code, "msg": "bad"}, 400), CONFIG)
+    assert needle in info.value.reason
+    assert not info.value.fatal
+    assert f"code {code}" in info.value.reason
+
+
+def test_190002_on_a_room_says_the_room_may_not_exist() -> None:
+    """190002 for a room call names the room_id and suggests it was deleted."""
+    with pytest.raises(CallFailed) as info:
+        P.parse(list_call("omm_9", "room"), reply({"code": 190002, "msg": "invalid"}, 400), CONFIG)
+    assert "room_id omm_9" in info.value.reason
+    assert "does not exist" in info.value.reason
+
+
+def test_190014_includes_field_violations() -> None:
+    """190014's reason carries error.field_violations and error.details."""
+    body = {
+        "code": 190014,
+        "msg": "invalid request parameters. check details for more info.",
+        "error": {
+            "field_violations": [{"field": "time_min", "description": "required"}],
+            "details": [{"key": "hint", "value": "see docs"}],
+        },
+    }
+    with pytest.raises(CallFailed) as info:
+        P.parse(list_call(), reply(body, 400), CONFIG)
+    assert "time_min: required" in info.value.reason
+    assert "hint: see docs" in info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "needle"),
+    [(190006, 403, "app_id"), (190007, 404, "bot capability"), (99991672, 400, "scope")],
+)
+def test_app_misconfiguration_is_fatal(code: int, status: int, needle: str) -> None:
+    """190006, 190007 and a missing scope stop the provider, saying what to fix."""
+    with pytest.raises(CallFailed) as info:
+        P.parse(list_call(), reply({"code": code, "msg": "x"}, status), CONFIG)
+    assert info.value.fatal
+    assert needle in info.value.reason
+
+
+@pytest.mark.parametrize("code", [99991661, 99991663, 99991671])
+def test_token_codes_ask_for_a_new_token(code: int) -> None:
+    """Missing, invalid and malformed token codes raise TokenExpired."""
+    with pytest.raises(TokenExpired):
+        P.parse(list_call(), reply({"code": code, "msg": "Invalid access token"}, 400), CONFIG)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>502 Bad Gateway</body></html>",
+        b"",
+        b"[1, 2]",
+        b'{"msg": "no code"}',
+        b'{"code": 0, "data": {"freebusy_list": "nope"}}',
+        b'{"code": 0, "data": {"freebusy_list": [{"start_time": "yesterday"}]}}',
+        b'{"code": 0, "data": [1]}',
+        b'{"code": 0, "data": {"freebusy_lists": [7]}}',
+    ],
+)
+def test_unexpected_bodies_fail_clearly(body: bytes) -> None:
+    """A body that is not the expected JSON fails the call with status and log id, never crashes."""
+    call = batch_call() if b"freebusy_lists" in body else list_call()
+    with pytest.raises(CallFailed) as info:
+        P.parse(call, reply(body, 200, **{"X-Tt-Logid": "202611230001"}), CONFIG)
+    assert "HTTP 200" in info.value.reason
+    assert "202611230001" in info.value.reason
+
+
+def test_html_429_is_still_a_rate_limit() -> None:
+    """A 429 with a non-JSON body retries, honouring the reset header."""
+    resp = reply(b"<html>slow down</html>", 429, **{"x-ogw-ratelimit-reset": "2"})
+    with pytest.raises(RetryLater) as info:
+        P.parse(list_call(), resp, CONFIG)
+    assert info.value.after == 2.0
+
+
+def test_token_request_reveals_the_secret_only_in_the_body() -> None:
+    """The token request posts app_id/app_secret as JSON; its repr shows no secret."""
+    req = P.token_request(CONFIG)
+    assert req.url == "https://open.feishu.cn/open-apis/auth/v3/tenant_access_token/internal"
+    assert json.loads(req.body or b"") == {"app_id": CONFIG["app_id"], "app_secret": SECRET}
+    assert SECRET not in repr(req)
+    assert SECRET not in repr(P)
+    assert P.token_key(CONFIG) == ("https://open.feishu.cn", CONFIG["app_id"])
+
+
+def test_missing_secret_names_the_environment_variable() -> None:
+    """Without app_secret the token request fails with a ConfigError naming the variable."""
+    with pytest.raises(ConfigError, match="SLOTFINDER_FEISHU_APP_SECRET") as info:
+        P.token_request({"app_id": "cli_x"})
+    assert info.value.key == "providers.feishu.app_secret"
+
+
+def test_parse_token_success() -> None:
+    """The token reply is read from the top level (no data envelope)."""
+    body = {"code": 0, "msg": "ok", "tenant_access_token": TOKEN, "expire": 7200}
+    token = P.parse_token(reply(body), CONFIG)
+    assert token.value == TOKEN
+    assert token.expires_in == 7200.0
+    assert TOKEN not in repr(token)
+
+
+@pytest.mark.parametrize(
+    ("code", "key"),
+    [(10014, "providers.feishu.app_secret"), (99991543, "providers.feishu.app_id"),
+     (10003, "providers.feishu.app_id")],
+)  # fmt: skip
+def test_bad_credentials_are_config_errors(code: int, key: str) -> None:
+    """Refused credentials raise ConfigError naming the key and the secret's env var."""
+    with pytest.raises(ConfigError) as info:
+        P.parse_token(reply({"code": code, "msg": "app secret invalid"}, 400), CONFIG)
+    assert info.value.key == key
+    assert "SLOTFINDER_FEISHU_APP_SECRET" in str(info.value)
+    assert SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"), [(b"<html>bad gateway</html>", 502), ({"code": 190003, "msg": "x"}, 500)]
+)
+def test_token_server_errors_retry(body: object, status: int) -> None:
+    """A 5xx from the token endpoint is transient."""
+    with pytest.raises(RetryLater):
+        P.parse_token(reply(body, status), CONFIG)
+
+
+def test_token_reply_without_token_fails() -> None:
+    """A code-0 token reply lacking the token fails clearly instead of crashing."""
+    with pytest.raises(CallFailed, match="tenant_access_token"):
+        P.parse_token(reply({"code": 0, "msg": "ok"}), CONFIG)
+
+
+def test_debug_logs_never_carry_the_token(caplog: pytest.LogCaptureFixture) -> None:
+    """Building and parsing at DEBUG logs the call but never the token or the secret."""
+    caplog.set_level(logging.DEBUG, logger="slotfinder.feishu")
+    P.build(list_call(), TOKEN, CONFIG)
+    P.parse(list_call(), reply(SEED_LIST), CONFIG)
+    P.token_request(CONFIG)
+    assert caplog.records
+    assert TOKEN not in caplog.text
+    assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2020-10-28T22:30:00+08:00",
+        "2020-10-28T14:30:00Z",
+        "2020-10-28T14:30:00.123456Z",
+        "1999-12-31T23:59:59-05:30",
+        "2024-02-29T00:00:00+14:00",
+        "1969-07-20T20:17:40Z",
+    ],
+)
+def test_parse_time_matches_datetime(text: str) -> None:
+    """The fast RFC 3339 reader agrees with datetime.fromisoformat."""
+    assert parse_time(text) == int(datetime.fromisoformat(text).timestamp() // 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2020-02-30T00:00:00Z", "2020-10-28 12:00", "2020-10-28T25:00:00Z", "", "2020-10-28T12:00:00"],
+)
+def test_parse_time_refuses_non_rfc3339(text: str) -> None:
+    """Invalid dates, missing offsets and out-of-range times are ValueErrors."""
+    with pytest.raises(ValueError):
+        parse_time(text)
+
+
+def test_format_time_round_trips() -> None:
+    """Formatting with the +08:00 offset reads back to the same second."""
+    for t in (0, T0, T0 + 12345, 2_000_000_000):
+        assert parse_time(format_time(t)) == t
+    assert parse_date("2026-11-23", "Europe/Berlin") == T0 + DAY - 3600
