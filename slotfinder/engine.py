@@ -567,6 +567,13 @@ def find_slots(availabilities: Sequence[Availability], request: MeetingRequest) 
     q, room = _order(p, solved, request)
     slots = tuple(_suggestions(p, rooms, q, room, request))
     explanation = None
+    if not slots:
+        # explain imports this module's building blocks, so it is imported here, not at the top.
+        from slotfinder.explain import explain
+
+        explanation = explain(
+            p, rooms, request, availabilities=avs, now=now, earliest=earliest, k=k
+        )
     return SuggestionResult(
         slots=slots,
         periods=tuple(Span(int(a), int(b)) for a, b in zip(*solved.periods, strict=True)),

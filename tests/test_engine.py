@@ -171,3 +171,364 @@ def test_scores_bounded_and_ranked(case: tuple[list[Availability], MeetingReques
     assert all(0.0 <= s.score <= 100.0 for s in by_score.slots)
     scores = {s.start: s.score for s in by_start.slots}
     assert all(scores[s.start] == pytest.approx(s.score) for s in by_score.slots)
+
+
+# --- examples ------------------------------------------------------------------------------
+
+MON = int(datetime(2026, 11, 23, tzinfo=ZoneInfo("UTC")).timestamp())  # a Monday
+NINE_TO_FIVE = WorkingHours.parse("UTC", {"mon-fri": "09:00-17:00"})
+
+
+def at(hour: float, day: int = 0) -> int:
+    """Epoch seconds of ``hour`` o'clock UTC on Monday + ``day``."""
+    return MON + day * 86_400 + round(hour * 3600)
+
+
+def busy(start: float, end: float, status: Status = Status.BUSY, day: int = 0) -> Busy:
+    return Busy(span=Span(at(start, day), at(end, day)), status=status)
+
+
+def req(*ids: str, **kw: object) -> MeetingRequest:
+    """A one-day request (Monday, 09:00-17:00 UTC window), one hour, 15-minute grid."""
+    optional = set(kw.pop("optional", ()))  # type: ignore[call-overload]
+    kw.setdefault("window", Span(at(9), at(17)))
+    kw.setdefault("duration", 3600)
+    kw.setdefault("max_results", 1000)
+    kw.setdefault("order", "start")
+    return MeetingRequest(
+        attendees=tuple(Attendee(id=i, optional=i in optional) for i in ids),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def starts(result: object) -> list[float]:
+    """Slot starts as UTC hours of Monday."""
+    return [(s.start - MON) / 3600 for s in result.slots]  # type: ignore[attr-defined]
+
+
+def test_half_open_busy_end_allows_slot_at_that_time() -> None:
+    """A meeting ending at 10:00 does not block a slot starting at 10:00."""
+    result = find_slots([Availability.of("a", [busy(9, 10)])], req("a"))
+    assert starts(result)[0] == 10.0
+    assert result.periods == (Span(at(10), at(17)),)
+
+
+def test_busy_start_blocks_slot_that_overlaps_it() -> None:
+    """A meeting at 11:00 blocks an hour from 10:15 but not from 10:00."""
+    result = find_slots([Availability.of("a", [busy(11, 17)])], req("a"))
+    assert starts(result) == [9.0, 9.25, 9.5, 9.75, 10.0]
+
+
+def test_zero_length_busy_blocks_nothing_even_with_buffers() -> None:
+    """A zero-length busy entry blocks nothing, buffers or not."""
+    request = req("a", buffer_before=900, buffer_after=900)
+    result = find_slots([Availability.of("a", [busy(12, 12)])], request)
+    assert len(result.slots) == 29
+    assert result.periods == (Span(at(9), at(17)),)
+
+
+def test_buffer_before_needs_gap_after_previous_meeting() -> None:
+    """buffer_before: a meeting ending 10:00 pushes the next slot to 10:15."""
+    result = find_slots([Availability.of("a", [busy(9, 10)])], req("a", buffer_before=900))
+    assert starts(result)[0] == 10.25
+
+
+def test_buffer_after_needs_gap_before_next_meeting() -> None:
+    """buffer_after: before a meeting at 11:00, a 45-minute slot must end by 10:45."""
+    request = req("a", buffer_after=900, duration=2700)
+    result = find_slots([Availability.of("a", [busy(11, 17)])], request)
+    assert starts(result) == [9.0, 9.25, 9.5, 9.75, 10.0]
+    unbuffered = find_slots([Availability.of("a", [busy(11, 17)])], req("a", duration=2700))
+    assert starts(unbuffered)[-1] == 10.25
+    assert result.periods == (Span(at(9), at(10.75)),)
+
+
+def test_min_notice_counts_from_now() -> None:
+    """Slots start no earlier than now + min_notice."""
+    request = req("a", min_notice=7200, now=at(9) + 60)
+    result = find_slots([Availability.of("a")], request)
+    assert starts(result)[0] == 11.25
+
+
+def test_tentative_blocks_by_default() -> None:
+    """With tentative='busy' a tentative meeting blocks its time like a busy one."""
+    result = find_slots([Availability.of("a", [busy(9, 16, Status.TENTATIVE)])], req("a"))
+    assert starts(result) == [16.0]
+
+
+def test_tentative_free_policy_offers_but_penalises() -> None:
+    """With tentative='free' the slot passes, lists the attendee as tentative and scores lower."""
+    avs = [Availability.of("a", [busy(9, 10, Status.TENTATIVE)]), Availability.of("b")]
+    result = find_slots(avs, req("a", "b", tentative="free"))
+    first, later = result.slots[0], result.slots[-1]
+    assert (first.start, first.tentative, first.available) == (at(9), ("a",), ("b",))
+    assert later.available == ("a", "b")
+    assert first.score < later.score
+
+
+def test_free_status_blocks_nothing() -> None:
+    """Entries with status free never block."""
+    result = find_slots([Availability.of("a", [busy(9, 17, Status.FREE)])], req("a"))
+    assert len(result.slots) == 29
+
+
+def test_unknown_excluded_means_no_slots_and_a_reason() -> None:
+    """An unreadable required attendee is never free by default, and is reported."""
+    avs = [Availability.of("a"), Availability.unknown("b", "token expired")]
+    result = find_slots(avs, req("a", "b"))
+    assert result.slots == ()
+    assert [(u.id, u.reason) for u in result.unknown] == [("b", "token expired")]
+    assert result.explanation is not None
+    codes = {r.code: r.ids for r in result.explanation.reasons}
+    assert codes["unknown_attendees"] == ("b",)
+
+
+def test_unknown_flagged_passes_and_is_listed_on_every_slot() -> None:
+    """With unknown='flag', slots are offered and each lists the unknown attendee."""
+    result = find_slots([Availability.of("a")], req("a", "b", unknown="flag"))
+    assert len(result.slots) == 29
+    assert all(s.unknown == ("b",) and s.available == ("a",) for s in result.slots)
+    assert [(u.id, u.reason) for u in result.unknown] == [("b", "no availability given")]
+
+
+def test_covered_limits_what_is_known() -> None:
+    """Outside Availability.covered an attendee is unknown: excluded, or flagged if asked."""
+    avs = [Availability.of("a", covered=Span(at(0), at(12)))]
+    assert starts(find_slots(avs, req("a")))[-1] == 11.0
+    flagged = find_slots(avs, req("a", unknown="flag"))
+    assert len(flagged.slots) == 29
+    assert flagged.slots[-1].unknown == ("a",)
+    assert flagged.slots[0].available == ("a",)
+
+
+def test_quorum_offers_slots_and_lists_who_is_missing() -> None:
+    """With quorum 2 of 3, a slot where one is busy passes and names them unavailable."""
+    avs = [Availability.of("a"), Availability.of("b", [busy(9, 17)]), Availability.of("c")]
+    result = find_slots(avs, req("a", "b", "c", quorum=2))
+    assert len(result.slots) == 29
+    assert result.slots[0].available == ("a", "c")
+    assert result.slots[0].unavailable == ("b",)
+
+
+def test_quorum_needs_the_same_people_for_the_whole_slot() -> None:
+    """A period reached by different pairs over time does not make a slot for the pair quorum."""
+    avs = [
+        Availability.of("a", [busy(10, 17)]),
+        Availability.of("b", [busy(9, 9.5), busy(10.5, 17)]),
+        Availability.of("c", [busy(9, 10)]),
+    ]
+    result = find_slots(avs, req("a", "b", "c", quorum=2, window=Span(at(9), at(11))))
+    assert result.periods == (Span(at(9.5), at(10.5)),)
+    assert result.slots == ()
+
+
+def test_optional_attendees_only_raise_the_score() -> None:
+    """An optional attendee's busy time never blocks, but slots they can attend rank first."""
+    avs = [Availability.of("a"), Availability.of("o", [busy(9, 15)])]
+    result = find_slots(avs, req("a", "o", optional=["o"], order="score", max_results=3))
+    assert [s.start for s in result.slots] == [at(15), at(15.25), at(15.5)] or all(
+        s.available == ("a", "o") for s in result.slots
+    )
+    assert all(s.available == ("a", "o") for s in result.slots)
+    by_start = find_slots(avs, req("a", "o", optional=["o"]))
+    assert by_start.slots[0].unavailable == ("o",)
+    assert by_start.slots[0].score < result.slots[0].score
+
+
+def test_required_outweighs_all_optional() -> None:
+    """A slot with every required attendee beats one missing a required one but with optionals."""
+    avs = [
+        Availability.of("a"),
+        Availability.of("b", [busy(9, 10)]),
+        Availability.of("o1", [busy(10, 17)]),
+        Availability.of("o2", [busy(10, 17)]),
+    ]
+    request = req("a", "b", "o1", "o2", optional=["o1", "o2"], quorum=1, order="score")
+    result = find_slots(avs, request)
+    assert result.slots[0].available == ("a", "b")
+
+
+def test_fairness_prefers_the_middle_of_working_days() -> None:
+    """Among slots everyone can attend, the one nearest mid-working-day ranks first."""
+    attendees = (Attendee(id="a", working_hours=NINE_TO_FIVE),)
+    request = MeetingRequest(
+        attendees=attendees, window=Span(at(0), at(24)), duration=3600, max_results=3
+    )
+    result = find_slots([Availability.of("a")], request)
+    assert result.slots[0].start == at(12.5)
+    assert result.slots[0].score == 100.0
+    assert result.slots[1].score < 100.0
+
+
+def test_rooms_pick_first_free_room_in_order() -> None:
+    """A slot names the first requested room free for the whole slot."""
+    avs = [
+        Availability.of("a"),
+        Availability.of("r1", [busy(9, 10)]),
+        Availability.of("r2"),
+    ]
+    request = req("a", rooms=(Attendee(id="r1"), Attendee(id="r2")))
+    result = find_slots(avs, request)
+    assert [(s.start, s.room) for s in result.slots[:2]] == [(at(9), "r2"), (at(9.25), "r2")]
+    assert result.slots[4].room == "r1"
+
+
+def test_rooms_get_no_buffers() -> None:
+    """Attendee buffers do not apply to rooms."""
+    avs = [Availability.of("a"), Availability.of("r1", [busy(9, 10)])]
+    request = req("a", rooms=(Attendee(id="r1"),), buffer_before=1800)
+    assert starts(find_slots(avs, request))[0] == 10.0
+
+
+def test_unknown_room_is_never_free() -> None:
+    """A room that could not be read is never booked and is reported unknown."""
+    avs = [Availability.of("a"), Availability.unknown("r1", "403")]
+    result = find_slots(avs, req("a", rooms=(Attendee(id="r1"),)))
+    assert result.slots == ()
+    assert [u.id for u in result.unknown] == ["r1"]
+
+
+def test_periods_join_through_midnight() -> None:
+    """Working hours 00:00-24:00 every day give one period through midnight."""
+    wh = WorkingHours.parse("Europe/Berlin", {"mon-sun": "00:00-24:00"})
+    request = MeetingRequest(
+        attendees=(Attendee(id="a", working_hours=wh),),
+        window=Span(at(0), at(0, day=3)),
+        duration=3600,
+    )
+    assert find_slots([Availability.of("a")], request).periods == (Span(at(0), at(0, day=3)),)
+
+
+def test_ranking_is_deterministic() -> None:
+    """The same input gives the same result, whatever the order of availabilities."""
+    avs = [
+        Availability.of("a", [busy(10, 11), busy(13, 14, Status.TENTATIVE)]),
+        Availability.of("b", [busy(15, 16)]),
+        Availability.of("c", [busy(9, 9.5)]),
+    ]
+    request = req("a", "b", "c", optional=["c"], tentative="free", order="score")
+    first = find_slots(avs, request)
+    assert find_slots(list(reversed(avs)), request).slots == first.slots
+    keys = [(-s.score, s.start) for s in first.slots]
+    assert keys == sorted(keys)
+
+
+def test_max_results_cuts_the_list() -> None:
+    """max_results bounds how many slots come back, in either order."""
+    for order in ("start", "score"):
+        result = find_slots([Availability.of("a")], req("a", max_results=3, order=order))
+        assert len(result.slots) == 3
+
+
+# --- explanations --------------------------------------------------------------------------
+
+
+def codes(result: object) -> dict[str, tuple[str, ...]]:
+    explanation = result.explanation  # type: ignore[attr-defined]
+    assert explanation is not None
+    return {r.code: r.ids for r in explanation.reasons}
+
+
+def test_explain_window_too_short_for_the_grid() -> None:
+    """A window that holds the duration but no grid start that fits is window_too_short."""
+    request = req("a", window=Span(at(9) + 60, at(10) + 120), duration=3600)
+    assert "window_too_short" in codes(find_slots([Availability.of("a")], request))
+
+
+def test_explain_window_too_short_for_working_hours() -> None:
+    """Working hours too short for the meeting name the attendee under window_too_short."""
+    wh = WorkingHours.parse("UTC", {"mon-fri": "09:00-09:30"})
+    request = MeetingRequest(
+        attendees=(Attendee(id="a", working_hours=wh), Attendee(id="b")),
+        window=Span(at(0), at(24)),
+        duration=3600,
+    )
+    assert codes(find_slots([Availability.of("a"), Availability.of("b")], request)) == {
+        "window_too_short": ("a",)
+    }
+
+
+def test_explain_hours_never_overlap_names_the_pair() -> None:
+    """Attendees whose working hours never meet are named under hours_never_overlap."""
+    berlin = WorkingHours.parse("Europe/Berlin", {"mon-fri": "09:00-12:00"})
+    new_york = WorkingHours.parse("America/New_York", {"mon-fri": "09:00-12:00"})
+    request = MeetingRequest(
+        attendees=(
+            Attendee(id="ber", working_hours=berlin),
+            Attendee(id="free"),
+            Attendee(id="nyc", working_hours=new_york),
+        ),
+        window=Span(at(0), at(0, day=2)),
+        duration=3600,
+    )
+    avs = [Availability.of(i) for i in ("ber", "free", "nyc")]
+    result = find_slots(avs, request)
+    assert result.periods == ()
+    assert codes(result) == {"hours_never_overlap": ("ber", "nyc")}
+
+
+def test_explain_busy_whole_window_names_the_busy_one() -> None:
+    """An attendee busy through the whole window is named under busy_whole_window."""
+    avs = [Availability.of("a"), Availability.of("b", [busy(8, 18)])]
+    assert codes(find_slots(avs, req("a", "b"))) == {"busy_whole_window": ("b",)}
+
+
+def test_explain_no_common_time_with_alternatives() -> None:
+    """Everyone has time but never together: no_common_time, and alternatives name the missing."""
+    avs = [
+        Availability.of("a", [busy(9, 13)]),
+        Availability.of("b", [busy(13, 17)]),
+        Availability.of("c"),
+    ]
+    result = find_slots(avs, req("a", "b", "c", max_results=2))
+    assert codes(result) == {"no_common_time": ()}
+    assert result.explanation is not None
+    alts = result.explanation.alternatives
+    assert [(s.start, s.available, s.unavailable) for s in alts] == [
+        (at(9), ("b", "c"), ("a",)),
+        (at(9.25), ("b", "c"), ("a",)),
+    ]
+
+
+def test_explain_quorum_unreachable() -> None:
+    """A quorum that is never met at once is quorum_unreachable."""
+    avs = [
+        Availability.of("a", [busy(9, 13)]),
+        Availability.of("b", [busy(13, 17)]),
+        Availability.of("c", [busy(9, 17)]),
+    ]
+    assert "quorum_unreachable" in codes(find_slots(avs, req("a", "b", "c", quorum=2)))
+
+
+def test_explain_no_room_free() -> None:
+    """Attendees free but every room busy gives no_room_free naming the rooms."""
+    avs = [Availability.of("a"), Availability.of("r1", [busy(9, 17)])]
+    result = find_slots(avs, req("a", rooms=(Attendee(id="r1"),)))
+    assert codes(result) == {"no_room_free": ("r1",)}
+    assert result.explanation is not None
+    assert result.explanation.alternatives[0].room is None
+
+
+def test_explain_min_notice() -> None:
+    """Slots that all start within the notice period give min_notice."""
+    avs = [Availability.of("a", [busy(11, 17)])]
+    result = find_slots(avs, req("a", min_notice=7200, now=at(9)))
+    assert codes(result) == {"min_notice": ()}
+
+
+def test_next_after_window_found_within_horizon() -> None:
+    """When the window is full, the first slot after it is offered."""
+    avs = [Availability.of("a", [busy(9, 24), busy(0, 10, day=1)])]
+    result = find_slots(avs, req("a"))
+    assert result.explanation is not None
+    nxt = result.explanation.next_after_window
+    assert nxt is not None
+    assert (nxt.start, nxt.available) == (at(10, day=1), ("a",))
+
+
+def test_next_after_window_respects_coverage() -> None:
+    """No next slot is offered beyond what the data covers."""
+    avs = [Availability.of("a", [busy(9, 17)], covered=Span(at(0), at(17)))]
+    result = find_slots(avs, req("a"))
+    assert result.explanation is not None
+    assert result.explanation.next_after_window is None

@@ -1,0 +1,270 @@
+"""Why no slot fits, what comes closest, and the first slot after the window.
+
+Only called by :func:`slotfinder.engine.find_slots` when it found nothing. Every check counts
+slot starts on the request's grid, vectorised over all attendees (no per-attendee loops), so the
+explanation costs about as much as the search itself. The reasons, in the order reported:
+
+``window_too_short``
+    No grid start leaves ``duration`` before the window ends, or some required attendees' working
+    hours inside the window never hold the meeting (they are named).
+``hours_never_overlap``
+    Each attendee's working hours hold the meeting, but not together (with a quorum: not for
+    enough of them). Names the first pair of working-hours groups that never overlap, or every
+    required attendee with working hours when only a larger set fails.
+``busy_whole_window``
+    Named required attendees whose own free time (working hours minus busy, buffers included)
+    holds no slot in the window at all.
+``unknown_attendees``
+    Required attendees that could not be read, counted as busy (``unknown="exclude"``), leave
+    fewer known attendees than the quorum needs.
+``quorum_unreachable``
+    With a quorum: at no slot are enough required attendees free together.
+``no_room_free``
+    The attendees have common time, but no requested room is free then.
+``min_notice``
+    Slots fit, but every one starts before ``now + min_notice``.
+``no_common_time``
+    None of the above: everyone has free time, just never at the same time.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from slotfinder import hours
+from slotfinder import intervals as iv
+from slotfinder.engine import (
+    NEXT_SEARCH_DAYS,
+    BoolArray,
+    Int64Array,
+    _counts,
+    _groups,
+    _in_shrunk,
+    _People,
+    _people,
+    _per_owner_union,
+    _pick_rooms,
+    _room_sets,
+    _solve,
+    _suggestions,
+)
+from slotfinder.model import (
+    DAY,
+    Availability,
+    Explanation,
+    MeetingRequest,
+    Reason,
+    Span,
+    Suggestion,
+)
+
+__all__ = ["explain"]
+
+
+def _dur(seconds: int) -> str:
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    text = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{s}s" if s else "")
+    return text or "0s"
+
+
+def _ids(p: _People, mask: BoolArray) -> tuple[str, ...]:
+    return tuple(str(x) for x in p.ids[mask].tolist())
+
+
+def _hours_reasons(p: _People, request: MeetingRequest, q: Int64Array, k: int) -> list[Reason]:
+    """``window_too_short`` for attendees whose hours never hold the meeting, else the
+    ``hours_never_overlap`` check across attendees."""
+    w, d = request.window, request.duration
+    req = p.required
+    ok = np.array([_in_shrunk(iv.clip(h, w.start, w.end), q, d).any() for h in p.hours] + [True])
+    lonely = req & ~ok[p.wh]
+    if lonely.any():
+        return [
+            Reason(
+                "window_too_short",
+                f"working hours inside the window never hold {_dur(d)} on the "
+                f"{_dur(request.granularity)} grid",
+                _ids(p, lonely),
+            )
+        ]
+    groups = sorted({int(g) for g in p.wh[req] if g >= 0})
+    fits = {g: _in_shrunk(iv.clip(p.hours[g], w.start, w.end), q, d) for g in groups}
+    count = np.full(q.shape, int((req & (p.wh < 0)).sum()), dtype=np.int64)
+    for g in groups:
+        count += fits[g] * int((req & (p.wh == g)).sum())
+    if count.max(initial=0) >= k:
+        return []
+    named = req & (p.wh >= 0)
+    if k == int(req.sum()):
+        pair = next(
+            (
+                (a, b)
+                for i, a in enumerate(groups)
+                for b in groups[i + 1 :]
+                if not (fits[a] & fits[b]).any()
+            ),
+            None,
+        )
+        if pair is not None:
+            named = req & np.isin(p.wh, pair)
+    return [
+        Reason(
+            "hours_never_overlap",
+            f"these attendees' working hours never share {_dur(d)} inside the window",
+            _ids(p, named),
+        )
+    ]
+
+
+def _busy_whole(p: _People, request: MeetingRequest, q: Int64Array) -> list[Reason]:
+    """Required attendees with no grid start free in their own calendar."""
+    d, w = request.duration, request.window
+    req = p.required & p.known
+    bases, group = _groups(p, request.unknown == "exclude", req, w)
+    tb = request.tentative == "busy"
+    sel = req[p.owner] & (p.hard | tb)
+    own, s, e = _per_owner_union(p.owner[sel], p.start[sel] - d + 1, p.end[sel])
+    blocked = np.zeros(p.n, dtype=np.int64)
+    possible = np.zeros(p.n, dtype=np.int64)
+    for g, base in enumerate(bases):
+        starts = q[_in_shrunk(base, q, d)]
+        members = group == g
+        possible[members] = starts.size
+        mine = members[own]
+        hit = np.searchsorted(starts, e[mine]) - np.searchsorted(starts, s[mine])
+        blocked += np.bincount(own[mine], weights=hit, minlength=p.n).astype(np.int64)
+    full = req & (possible > 0) & (blocked >= possible)
+    if not full.any():
+        return []
+    return [
+        Reason(
+            "busy_whole_window",
+            f"busy for the whole window: no free {_dur(d)} inside working hours",
+            _ids(p, full),
+        )
+    ]
+
+
+def _next_after(
+    availabilities: dict[str, Availability],
+    request: MeetingRequest,
+    now: int,
+    earliest: int,
+    k: int,
+) -> Suggestion | None:
+    """The first slot starting in ``[window.end, horizon)`` (see the engine docstring)."""
+    w = request.window
+    horizon = w.end + NEXT_SEARCH_DAYS * DAY
+    for a in (*request.required, *request.rooms):
+        av = availabilities.get(a.id)
+        if av is not None and av.error is None and av.covered is not None:
+            horizon = min(horizon, av.covered.end)
+    if horizon - w.end < request.duration:
+        return None
+    later = attrs.evolve(
+        request, window=Span(w.end, horizon), order="start", max_results=1, now=now
+    )
+    p = _people(
+        later.attendees, availabilities, later.window, later.buffer_after, later.buffer_before
+    )
+    rooms = _people(later.rooms, availabilities, later.window, 0, 0)
+    solved = _solve(p, rooms, later, earliest, k)
+    if solved.starts.size == 0:
+        return None
+    return _suggestions(p, rooms, solved.starts[:1], solved.rooms[:1], later)[0]
+
+
+def explain(
+    p: _People,
+    rooms: _People,
+    request: MeetingRequest,
+    *,
+    availabilities: dict[str, Availability],
+    now: int,
+    earliest: int,
+    k: int,
+) -> Explanation:
+    """Reasons, alternatives and the next slot after the window, for an empty result."""
+    w, d = request.window, request.duration
+    q = hours.grid(request.zone, w.start, w.end - d + 1, request.granularity)
+    reasons: list[Reason] = []
+    alternatives: tuple[Suggestion, ...] = ()
+    if q.size == 0:
+        reasons.append(
+            Reason(
+                "window_too_short",
+                f"no start on the {_dur(request.granularity)} grid leaves {_dur(d)} "
+                "before the window ends",
+            )
+        )
+    else:
+        reasons += _hours_reasons(p, request, q, k)
+        reasons += _busy_whole(p, request, q)
+        req = p.required
+        unknown = req & ~p.known
+        if request.unknown == "exclude" and unknown.any() and int((req & p.known).sum()) < k:
+            reasons.append(
+                Reason(
+                    "unknown_attendees",
+                    "could not be read and count as busy (unknown='exclude'); "
+                    "unknown='flag' plans around them",
+                    _ids(p, unknown),
+                )
+            )
+        count = _counts(
+            p,
+            q,
+            d,
+            mask=req,
+            use_cov=request.unknown == "exclude",
+            tentative_blocks=request.tentative == "busy",
+            window=w,
+        )
+        best = int(count.max(initial=0))
+        if request.quorum is not None and best < k:
+            reasons.append(
+                Reason(
+                    "quorum_unreachable",
+                    f"at most {best} required attendees are free together; the quorum is {k}",
+                )
+            )
+        fits = count >= k
+        room = np.full(q.shape, -1, dtype=np.int64)
+        if rooms.n:
+            room = _pick_rooms(_room_sets(rooms, request), q, d)
+            if fits.any() and not (fits & (room >= 0) & (q >= earliest)).any():
+                reasons.append(
+                    Reason(
+                        "no_room_free",
+                        "no requested room is free when the attendees are",
+                        tuple(str(x) for x in rooms.ids.tolist()),
+                    )
+                )
+            fits &= room >= 0
+        if fits.any() and not (fits & (q >= earliest)).any():
+            reasons.append(
+                Reason(
+                    "min_notice",
+                    f"every fitting slot starts within the {_dur(request.min_notice)} notice",
+                )
+            )
+        if not reasons:
+            reasons.append(
+                Reason(
+                    "no_common_time",
+                    f"the required attendees are never free for {_dur(d)} at the same time",
+                )
+            )
+        later = (q >= earliest) & (count > 0)
+        if later.any():
+            idx = np.flatnonzero(later)
+            order = np.lexsort((q[idx], room[idx] < 0, -count[idx]))[: request.max_results]
+            pick = idx[order]
+            alternatives = tuple(_suggestions(p, rooms, q[pick], room[pick], request))
+    return Explanation(
+        reasons=tuple(reasons),
+        alternatives=alternatives,
+        next_after_window=_next_after(availabilities, request, now, earliest, k),
+    )
