@@ -201,9 +201,9 @@ async def running(app: web.Application, port: int = 0) -> AsyncIterator[str]:
 
     The server is stopped when the block exits, whatever happens inside it.
     """
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port, shutdown_timeout=0.5)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:
         bound = runner.addresses[0][1]
