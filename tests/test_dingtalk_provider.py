@@ -186,8 +186,8 @@ def test_parse_timed_items_with_offsets_and_zones() -> None:
     assert all(isinstance(v, int) for row in result.busy["u1"] for v in row)
 
 
-def test_parse_all_day_items_are_utc_days() -> None:
-    """An all-day ``{date}`` item blocks whole UTC days, the zone DingTalk documents for them."""
+def test_parse_all_day_items_without_a_zone_are_utc_days() -> None:
+    """Without a zone for the attendee, an all-day ``{date}`` item blocks whole UTC days."""
     body = {
         "scheduleInformation": [
             {
@@ -220,25 +220,30 @@ def test_parse_all_day_items_are_utc_days() -> None:
     ]
 
 
-def test_all_day_zone_setting_moves_the_day() -> None:
-    """``all_day_zone`` reads all-day dates as local days of that zone instead of UTC."""
+def test_all_day_items_block_the_attendees_local_days() -> None:
+    """With the attendee's zone in the call, an all-day date is that zone's local day, DST too."""
+    items = [
+        {"status": "BUSY", "start": {"date": "2026-11-23"}, "end": {"date": "2026-11-24"}},
+        {"status": "TENTATIVE", "start": {"date": "2026-03-08"}, "end": {"date": "2026-03-08"}},
+    ]
     body = {
         "scheduleInformation": [
-            {
-                "userId": "u1",
-                "scheduleItems": [
-                    {
-                        "status": "BUSY",
-                        "start": {"date": "2026-11-23"},
-                        "end": {"date": "2026-11-24"},
-                    }
-                ],
-            }
+            {"userId": "sh", "scheduleItems": items[:1]},
+            {"userId": "ny", "scheduleItems": items[1:]},
         ]
     }
-    config = {**CONFIG, "all_day_zone": "Asia/Shanghai"}
-    rows = list(P.parse(user_call("u1"), reply(200, body), config).busy["u1"])
-    assert rows == [(START - 8 * 3600, START + DAY - 8 * 3600, BUSY)]
+    call = Call(
+        endpoint=USER_ENDPOINT,
+        ids=("sh", "ny"),
+        span=WINDOW,
+        zones=(("sh", "Asia/Shanghai"), ("ny", "America/New_York")),
+    )
+    result = P.parse(call, reply(200, body), CONFIG)
+    assert list(result.busy["sh"]) == [(START - 8 * 3600, START + DAY - 8 * 3600, BUSY)]
+    # The US spring-forward day is 23 hours long.
+    assert list(result.busy["ny"]) == [
+        (epoch("2026-03-08T00:00:00-05:00"), epoch("2026-03-09T00:00:00-04:00"), TENTATIVE)
+    ]
 
 
 def test_unknown_status_is_busy_and_logged(caplog: pytest.LogCaptureFixture) -> None:

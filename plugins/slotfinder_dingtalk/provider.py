@@ -15,11 +15,11 @@ Both are limited to 20 calls/s per app per API. Calls carry the bare token in
 Decisions (see the seed pages ``seeds/000_*.txt`` and ``seeds/001_*.txt``; where the seed and
 ``providers.md`` differ the seed wins):
 
-* All-day items are ``{"date": "yyyy-MM-dd"}`` and the seed says their zone "is fixed to UTC".
-  A provider's ``parse`` is not told the attendee's zone (neither
-  :class:`~slotfinder.providers.Call` nor the configuration carries it), so an all-day item
-  ``[date, end date)`` is read as whole days in ``all_day_zone`` (default ``UTC``, as
-  documented). An end date not after the start date still blocks one day.
+* All-day items are ``{"date": "yyyy-MM-dd"}``; the seed says their zone "is fixed to UTC",
+  i.e. the date carries no zone of its own. An all-day item blocks the attendee's *local* days
+  ``[date, end date)``: the planner puts each attendee's zone in the call
+  (:meth:`~slotfinder.providers.Call.zone_of`), and UTC is used only when no zone is known.
+  An end date not after the start date still blocks one day.
 * Timed items are ``{"dateTime", "timeZone"}``; an offset inside ``dateTime`` wins, otherwise the
   wall-clock time is read in ``timeZone`` (default ``Asia/Shanghai``, as the seed documents),
   RFC 5545 style (``zoneinfo`` with ``fold=0``).
@@ -45,7 +45,7 @@ import math
 import re
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -183,6 +183,10 @@ def _parse_date(text: object, zone: str) -> int:
     return parse_time(f"{match[1]}-{match[2]}-{match[3]}T00:00:00", zone)
 
 
+def _next_day(text: str) -> str:
+    return (date.fromisoformat(text.strip()) + timedelta(days=1)).isoformat()
+
+
 def format_time(epoch: int) -> str:
     """``2026-11-23T02:00:00Z``: ISO 8601 in UTC, the form the seed's examples use."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
@@ -221,15 +225,6 @@ def _max_days(config: ProviderConfig) -> int:
 
 def _base_url(config: ProviderConfig) -> str:
     return _text(config, "base_url", DEFAULT_BASE_URL).rstrip("/")
-
-
-def _all_day_zone(config: ProviderConfig) -> str:
-    name = _text(config, "all_day_zone", "UTC")
-    try:
-        _zone(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(_key("all_day_zone"), f"unknown IANA time zone {name!r}") from exc
-    return name
 
 
 # --- replies --------------------------------------------------------------------------------
@@ -306,9 +301,6 @@ class DingTalkProvider:
             "longest querySchedule chunk in days (none is documented)",
             default=DEFAULT_MAX_DAYS,
         ),
-        ConfigKey(
-            "all_day_zone", "IANA zone of all-day items (DingTalk documents UTC)", default="UTC"
-        ),
     )
 
     def __repr__(self) -> str:
@@ -373,7 +365,6 @@ class DingTalkProvider:
         wanted = set(call.ids)
         busy: dict[str, list[tuple[int, int, int]]] = {}
         errors: dict[str, str] = {}
-        all_day_zone = _all_day_zone(config)
         odd: set[str] = set()
         for info in infos:
             if not isinstance(info, Mapping):
@@ -390,7 +381,7 @@ class DingTalkProvider:
                 continue
             try:
                 rows = busy.setdefault(key, [])
-                rows.extend(_rows(info.get("scheduleItems"), all_day_zone, odd))
+                rows.extend(_rows(info.get("scheduleItems"), _day_zone(call, key), odd))
             except ValueError as exc:
                 busy.pop(key, None)
                 errors[key] = f"DingTalk returned an unreadable schedule item: {exc}"
@@ -408,7 +399,9 @@ class DingTalkProvider:
         if code in QPS_CODES:
             hint = _retry_after(response.headers)
             return RetryLater(
-                f"DingTalk rate limit {code} ({where})", after=max(QPS_WAIT, hint or 0.0)
+                f"DingTalk rate limit {code} ({where})",
+                after=max(QPS_WAIT, hint or 0.0),
+                rate_limited=True,
             )
         if code == QUOTA_CODE:
             return CallFailed(
@@ -426,7 +419,9 @@ class DingTalkProvider:
         if data is None or not isinstance(data, Mapping):
             return CallFailed(_non_json(status), fatal=status in (403, 429))
         if status == 429:
-            return RetryLater(f"DingTalk rate limit {code} ({where})", after=QPS_WAIT)
+            return RetryLater(
+                f"DingTalk rate limit {code} ({where})", after=QPS_WAIT, rate_limited=True
+            )
         if code in PARAM_CODES:
             reason = (
                 f"DingTalk rejected {_param_field(call, message)}: {code} {message!r} ({where})"
@@ -482,7 +477,7 @@ class DingTalkProvider:
         )
 
 
-def _rows(items: object, all_day_zone: str, odd: set[str]) -> list[tuple[int, int, int]]:
+def _rows(items: object, day_zone: str, odd: set[str]) -> list[tuple[int, int, int]]:
     """``scheduleItems`` as ``(start, end, status_code)`` rows; raises ValueError if unreadable."""
     if items is None:
         return []
@@ -501,10 +496,10 @@ def _rows(items: object, all_day_zone: str, odd: set[str]) -> list[tuple[int, in
         if not isinstance(start, Mapping) or not isinstance(end, Mapping):
             raise ValueError("schedule item without start/end objects")
         if start.get("date") and not start.get("dateTime"):
-            s = _parse_date(start["date"], all_day_zone)
-            e = _parse_date(end.get("date") or start["date"], all_day_zone)
-            if e <= s:
-                e = s + DAY
+            s = _parse_date(start["date"], day_zone)
+            e = _parse_date(end.get("date") or start["date"], day_zone)
+            if e <= s:  # a one-day item given as [date, date]: up to the next local midnight
+                e = _parse_date(_next_day(start["date"]), day_zone)
         else:
             s = parse_time(start.get("dateTime"), _zone_name(start))
             e = parse_time(end.get("dateTime"), _zone_name(end))
@@ -514,6 +509,16 @@ def _rows(items: object, all_day_zone: str, odd: set[str]) -> list[tuple[int, in
                 )
         rows.append((s, e, status))
     return rows
+
+
+def _day_zone(call: Call, key: str) -> str:
+    """The attendee's zone for all-day items (UTC, as DingTalk documents, when unknown)."""
+    name = call.zone_of(key, "UTC")
+    try:
+        _zone(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name
 
 
 def _zone_name(point: Mapping[str, Any]) -> str:

@@ -4,8 +4,8 @@ Everything is a function of ``(seed, id, local date)``, so any date window gives
 whatever was asked before, and a test can ask :meth:`Tenant.truth` what the simulator will say.
 People work in several zones with their own working hours; their calendars hold weekly recurring
 meetings, one-off meetings (some tentative), late meetings crossing midnight, and all-day
-``{date}`` items (days off, trips). Rooms have bookings, some pending approval (``TENTATIVE``),
-each with an ``eventId`` and an organiser.
+``{date}`` items (days off, trips) blocking the person's local days. Rooms have bookings, some
+pending approval (``TENTATIVE``), each with an ``eventId`` and an organiser.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from slotfinder.model import DAY, Status
+from slotfinder.model import Status
 
 __all__ = ["Event", "Person", "Room", "Tenant"]
 
@@ -157,10 +157,6 @@ def _local(day: date, minute: int, zone: str) -> int:
     return int(moment.timestamp())
 
 
-def _utc_midnight(day: date) -> int:
-    return (day - date(1970, 1, 1)).days * DAY
-
-
 @attrs.frozen
 class Person:
     """Someone in the organisation: unionId, name, zone and weekly working hours."""
@@ -189,8 +185,9 @@ class Room:
 class Event:
     """One schedule item as the simulator will report it.
 
-    ``all_day`` holds the ``(start date, end date)`` of an all-day item (read in UTC, as
-    DingTalk documents); ``zone`` ``None`` means the item omits ``timeZone`` and gives a
+    ``all_day`` holds the ``(start date, end date)`` of an all-day item: DingTalk sends bare
+    dates (zone "fixed to UTC"), and they block the person's local days, so ``start``/``end``
+    are local midnights; ``zone`` ``None`` means the item omits ``timeZone`` and gives a
     wall-clock ``dateTime`` in the default zone, Asia/Shanghai.
     """
 
@@ -375,13 +372,13 @@ class Tenant:
                 )
             )
         roll = rng.random()
-        if roll < 0.05 and weekday < 5:  # a day off or a trip: all-day, read in UTC
+        if roll < 0.05 and weekday < 5:  # a day off or a trip: the person's local days
             days = 1 if roll < 0.04 else rng.randint(2, LOOKBACK_DAYS - 1)
             last = day + timedelta(days=days)
             events.append(
                 Event(
-                    start=_utc_midnight(day),
-                    end=_utc_midnight(last),
+                    start=_local(day, 0, zone),
+                    end=_local(last, 0, zone),
                     status=BUSY if rng.random() < 0.8 else TENTATIVE,
                     event_id=self._event_id(key, "allday", day),
                     organizer=person.union_id,
