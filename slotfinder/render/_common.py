@@ -1,0 +1,233 @@
+"""What every renderer shares: turning epoch seconds into local text, and fitting text to a width.
+
+Renderers are the edge of slotfinder, so this is where integers become aware datetimes: once
+per displayed time, through :mod:`zoneinfo` (RFC 5545 semantics, like the rest of slotfinder).
+Widths count terminal columns, not code points: a CJK character takes two columns and a
+combining mark none, so a table of Chinese names still fits in 100 columns.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from slotfinder.model import Attendee, Availability, MeetingRequest, Suggestion, SuggestionResult
+
+__all__ = [
+    "MAX_WIDTH",
+    "Person",
+    "clamp_width",
+    "fit",
+    "local",
+    "local_dt",
+    "people",
+    "result_zone",
+    "rfc3339",
+    "text_width",
+    "wrap",
+]
+
+MAX_WIDTH = 100
+MIN_WIDTH = 60
+
+
+def clamp_width(width: int) -> int:
+    """The width a renderer actually uses: at most 100 columns, at least 60."""
+    return max(MIN_WIDTH, min(MAX_WIDTH, int(width)))
+
+
+@lru_cache(maxsize=64)
+def _zone(zone: str) -> ZoneInfo:
+    return ZoneInfo(zone)
+
+
+def local_dt(t: int, zone: str) -> datetime:
+    """The aware datetime of epoch second ``t`` in ``zone``."""
+    return datetime.fromtimestamp(t, _zone(zone))
+
+
+def rfc3339(t: int, zone: str) -> str:
+    """``2026-11-23T09:00:00+08:00``: RFC 3339 with the zone's offset at that instant."""
+    return local_dt(t, zone).isoformat(timespec="seconds")
+
+
+def local(t: int, zone: str, fmt: str = "%H:%M") -> str:
+    """``t`` in ``zone`` formatted with ``strftime`` (English names, whatever the locale)."""
+    dt = local_dt(t, zone)
+    # %a/%b depend on the C locale; spell them out so output is the same on every machine.
+    fmt = fmt.replace("%a", _DAYS[dt.weekday()]).replace("%b", _MONTHS[dt.month - 1])
+    return dt.strftime(fmt)
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def result_zone(result: SuggestionResult, zone: str | None = None) -> str:
+    """The zone output times are written in: ``zone`` if given, else the request's, else UTC."""
+    if zone is not None:
+        return zone
+    return result.request.zone if result.request is not None else "UTC"
+
+
+def _char_width(ch: str) -> int:
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def text_width(text: str) -> int:
+    """Terminal columns ``text`` takes (wide characters count two)."""
+    if text.isascii():
+        return len(text)
+    return sum(_char_width(ch) for ch in text)
+
+
+def fit(text: str, width: int, *, pad: bool = False) -> str:
+    """``text`` cut to ``width`` columns with an ellipsis; padded with spaces when ``pad``."""
+    if width <= 0:
+        return ""
+    if text_width(text) > width:
+        out, used = [], 0
+        for ch in text:
+            w = _char_width(ch)
+            if used + w > width - 1:
+                break
+            out.append(ch)
+            used += w
+        text = "".join(out) + "…"
+    if pad:
+        text += " " * (width - text_width(text))
+    return text
+
+
+def wrap(
+    words: Iterable[str], width: int, *, first: str = "", indent: str = "", sep: str = " "
+) -> list[str]:
+    """Lay ``words`` out in lines of at most ``width`` columns.
+
+    Words are joined by ``sep`` and lines break only between words; the first line starts with
+    ``first``, the others with ``indent``. A word longer than a line is cut with an ellipsis
+    rather than overflowing.
+    """
+    lines: list[str] = []
+    sw = text_width(sep)
+    line, used, fresh = first, text_width(first), True
+    for word in words:
+        w = text_width(word)
+        room = width - used - (0 if fresh else sw)
+        if w > room and not fresh:
+            lines.append(line)
+            line, used, fresh = indent, text_width(indent), True
+            room = width - used
+        text = word
+        if w > room:
+            text = fit(word, max(room, 1))
+            w = text_width(text)
+        line += text if fresh else sep + text
+        used += w if fresh else w + sw
+        fresh = False
+    lines.append(line)
+    return [ln.rstrip() for ln in lines]
+
+
+class Person:
+    """An attendee or room as the renderers draw it: id, kind, zone, hours, availability."""
+
+    __slots__ = ("attendee", "availability", "id", "kind", "zone")
+
+    def __init__(
+        self, attendee: Attendee, kind: str, zone: str, availability: Availability | None
+    ) -> None:
+        self.attendee = attendee
+        self.id = attendee.id
+        self.kind = kind  # "required", "optional" or "room"
+        self.zone = zone
+        self.availability = availability
+
+    @property
+    def label(self) -> str:
+        """The id with a marker for optional attendees and rooms."""
+        return self.id + self.suffix
+
+    @property
+    def suffix(self) -> str:
+        return {"optional": " (opt)", "room": " (room)"}.get(self.kind, "")
+
+    def fit_label(self, width: int) -> str:
+        """The label in exactly ``width`` columns, cutting the id rather than the marker."""
+        if text_width(self.label) <= width:
+            return fit(self.label, width, pad=True)
+        return fit(fit(self.id, width - len(self.suffix)) + self.suffix, width, pad=True)
+
+
+def people(result: SuggestionResult) -> list[Person]:
+    """Everyone the result speaks of, in the request's order, rooms last.
+
+    Without a request, each availability becomes a required attendee in UTC with no working
+    hours, so a bare result still draws.
+    """
+    by_id = {a.id: a for a in result.availabilities}
+    out: list[Person] = []
+    req: MeetingRequest | None = result.request
+    if req is not None:
+        for a in req.attendees:
+            kind = "optional" if a.optional else "required"
+            out.append(Person(a, kind, req.zone_of(a), by_id.get(a.id)))
+        for r in req.rooms:
+            out.append(Person(r, "room", req.zone_of(r), by_id.get(r.id)))
+    seen = {p.id for p in out}
+    zone = req.zone if req is not None else "UTC"
+    for av in result.availabilities:
+        if av.id not in seen:
+            out.append(Person(Attendee(id=av.id), "required", zone, av))
+            seen.add(av.id)
+    return out
+
+
+def status_of(slot: Suggestion, person_id: str) -> str:
+    """``free``, ``tentative``, ``busy`` or ``unknown``: one person in one slot ("": absent)."""
+    if person_id in slot.available:
+        return "free"
+    if person_id in slot.tentative:
+        return "tentative"
+    if person_id in slot.unavailable:
+        return "busy"
+    if person_id in slot.unknown:
+        return "unknown"
+    return ""
+
+
+def span_text(start: int, end: int, zone: str, *, year: bool = False) -> str:
+    """``Mon 23 Nov 09:00–09:30`` in ``zone``; the end names its day when it is another day."""
+    a = local_dt(start, zone)
+    b = local_dt(end, zone)
+    head = local(start, zone, "%a %d %b %Y %H:%M" if year else "%a %d %b %H:%M")
+    ends_at_midnight = (b.date() - a.date()).days == 1 and (b.hour, b.minute) == (0, 0)
+    tail = "%H:%M" if b.date() == a.date() or ends_at_midnight else "%a %H:%M"
+    return f"{head}–{local(end, zone, tail)}"
+
+
+def person_time(person_id: str, person_zone: str, t: int, ref_zone: str) -> str:
+    """``bob Sun 20:00 America/New_York``: ``t`` in the person's own zone.
+
+    The weekday is named only when the person's date differs from the date in ``ref_zone``.
+    """
+    mine = local_dt(t, person_zone)
+    day = "" if mine.date() == local_dt(t, ref_zone).date() else _DAYS[mine.weekday()] + " "
+    return f"{person_id} {day}{mine:%H:%M} {person_zone}"
+
+
+def duration_text(seconds: int) -> str:
+    """``30 min``, ``1 h``, ``1 h 30 min``, ``2 d``."""
+    d, rest = divmod(int(seconds), 86_400)
+    h, rest = divmod(rest, 3600)
+    m, s = divmod(rest, 60)
+    parts = [f"{d} d"] if d else []
+    parts += [f"{h} h"] if h else []
+    parts += [f"{m} min"] if m else []
+    parts += [f"{s} s"] if s else []
+    return " ".join(parts) or "0 min"

@@ -1,0 +1,300 @@
+"""The grid the timeline and the HTML report draw: which days, which cells, what each cell shows.
+
+Days are calendar days of the output zone (the request's). When the window spans at most
+``max_days`` of them every day is drawn; otherwise the first ``max_days`` days (in date order)
+that hold one of the top slots, or, with no slot at all, the closest alternatives, or else the
+first days of the window. Within a day only the hours that matter are drawn: the whole hours
+around the working time of the required attendees whose calendars were read, the suggested
+slots and the common free periods, clipped to the window. Cells are equal stretches of real
+(elapsed) time from that first hour, so on a DST day the hour labels simply skip or repeat.
+
+A cell ``[a, b)`` of one person shows the strongest thing that touches it:
+
+1. ``unknown`` - the calendar could not be read, or the cell is not wholly inside the stretch
+   the data speaks for (``Availability.covered``);
+2. ``busy`` - a ``busy`` or ``oof`` entry overlaps the cell for a positive time;
+3. ``tentative`` - a ``tentative`` entry overlaps it;
+4. ``outside`` - part of the cell lies outside the person's working hours;
+5. ``free`` - otherwise: the whole cell is free working time.
+
+So ``free`` is a promise about the whole cell, and any overlap at all is shown as blocking,
+the same half-open rule the engine uses (a meeting ending at 10:00 does not touch the 10:00
+cell). Rooms have no working hours unless configured. ``free`` entries block nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from slotfinder.hours import from_wall, to_wall, working_spans
+from slotfinder.intervals import Int64Array, SpanArrays, covering_index, normalize
+from slotfinder.model import DAY, Status, Suggestion, SuggestionResult
+from slotfinder.render._common import Person, people, result_zone
+
+__all__ = ["CELL_SIZES", "STATES", "Day", "Grid", "build_grid"]
+
+BoolArray = npt.NDArray[np.bool_]
+
+STATES = ("free", "busy", "tentative", "unknown", "outside")
+CELL_SIZES = (300, 600, 900, 1200, 1800, 3600, 7200, 10800)  # all divide a day
+
+
+@attrs.frozen
+class Day:
+    """One drawn day: its cells ``[starts[i], ends[i])`` and, per person id, one state per cell."""
+
+    label_date: str  # YYYY-MM-DD in the output zone
+    midnight: int  # instant of local midnight (RFC 5545 rule)
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    states: dict[str, tuple[str, ...]]
+    slots: tuple[int, ...]  # per cell: rank (1-based) of the best top slot touching it, else 0
+    other_slot: tuple[bool, ...]  # per cell: a suggested slot beyond the top ones touches it
+    common: tuple[bool, ...]  # per cell: a common free period touches it
+    nobody_works: bool = False  # the day has no working time for anyone (no cells drawn)
+
+
+@attrs.frozen
+class Grid:
+    zone: str
+    cell: int
+    people: tuple[Person, ...]
+    days: tuple[Day, ...]
+    top: tuple[Suggestion, ...]  # the slots marked by rank (the closest alternatives if none)
+    alternatives: bool = False  # True when ``top`` holds alternatives, not slots
+
+
+def _overlaps(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
+    """Per cell ``[a, b)``: does a span of the normal-form ``spans`` overlap it?"""
+    s, e = spans
+    if s.size == 0:
+        return np.zeros(a.shape, dtype=bool)
+    i = np.searchsorted(e, a, side="right")  # first span ending after a
+    ok = i < s.size
+    return ok & (s[np.minimum(i, s.size - 1)] < b)
+
+
+def _inside(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
+    """Per cell: does one span hold the whole cell?"""
+    return np.asarray(covering_index(spans, a, b) >= 0)
+
+
+def classify(person: Person, a: Int64Array, b: Int64Array) -> tuple[str, ...]:
+    """The state of each cell ``[a[i], b[i])`` for ``person`` (rule in the module docstring)."""
+    n = a.size
+    av = person.availability
+    if av is None or not av.known:
+        return ("unknown",) * n
+    busy = normalize(*av.busy.with_status(Status.BUSY, Status.OOF))
+    tent = normalize(*av.busy.with_status(Status.TENTATIVE))
+    out = np.full(n, "free", dtype=object)
+    wh = person.attendee.working_hours
+    if wh is not None and n:
+        work = working_spans(wh, int(a.min()), int(b.max()))
+        out[~_inside(work, a, b)] = "outside"
+    out[_overlaps(tent, a, b)] = "tentative"
+    out[_overlaps(busy, a, b)] = "busy"
+    if av.covered is not None:
+        cov = (
+            np.array([av.covered.start], dtype=np.int64),
+            np.array([av.covered.end], dtype=np.int64),
+        )
+        out[~_inside(cov, a, b)] = "unknown"
+    return tuple(str(x) for x in out)
+
+
+def _spans_of(items: Sequence[Suggestion]) -> list[tuple[int, int]]:
+    return [(s.start, s.end) for s in items]
+
+
+def _window(result: SuggestionResult) -> tuple[int, int] | None:
+    if result.request is not None:
+        return result.request.window.start, result.request.window.end
+    pts = [(s.start, s.end) for s in result.slots] + [(p.start, p.end) for p in result.periods]
+    if result.explanation is not None:
+        pts += _spans_of(result.explanation.alternatives)
+    if not pts:
+        return None
+    return min(p[0] for p in pts), max(p[1] for p in pts)
+
+
+def _midnight(zone: str, t: int) -> int:
+    """Wall-clock midnight (as a wall time) of the local day holding instant ``t``."""
+    w = int(to_wall(zone, [t])[0])
+    return w - w % DAY
+
+
+def _instant(zone: str, wall: int) -> int:
+    return int(from_wall(zone, [wall])[0])
+
+
+def _day_walls(zone: str, lo: int, hi: int) -> list[int]:
+    """Wall midnights of every local day that overlaps ``[lo, hi)``."""
+    first, last = _midnight(zone, lo), _midnight(zone, hi - 1)
+    return list(range(first, last + DAY, DAY))
+
+
+def _pick_days(
+    result: SuggestionResult,
+    zone: str,
+    lo: int,
+    hi: int,
+    *,
+    top: Sequence[Suggestion],
+    max_days: int,
+) -> list[int]:
+    days = _day_walls(zone, lo, hi)
+    if len(days) <= max_days:
+        return days
+    focus = list(top)
+    if not focus and result.explanation is not None:
+        focus = list(result.explanation.alternatives)
+    wanted = sorted({_midnight(zone, max(s.start, lo)) for s in focus if s.start < hi})
+    return wanted[:max_days] if wanted else days[:max_days]
+
+
+def _hull(
+    persons: Sequence[Person],
+    extra: Sequence[tuple[int, int]],
+    lo: int,
+    hi: int,
+) -> tuple[int, int] | None:
+    """First and last instant of working time or ``extra`` spans inside ``[lo, hi)``.
+
+    Only required attendees whose calendar was read count: an optional attendee in a far zone
+    or an unreadable calendar without working hours would otherwise stretch every day to 24 h.
+    """
+    firsts: list[int] = []
+    lasts: list[int] = []
+    for p in persons:
+        if p.kind != "required" or p.availability is None or not p.availability.known:
+            continue
+        wh = p.attendee.working_hours
+        if wh is None:
+            return lo, hi
+        s, e = working_spans(wh, lo, hi)
+        if s.size:
+            firsts.append(int(s[0]))
+            lasts.append(int(e[-1]))
+    for s0, e0 in extra:
+        s1, e1 = max(s0, lo), min(e0, hi)
+        if s1 < e1:
+            firsts.append(s1)
+            lasts.append(e1)
+    if not firsts:
+        return None
+    return min(firsts), max(lasts)
+
+
+def _round_to_hours(zone: str, a: int, b: int, lo: int, hi: int) -> tuple[int, int]:
+    wa = int(to_wall(zone, [a])[0])
+    wb = int(to_wall(zone, [b])[0])
+    a2 = _instant(zone, wa - wa % 3600)
+    b2 = _instant(zone, wb + (-wb) % 3600)
+    return max(a2, lo), min(max(b2, b), hi)
+
+
+def choose_cell(seconds: int, max_cells: int, min_cell: int = CELL_SIZES[0]) -> int:
+    """The smallest cell size (from :data:`CELL_SIZES`, at least ``min_cell``) that draws
+    ``seconds`` in ``max_cells`` cells."""
+    for c in CELL_SIZES:
+        if c >= min_cell and math.ceil(seconds / c) <= max_cells:
+            return c
+    return CELL_SIZES[-1]
+
+
+def build_grid(
+    result: SuggestionResult,
+    *,
+    max_cells: int,
+    max_days: int,
+    top: int,
+    zone: str | None = None,
+    min_cell: int = CELL_SIZES[0],
+) -> Grid | None:
+    """Lay out the days and cells to draw, and classify every cell; ``None`` if nothing to draw.
+
+    ``top`` is how many of the ranked slots get their own marker (their rank); the rest of the
+    suggested slots are marked as "other". Cells are at least ``min_cell`` seconds.
+    """
+    zone = result_zone(result, zone)
+    persons = tuple(people(result))
+    win = _window(result)
+    if win is None or not persons:
+        return None
+    lo, hi = win
+    top_slots = tuple(result.slots[:top])
+    alternatives = False
+    if not result.slots and result.explanation is not None:
+        top_slots = tuple(result.explanation.alternatives[:top])
+        alternatives = bool(top_slots)
+    extra = _spans_of(result.slots) + _spans_of(top_slots)
+    extra += [(p.start, p.end) for p in result.periods]
+    ranges: list[tuple[int, int, int] | tuple[int, None, None]] = []
+    for wall in _pick_days(result, zone, lo, hi, top=top_slots, max_days=max_days):
+        d0, d1 = max(_instant(zone, wall), lo), min(_instant(zone, wall + DAY), hi)
+        h = _hull(persons, extra, d0, d1)
+        if h is None:
+            ranges.append((wall, None, None))
+        else:
+            a, b = _round_to_hours(zone, h[0], h[1], d0, d1)
+            ranges.append((wall, a, b))
+    longest = max((r[2] - r[1] for r in ranges if r[1] is not None and r[2] is not None), default=0)
+    cell = choose_cell(longest, max_cells, min_cell) if longest else CELL_SIZES[-1]
+    days = tuple(
+        _draw_day(zone, persons, result, top_slots=top_slots, rng=r, cell=cell) for r in ranges
+    )
+    return Grid(
+        zone=zone, cell=cell, people=persons, days=days, top=top_slots, alternatives=alternatives
+    )
+
+
+def _draw_day(
+    zone: str,
+    persons: Sequence[Person],
+    result: SuggestionResult,
+    *,
+    top_slots: Sequence[Suggestion],
+    rng: tuple[int, int, int] | tuple[int, None, None],
+    cell: int,
+) -> Day:
+    wall, a0, b0 = rng
+    date = _date(wall)
+    midnight = _instant(zone, wall)
+    if a0 is None or b0 is None:
+        return Day(date, midnight, (), (), {}, (), (), (), nobody_works=True)
+    n = math.ceil((b0 - a0) / cell)
+    a = a0 + np.arange(n, dtype=np.int64) * cell
+    b = np.minimum(a + cell, b0)
+    states = {p.id: classify(p, a, b) for p in persons}
+    ranks = np.zeros(n, dtype=np.int64)
+    for rank in range(len(top_slots), 0, -1):  # best rank drawn last, so it wins
+        s = top_slots[rank - 1]
+        ranks[(a < s.end) & (b > s.start)] = rank
+    others = np.zeros(n, dtype=bool)
+    for s in result.slots[len(top_slots) :]:
+        others |= (a < s.end) & (b > s.start)
+    common = np.zeros(n, dtype=bool)
+    for p in result.periods:
+        common |= (a < p.end) & (b > p.start)
+    return Day(
+        label_date=date,
+        midnight=midnight,
+        starts=tuple(int(x) for x in a),
+        ends=tuple(int(x) for x in b),
+        states=states,
+        slots=tuple(int(x) for x in ranks),
+        other_slot=tuple(bool(x) for x in others),
+        common=tuple(bool(x) for x in common),
+    )
+
+
+def _date(wall_midnight: int) -> str:
+    days = wall_midnight // DAY
+    d = np.datetime64(days, "D")
+    return str(d)
