@@ -23,6 +23,11 @@ Paths, fields, error codes and HTTP statuses follow the seed pages (``seeds/000_
 
 Events overlapping the query window are returned whole, not clipped, as DingTalk does. Error
 replies are ``{"code", "message", "requestid"}``.
+
+Tests reach the live state through the app keys :data:`TENANT` (ground truth), :data:`FAULTS`,
+:data:`TOKENS`, :data:`STATS` and :data:`STATE`; aiohttp deprecates replacing app state once
+the app runs, so change them in place (``app[FAULTS].server_error = 1.0``,
+``app[TOKENS].expire_all()``, ``app[STATE].quota = 10``).
 """
 
 from __future__ import annotations
