@@ -304,6 +304,7 @@ def test_rate_limit_codes_retry_after_the_reset_header(code: int) -> None:
     with pytest.raises(RetryLater) as info:
         P.parse(list_call(), resp, CONFIG)
     assert info.value.after == 3.0
+    assert info.value.rate_limited
 
 
 def test_rate_limit_without_header_has_no_hint() -> None:

@@ -321,7 +321,11 @@ class FeishuProvider:
                 f"(starts {_snippet(response.body)}){_logid(response)}"
             )
             if status == 429:
-                raise RetryLater(reason, after=_header_seconds(response, "x-ogw-ratelimit-reset"))
+                raise RetryLater(
+                    reason,
+                    after=_header_seconds(response, "x-ogw-ratelimit-reset"),
+                    rate_limited=True,
+                )
             if status >= 500:
                 raise RetryLater(reason)
             raise CallFailed(reason)
@@ -338,6 +342,7 @@ class FeishuProvider:
             raise RetryLater(
                 f"{where}: rate limited ({said})",
                 after=_header_seconds(response, "x-ogw-ratelimit-reset"),
+                rate_limited=True,
             )
         if code == 190003:
             raise RetryLater(f"{where}: Feishu internal error ({said})")
