@@ -23,6 +23,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint typecheck
+	@bash scripts/ensure-chromium || echo "chromium could not be installed: the HTML report DOM test will skip"
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -209,8 +209,9 @@ def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
             lim = provider.limits(settings)
             for e in lim.endpoints:
                 rate = " and ".join(f"{w.calls}/{w.seconds:g}s" for w in e.rate + lim.rate)
+                ids = f"{e.max_ids}" if e.min_ids == e.max_ids else f"{e.min_ids}-{e.max_ids}"
                 print(
-                    f"  endpoint {e.name}: {e.kind}s, {e.min_ids}-{e.max_ids} ids a call, "
+                    f"  endpoint {e.name}: {e.kind}s, {ids} id(s) a call, "
                     f"at most {e.max_span / 86400:g} days a call, rate {rate or 'unlimited'}",
                     file=out,
                 )

@@ -387,7 +387,7 @@ class Fetcher:
         provider, config = run.provider, run.config
         name = f"{provider.name}/{call.endpoint}"
         endpoint = provider.limits(config).endpoint(call.endpoint)
-        limiter = self._limiter((provider.name, call.endpoint), endpoint.rate)
+        limiter = self._limiter((provider.name, endpoint.limiter_key), endpoint.rate)
         refreshed = False
         last = "no attempt made"
         attempt = 0

@@ -136,6 +136,13 @@ class Endpoint:
     max_span: int
     rate: tuple[RateWindow, ...] = ()
     min_ids: int = 1
+    rate_group: str | None = None
+    """Endpoints with the same ``rate_group`` share one set of ``rate`` windows (one API
+    serving users and rooms under two endpoint names); ``None`` means the endpoint's name."""
+
+    @property
+    def limiter_key(self) -> str:
+        return self.rate_group or self.name
 
 
 @attrs.frozen
