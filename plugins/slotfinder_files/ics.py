@@ -1,0 +1,194 @@
+"""The ``ics:`` provider: busy time from an iCalendar (RFC 5545) file on this machine.
+
+``ics:path/to/calendar.ics`` names a file, relative to the current directory. Parsing is
+:mod:`icalendar`; expanding repeats is :mod:`recurring_ical_events` (RRULE, RDATE, EXDATE,
+moved and deleted instances, DST-aware repeats); nothing of RFC 5545 is re-implemented here.
+What this module decides is how a calendar entry blocks time:
+
+* ``VEVENT``: ``TRANSP:TRANSPARENT`` and ``STATUS:CANCELLED`` block nothing;
+  ``STATUS:TENTATIVE`` is tentative; Outlook's ``X-MICROSOFT-CDO-BUSYSTATUS`` ``OOF``,
+  ``TENTATIVE`` and ``FREE`` are honoured; everything else is busy. An event without an end
+  lasts zero seconds (RFC 5545) and so blocks nothing; ``DURATION`` is applied by the library.
+* All-day events (``DATE`` values) block the attendee's *local* days: midnight to midnight in
+  the attendee's zone (or the request's, when the attendee has none). An all-day event whose
+  ``DTEND`` is not after its ``DTSTART`` (holiday feeds write ``DTEND`` = ``DTSTART``) is read
+  as the one day it plainly means. A ``DATE`` start with a ``DATE-TIME`` end is taken as the
+  library reads it (midnight in the end's zone).
+* Floating times (no ``TZID``, no ``Z``) are read in the attendee's zone, as RFC 5545 says
+  floating times are. A ``TZID`` that is neither defined in the file nor a known zone name
+  reaches us as a floating time (icalendar's choice), so it too is read in the attendee's zone:
+  the event still blocks time, at the place the attendee would most likely read it.
+* ``VFREEBUSY`` periods: ``FBTYPE`` ``BUSY`` (the default) is busy, ``BUSY-TENTATIVE``
+  tentative, ``BUSY-UNAVAILABLE`` out of office, ``FREE`` blocks nothing.
+
+A file that cannot be read, parsed or expanded makes that attendee *unknown* with the reason,
+never free: skipping a series we could not expand would silently show free time that is not.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+
+from slotfinder.model import Attendee, Availability, BusyTable, Span, Status
+from slotfinder.providers import ConfigKey, ProviderConfig
+from slotfinder_files._cache import FileCache, resolve
+
+__all__ = ["IcsProvider", "read_ics"]
+
+PREFIX = "ics:"
+_MARGIN = timedelta(days=2)  # floating and all-day times can sit up to 26 h from UTC
+_BUSY, _TENTATIVE, _OOF = Status.BUSY.code, Status.TENTATIVE.code, Status.OOF.code
+_FBTYPE = {
+    "BUSY": _BUSY,
+    "BUSY-TENTATIVE": _TENTATIVE,
+    "BUSY-UNAVAILABLE": _OOF,
+    "FREE": None,
+}
+_CDO = {"FREE": None, "TENTATIVE": _TENTATIVE, "OOF": _OOF}
+
+
+def _parse_file(path: Path) -> list[icalendar.Calendar]:
+    data = path.read_bytes()
+    cals = icalendar.Calendar.from_ical(data, multiple=True)
+    out = [c for c in cals if getattr(c, "name", None) == "VCALENDAR"]
+    if not out:
+        raise ValueError("no VCALENDAR in the file")
+    return out
+
+
+_CACHE: FileCache[list[icalendar.Calendar]] = FileCache(_parse_file)
+
+
+def _epoch(value: date | datetime, zone: ZoneInfo) -> float:
+    """Epoch seconds of an iCalendar value: dates are local midnights, floating is local."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(), zone)  # fold=0: the RFC 5545 rule
+    elif value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=zone)
+    return value.timestamp()
+
+
+def _text(component: Any, name: str) -> str:
+    value = component.get(name)
+    return str(value).strip().upper() if value is not None else ""
+
+
+def _event_code(event: Any) -> int | None:
+    """How an event occurrence blocks time, or ``None`` when it does not."""
+    if _text(event, "TRANSP") == "TRANSPARENT" or _text(event, "STATUS") == "CANCELLED":
+        return None
+    cdo = _text(event, "X-MICROSOFT-CDO-BUSYSTATUS")
+    if cdo in _CDO:
+        return _CDO[cdo]
+    if _text(event, "STATUS") == "TENTATIVE":
+        return _TENTATIVE
+    return _BUSY
+
+
+def _event_rows(
+    cal: icalendar.Calendar, lo: datetime, hi: datetime, zone: ZoneInfo
+) -> Iterator[tuple[float, float, int]]:
+    for event in recurring_ical_events.of(cal).between(lo, hi):
+        code = _event_code(event)
+        if code is None or "DTSTART" not in event:
+            continue
+        start = event["DTSTART"].dt
+        end = event["DTEND"].dt if "DTEND" in event else start
+        if not isinstance(start, datetime) and not isinstance(end, datetime) and end <= start:
+            end = start + timedelta(days=1)  # DTEND = DTSTART on a date: the one day meant
+        yield _epoch(start, zone), _epoch(end, zone), code
+
+
+def _period_end(start: datetime, end_or_duration: datetime | timedelta) -> datetime:
+    if isinstance(end_or_duration, timedelta):
+        return start + end_or_duration
+    return end_or_duration
+
+
+def _freebusy_rows(cal: icalendar.Calendar, zone: ZoneInfo) -> Iterator[tuple[float, float, int]]:
+    for fb in cal.walk("VFREEBUSY"):
+        props = fb.get("FREEBUSY")
+        if props is None:
+            continue
+        for prop in props if isinstance(props, list) else [props]:
+            fbtype = str(prop.params.get("FBTYPE", "BUSY")).upper()
+            # Unknown (x-name) types count as busy: RFC 5545 says treat them as BUSY.
+            code = _FBTYPE.get(fbtype, _BUSY)
+            if code is None:
+                continue
+            start, end_or_duration = prop.dt
+            yield _epoch(start, zone), _epoch(_period_end(start, end_or_duration), zone), code
+
+
+def _rows_in(
+    rows: Iterable[tuple[float, float, int]], window: Span
+) -> tuple[list[int], list[int], list[int]]:
+    starts: list[int] = []
+    ends: list[int] = []
+    codes: list[int] = []
+    for s, e, code in rows:
+        si, ei = math.floor(s), math.floor(e)
+        if ei > si and si < window.end and ei > window.start:
+            starts.append(si)
+            ends.append(ei)
+            codes.append(code)
+    return starts, ends, codes
+
+
+def read_ics(path: str | Path, window: Span, zone: str) -> BusyTable:
+    """The busy time in an iCalendar file overlapping ``window``, for someone in ``zone``.
+
+    Entries are not clipped to the window. Raises :class:`OSError` when the file cannot be
+    read and any parser or expansion error as it comes (the provider turns them into
+    reasons). Parsed files are cached by path, modification time and size.
+    """
+    tz = ZoneInfo(zone)
+    calendars = _CACHE.get(resolve(str(path)))
+    lo = datetime.fromtimestamp(window.start, UTC) - _MARGIN
+    hi = datetime.fromtimestamp(window.end, UTC) + _MARGIN
+    rows: list[tuple[float, float, int]] = []
+    for cal in calendars:
+        rows.extend(_event_rows(cal, lo, hi, tz))
+        rows.extend(_freebusy_rows(cal, tz))
+    starts, ends, codes = _rows_in(rows, window)
+    return BusyTable(starts=starts, ends=ends, status=codes)
+
+
+def _reason(path: str, exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return f"cannot read {path}: {exc.strerror or exc}"
+    return f"cannot read {path} as iCalendar: {type(exc).__name__}: {exc}"
+
+
+class IcsProvider:
+    """``ics:PATH``: busy time from an iCalendar file (events and free/busy)."""
+
+    name = "ics"
+    description = "iCalendar (.ics) files on this machine: ics:path/to/calendar.ics"
+    config_keys: tuple[ConfigKey, ...] = ()
+
+    def read(
+        self, attendees: Sequence[Attendee], window: Span, zone: str, config: ProviderConfig
+    ) -> list[Availability]:
+        """Availability per attendee; an unreadable file makes that attendee unknown."""
+        out: list[Availability] = []
+        for attendee in attendees:
+            path = attendee.id.removeprefix(PREFIX)
+            if not path:
+                out.append(Availability.unknown(attendee.id, "expected ics:PATH, got no path"))
+                continue
+            try:
+                busy = read_ics(path, window, attendee.zone or zone)
+            except Exception as exc:  # any failure: unknown with the reason, never free
+                out.append(Availability.unknown(attendee.id, _reason(path, exc)))
+                continue
+            out.append(Availability(id=attendee.id, busy=busy))
+        return out
