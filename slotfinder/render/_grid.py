@@ -1,12 +1,14 @@
 """The grid the timeline and the HTML report draw: which days, which cells, what each cell shows.
 
 Days are calendar days of the output zone (the request's). When the window spans at most
-``max_days`` of them every day is drawn; otherwise the first ``max_days`` days (in date order)
-that hold one of the top slots, or, with no slot at all, the closest alternatives, or else the
-first days of the window. Within a day only the hours that matter are drawn: the whole hours
-around the working time of the required attendees whose calendars were read, the suggested
-slots and the common free periods, clipped to the window. Cells are equal stretches of real
-(elapsed) time from that first hour, so on a DST day the hour labels simply skip or repeat.
+``max_days`` of them every day is drawn; otherwise the days of the best-ranked top slots (up
+to ``max_days`` days, drawn in date order), or, with no slot at all, of the closest
+alternatives, or else the first days of the window.
+
+Within a day only the hours that matter are drawn: the whole hours around the working time
+of the required attendees whose calendars were read, the suggested slots and the common free
+periods, clipped to the window. Cells are equal stretches of real (elapsed) time from that
+first hour, so on a DST day the hour labels simply skip or repeat.
 
 A cell ``[a, b)`` of one person shows the strongest thing that touches it:
 
@@ -154,8 +156,12 @@ def _pick_days(
     focus = list(top)
     if not focus and result.explanation is not None:
         focus = list(result.explanation.alternatives)
-    wanted = sorted({_midnight(zone, max(s.start, lo)) for s in focus if s.start < hi})
-    return wanted[:max_days] if wanted else days[:max_days]
+    wanted: list[int] = []
+    for s in focus:  # best rank first
+        day = _midnight(zone, max(s.start, lo))
+        if s.start < hi and day not in wanted:
+            wanted.append(day)
+    return sorted(wanted[:max_days]) if wanted else days[:max_days]
 
 
 def _hull(

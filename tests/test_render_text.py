@@ -1,0 +1,301 @@
+"""The plain-text table and the terminal timeline: widths, rows, markers, legend, explanation."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from slotfinder.model import (
+    Attendee,
+    Availability,
+    Busy,
+    MeetingRequest,
+    Span,
+    Status,
+    Suggestion,
+    SuggestionResult,
+    Unknown,
+    WorkingHours,
+)
+from slotfinder.render._common import Person, text_width
+from slotfinder.render._example import example_result
+from slotfinder.render._grid import classify
+from slotfinder.render.table import render_table
+from slotfinder.render.timeline import render_timeline
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def _t(*args: int, tz: ZoneInfo = SH) -> int:
+    return int(datetime(*args, tzinfo=tz).timestamp())  # type: ignore[misc]
+
+
+def _widest(text: str) -> int:
+    return max(text_width(ANSI.sub("", line)) for line in text.splitlines())
+
+
+def _block(text: str, day: str) -> list[str]:
+    """The lines of one day's block of a timeline, from its title to the blank line after it."""
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith(day))
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]
+
+
+def _row(block: list[str], label: str) -> str:
+    """The cells of the row whose label starts with ``label``."""
+    line = next(ln for ln in block if ln.startswith(label))
+    return line.split("│")[1]
+
+
+def _cjk_result() -> SuggestionResult:
+    """Attendees with wide (CJK) names and reasons, to check widths in columns, not code points."""
+    names = ("feishu:ou_张伟张伟张伟张伟张伟张伟", "dingtalk:李娜李娜李娜李娜李娜")
+    start = _t(2026, 11, 23, 10)
+    request = MeetingRequest(
+        attendees=tuple(Attendee(id=n, zone="Asia/Shanghai") for n in names),
+        window=Span(_t(2026, 11, 23), _t(2026, 11, 24)),
+        duration=3600,
+        zone="Asia/Shanghai",
+    )
+    slot = Suggestion(start=start, end=start + 3600, score=1.0, available=names)
+    return SuggestionResult(
+        slots=(slot,),
+        periods=(Span(start, start + 7200),),
+        unknown=(Unknown(id=names[1], reason="无法读取日历：" + "权限不足" * 20),),
+        request=request,
+        availabilities=tuple(Availability.of(n) for n in names),
+    )
+
+
+# ---- table ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [100, 80, 60])
+def test_table_fits_width(width: int) -> None:
+    """Every table line fits the requested width, with and without slots."""
+    for result in (example_result(), example_result(empty=True), _cjk_result()):
+        assert _widest(render_table(result, width=width, stats=True)) <= width
+
+
+def test_table_never_exceeds_100_columns() -> None:
+    """A wider terminal still gets at most 100 columns."""
+    assert _widest(render_table(_cjk_result(), width=300, stats=True)) <= 100
+
+
+def test_table_lists_every_slot_with_times_in_request_zone() -> None:
+    """Each ranked slot has a row with its rank, local time in the request zone, score and room."""
+    result = example_result()
+    text = render_table(result)
+    for rank, slot in enumerate(result.slots, 1):
+        start = datetime.fromtimestamp(slot.start, SH).strftime("%H:%M")
+        row = next(ln for ln in text.splitlines() if re.match(rf"\s*{rank}  [A-Z][a-z]{{2}} ", ln))
+        assert start in row
+        assert f"{slot.score:.2f}" in row
+        assert "feishu:omm_room1" in row
+    assert "times in Asia/Shanghai" in text
+
+
+def test_table_shows_local_times_and_status_for_top_slots() -> None:
+    """Under the top slots everyone appears grouped by status, at their own local time."""
+    text = render_table(example_result(), detail=3)
+    lines = text.splitlines()
+    first = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("1 "))
+    block = "\n".join(lines[first : first + 4])
+    assert "free" in block
+    assert "feishu:ou_alice 16:00 Asia/Shanghai" in block
+    assert "dingtalk:bob 09:00 Europe/Berlin" in block
+    assert re.search(r"busy\s+json:team.json#carol 03:00 America/New_York", block)
+    assert re.search(r"unknown\s+dingtalk:dave 16:00 Asia/Shanghai", block)
+    assert text.count("dingtalk:bob 1") + text.count("dingtalk:bob 0") == 3  # top 3 only
+
+
+def test_table_lists_unknown_attendees_with_reason() -> None:
+    """Unreadable calendars are listed with their reason, as never counted free."""
+    text = render_table(example_result())
+    assert "never as free" in text
+    assert "dingtalk:dave - DingTalk 403: the app may not read this user's calendar" in text
+
+
+def test_table_stats_line_only_when_asked() -> None:
+    """``stats=True`` adds one call-statistics line with the retries."""
+    assert "calls:" not in render_table(example_result())
+    text = render_table(example_result(), stats=True)
+    line = next(ln for ln in text.splitlines() if ln.startswith("calls:"))
+    assert "dingtalk/schedule_query 3" in line
+    assert "retries 1" in line
+
+
+def test_table_explains_an_empty_result() -> None:
+    """With no slot the table prints the reasons, the closest alternative and the next slot."""
+    text = render_table(example_result(empty=True))
+    assert "No slot fits the request" in text
+    assert "[busy_whole_window] feishu:ou_alice is busy for the whole window" in text
+    assert "[unknown_attendees]" in text
+    assert "Closest alternatives" in text
+    assert "Mon 23 Nov 15:00–15:30" in text
+    assert "First slot after the window: Mon 30 Nov 2026 15:00–15:30" in text
+
+
+# ---- timeline ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [100, 80, 60])
+def test_timeline_fits_width(width: int) -> None:
+    """Every timeline line fits the width, colour escapes excluded."""
+    for result in (example_result(), example_result(empty=True), _cjk_result()):
+        for color in (False, True):
+            assert _widest(render_timeline(result, width=width, color=color)) <= width
+
+
+def test_timeline_has_a_row_per_attendee_and_room_each_day() -> None:
+    """Each drawn day has one row per attendee and room plus the summary rows."""
+    result = example_result()
+    text = render_timeline(result)
+    for day in ("Mon 2026-11-23", "Wed 2026-11-25"):
+        block = _block(text, day)
+        labels = [ln.split("│")[0].strip() for ln in block if "│" in ln]
+        assert len(labels) == 4 + 1 + 2  # attendees, the room, "free for all", "slots"
+        for who in ("feishu:ou_alice", "dingtalk:bob", "dingtalk:dave", "feishu:omm_room1 (room)"):
+            assert who in labels
+        assert any(lbl.endswith("(opt)") for lbl in labels)
+
+
+def test_timeline_marks_slots_by_rank_under_the_right_hours() -> None:
+    """The slot row shows rank 1 under 16:00 on Monday, where the top slot starts."""
+    text = render_timeline(example_result())
+    block = _block(text, "Mon 2026-11-23")
+    axis = block[1]
+    marks_line = next(ln for ln in block if ln.startswith("slots"))
+    col_16 = axis.index("16")
+    assert marks_line[col_16] == "1"
+    assert "Top slots: 1 Mon 23 Nov 16:00–16:30" in text
+
+
+def test_timeline_cells_show_busy_tentative_unknown_outside() -> None:
+    """Alice's busy hour, her tentative half hour, Dave's unknown row and lunch show their marks."""
+    text = render_timeline(example_result())
+    mon, wed = _block(text, "Mon 2026-11-23"), _block(text, "Wed 2026-11-25")
+    # 15-minute cells from 09:00: 15:00 is cell 24, 12:00 is cell 12.
+    alice_mon = _row(mon, "feishu:ou_alice")
+    assert alice_mon[24:28] == "████"
+    assert alice_mon[12:16] == "----"
+    assert alice_mon[0:12] == "·" * 12
+    assert _row(wed, "feishu:ou_alice")[28:30] == "▒▒"
+    assert set(_row(mon, "dingtalk:dave")) == {"?"}
+
+
+def test_timeline_legend_and_ascii_mode() -> None:
+    """The legend names every mark; ``ascii=True`` uses only ASCII marks."""
+    text = render_timeline(example_result())
+    for item in ("█ busy", "▒ tentative", "· free", "- outside working hours", "? unknown"):
+        assert item in text
+    plain = render_timeline(example_result(), ascii=True)
+    assert "# busy" in plain
+    assert "~ tentative" in plain
+    cells = "".join(ln.split("│")[1] for ln in plain.splitlines() if ln.count("│") == 2)
+    assert cells.isascii()
+
+
+def test_timeline_colour_only_adds_escapes() -> None:
+    """With ``color=True`` the text minus ANSI escapes equals the plain rendering."""
+    plain = render_timeline(example_result())
+    coloured = render_timeline(example_result(), color=True)
+    assert "\x1b[" not in plain
+    assert "\x1b[31m" in coloured
+    assert ANSI.sub("", coloured) == plain
+
+
+def test_timeline_explains_an_empty_result() -> None:
+    """With no slot the closest alternatives are listed and marked on an ``alternatives`` row."""
+    text = render_timeline(example_result(empty=True))
+    assert "No slot fits the request" in text
+    assert "Closest alternatives: 1 Mon 23 Nov 15:00–15:30" in text
+    block = _block(text, "Mon 2026-11-23")
+    assert "1" in _row(block, "alternatives")
+
+
+def test_long_window_shows_only_days_with_top_slots() -> None:
+    """Over a four-week window only the days holding top slots are drawn, at most ``max_days``."""
+    wh = WorkingHours.parse("Asia/Shanghai", {"mon-fri": "09:00-18:00"})
+    request = MeetingRequest(
+        attendees=(Attendee(id="ann", zone="Asia/Shanghai", working_hours=wh),),
+        window=Span(_t(2026, 11, 2), _t(2026, 11, 30)),
+        duration=3600,
+        zone="Asia/Shanghai",
+    )
+    days = [(2026, 11, 18), (2026, 11, 5), (2026, 11, 25), (2026, 11, 10)]
+    slots = tuple(
+        Suggestion(start=_t(*d, 10), end=_t(*d, 11), score=1 - i / 10, available=("ann",))
+        for i, d in enumerate(days)
+    )
+    result = SuggestionResult(
+        slots=slots, periods=(), request=request, availabilities=(Availability.of("ann"),)
+    )
+    text = render_timeline(result, max_days=3)
+    titles = [ln.split(" · ")[0] for ln in text.splitlines() if " · Asia/Shanghai · " in ln]
+    assert titles == ["Thu 2026-11-05", "Wed 2026-11-18", "Wed 2026-11-25"]
+
+
+def test_timeline_across_spring_forward() -> None:
+    """On New York's spring-forward day the axis skips 02 and the row still fits."""
+    ny = ZoneInfo("America/New_York")
+    request = MeetingRequest(
+        attendees=(Attendee(id="ann"),),
+        window=Span(_t(2026, 3, 8, tz=ny), _t(2026, 3, 9, tz=ny)),
+        duration=3600,
+        zone="America/New_York",
+    )
+    result = SuggestionResult(
+        slots=(), periods=(), request=request, availabilities=(Availability.of("ann"),)
+    )
+    text = render_timeline(result, width=100)
+    block = _block(text, "Sun 2026-03-08")
+    axis = block[1].split()
+    assert "01" in axis
+    assert "02" not in axis
+    assert "03" in axis
+    assert _widest(text) <= 100
+
+
+# ---- the cell rule -------------------------------------------------------------------------
+
+
+def _person(busy: list[Busy], wh: WorkingHours | None = None, **kw: Span) -> Person:
+    av = Availability.of("p", busy, covered=kw.get("covered"))
+    return Person(Attendee(id="p", working_hours=wh), "required", "UTC", av)
+
+
+def _cells(*pairs: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    a = np.array([p[0] for p in pairs], dtype=np.int64)
+    b = np.array([p[1] for p in pairs], dtype=np.int64)
+    return a, b
+
+
+def test_cell_rule_half_open_and_priority() -> None:
+    """A busy entry ending at a cell's start leaves it free; busy beats tentative beats outside."""
+    busy = [
+        Busy(span=Span(0, 600), status=Status.BUSY),
+        Busy(span=Span(1200, 1500), status=Status.TENTATIVE),
+        Busy(span=Span(1400, 1500), status=Status.OOF),
+        Busy(span=Span(1800, 1900), status=Status.TENTATIVE),
+        Busy(span=Span(2400, 2500), status=Status.FREE),
+    ]
+    a, b = _cells((600, 1200), (1200, 1800), (1800, 2400), (2400, 3000), (0, 600))
+    assert classify(_person(busy), a, b) == ("free", "busy", "tentative", "free", "busy")
+
+
+def test_cell_rule_working_hours_and_coverage() -> None:
+    """Part of a cell outside working hours is ``outside``; outside the covered span ``unknown``."""
+    wh = WorkingHours.parse("UTC", {"thu": "00:30-01:00"})  # 1970-01-01 was a Thursday
+    a, b = _cells((1800, 2400), (1500, 2100), (3600, 4200))
+    assert classify(_person([], wh), a, b) == ("free", "outside", "outside")
+    covered = _person([], covered=Span(0, 2100))
+    assert classify(covered, a, b) == ("unknown", "free", "unknown")
+    unreadable = Person(Attendee(id="x"), "required", "UTC", Availability.unknown("x", "403"))
+    assert classify(unreadable, a, b) == ("unknown",) * 3
