@@ -185,4 +185,7 @@ class Config:
             if hours_spec is not None
             else None
         )
-        return Attendee(id=id, optional=optional, zone=own, working_hours=hours)
+        name = settings.get("name")
+        if name is not None and not isinstance(name, str):
+            raise InputError(f"{where}.name", name, "expected a string")
+        return Attendee(id=id, optional=optional, zone=own, working_hours=hours, name=name)

@@ -356,7 +356,7 @@ def _zone_or_none(_inst: object, attr: attrs.Attribute[Any], value: str | None) 
 
 @attrs.frozen
 class Attendee:
-    """A person or a room: an id ``PROVIDER:ID``, whether optional, a zone and working hours.
+    """A person or a room: an id ``PROVIDER:ID``, whether optional, a zone, working hours.
 
     ``zone`` ``None`` means the request's zone; ``working_hours`` ``None`` means no limit.
     """
@@ -365,6 +365,13 @@ class Attendee:
     optional: bool = False
     zone: str | None = attrs.field(default=None, validator=_zone_or_none)
     working_hours: WorkingHours | None = None
+    name: str | None = None
+    """How people call them (display only; ``id`` is what identifies them)."""
+
+    @property
+    def label(self) -> str:
+        """The name to show: ``name`` when given, else the id."""
+        return self.name or self.id
 
 
 TentativePolicy = Literal["busy", "free"]
