@@ -57,13 +57,11 @@ def demo_request(
     today = (now or datetime.now(zone)).astimezone(zone).date()
     start = datetime.combine(today + timedelta(days=1), datetime.min.time(), zone)
     window = Span(start, start + timedelta(days=5))
-    attendees = {
-        p.id: {
-            "tz": p.zone,
-            **({"working_hours": dict(p.working_hours)} if p.working_hours else {}),
-        }
-        for p in [*required, *optional, *rooms]
-    }
+    attendees: dict[str, dict[str, object]] = {}
+    for p in [*required, *optional, *rooms]:
+        attendees[p.id] = {"tz": p.zone, "name": p.name}
+        if p.working_hours:
+            attendees[p.id]["working_hours"] = dict(p.working_hours)
     config = Config(
         tz=DEMO_ZONE,
         providers={name: dict(t.config) for name, t in tenants.items()},
