@@ -38,13 +38,15 @@ from slotfinder.engine import (
     NEXT_SEARCH_DAYS,
     BoolArray,
     Int64Array,
+    _blocked_starts,
     _counts,
     _groups,
     _in_shrunk,
+    _locate,
     _People,
     _people,
-    _per_owner_union,
     _pick_rooms,
+    _Raw,
     _room_sets,
     _solve,
     _suggestions,
@@ -124,8 +126,7 @@ def _busy_whole(p: _People, request: MeetingRequest, q: Int64Array) -> list[Reas
     req = p.required & p.known
     bases, group = _groups(p, request.unknown == "exclude", req, w)
     tb = request.tentative == "busy"
-    sel = req[p.owner] & (p.hard | tb)
-    own, s, e = _per_owner_union(p.owner[sel], p.start[sel] - d + 1, p.end[sel])
+    own, s, e = _blocked_starts(p, p.required, tb, d)  # the unknown have no busy entries
     blocked = np.zeros(p.n, dtype=np.int64)
     possible = np.zeros(p.n, dtype=np.int64)
     for g, base in enumerate(bases):
@@ -133,7 +134,7 @@ def _busy_whole(p: _People, request: MeetingRequest, q: Int64Array) -> list[Reas
         members = group == g
         possible[members] = starts.size
         mine = members[own]
-        hit = np.searchsorted(starts, e[mine]) - np.searchsorted(starts, s[mine])
+        hit = _locate(starts, e[mine]) - _locate(starts, s[mine])
         blocked += np.bincount(own[mine], weights=hit, minlength=p.n).astype(np.int64)
     full = req & (possible > 0) & (blocked >= possible)
     if not full.any():
@@ -148,8 +149,10 @@ def _busy_whole(p: _People, request: MeetingRequest, q: Int64Array) -> list[Reas
 
 
 def _next_after(
+    raw: tuple[_Raw, _Raw],
     availabilities: dict[str, Availability],
     request: MeetingRequest,
+    *,
     now: int,
     earliest: int,
     k: int,
@@ -166,10 +169,7 @@ def _next_after(
     later = attrs.evolve(
         request, window=Span(w.end, horizon), order="start", max_results=1, now=now
     )
-    p = _people(
-        later.attendees, availabilities, later.window, later.buffer_after, later.buffer_before
-    )
-    rooms = _people(later.rooms, availabilities, later.window, 0, 0)
+    p, rooms = _people(raw[0], later.window), _people(raw[1], later.window)
     solved = _solve(p, rooms, later, earliest, k)
     if solved.starts.size == 0:
         return None
@@ -181,6 +181,7 @@ def explain(
     rooms: _People,
     request: MeetingRequest,
     *,
+    raw: tuple[_Raw, _Raw],
     availabilities: dict[str, Availability],
     now: int,
     earliest: int,
@@ -266,5 +267,7 @@ def explain(
     return Explanation(
         reasons=tuple(reasons),
         alternatives=alternatives,
-        next_after_window=_next_after(availabilities, request, now, earliest, k),
+        next_after_window=_next_after(
+            raw, availabilities, request, now=now, earliest=earliest, k=k
+        ),
     )
