@@ -1,0 +1,244 @@
+"""The HTML report: self-contained, escaped, and drawn by a real headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from slotfinder.model import (
+    Attendee,
+    Availability,
+    MeetingRequest,
+    Span,
+    Suggestion,
+    SuggestionResult,
+    Unknown,
+)
+from slotfinder.render._example import example_result
+from slotfinder.render.html import render_html
+from slotfinder.render.json import to_json
+
+Tag = tuple[str, dict[str, str]]
+
+# Appended by the test only (the report itself needs no script): marks each element of interest
+# with data-drawn="1" when the browser laid it out with a visible, non-empty box, and records
+# the computed background of one cell per state so shading can be compared.
+PROBE = """<script>
+(function () {
+  var sel = 'tr.attendee, tr.room, li.slot, td[data-slot], section.explanation, li.reason';
+  document.querySelectorAll(sel).forEach(function (el) {
+    var r = el.getBoundingClientRect(), st = getComputedStyle(el);
+    var ok = r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none';
+    el.setAttribute('data-drawn', ok ? '1' : '0');
+  });
+  ['free', 'busy', 'tentative', 'unknown', 'outside'].forEach(function (state) {
+    var td = document.querySelector('td.cell.' + state);
+    if (td) {
+      var st = getComputedStyle(td);
+      document.body.setAttribute('data-bg-' + state, st.backgroundColor + ' ' + st.backgroundImage);
+    }
+  });
+  document.body.setAttribute('data-probed', '1');
+})();
+</script>"""
+
+
+class _Tags(HTMLParser):
+    """Every start tag with its attributes, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[Tag] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def _tags(html: str) -> list[Tag]:
+    parser = _Tags()
+    parser.feed(html)
+    parser.close()
+    return parser.tags
+
+
+def _with_class(tags: list[Tag], tag: str, cls: str) -> list[dict[str, str]]:
+    return [a for t, a in tags if t == tag and cls in a.get("class", "").split()]
+
+
+def _chromium() -> str | None:
+    for name in (os.environ.get("CHROMIUM", ""), "chromium", "chromium-browser"):
+        if name and (path := shutil.which(name)):
+            return path
+    return None
+
+
+def _dump_dom(html: str, tmp_path: Path) -> list[Tag]:
+    """Open ``html`` plus the probe in headless Chromium and parse the DOM it ends with."""
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium not found on PATH (scripts/ensure-chromium installs it)")
+    page = tmp_path / "report.html"
+    page.write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1600",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--dump-dom",
+        page.as_uri(),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    tags = _tags(proc.stdout)
+    body = next(a for t, a in tags if t == "body")
+    assert body.get("data-probed") == "1", "the probe did not run: " + proc.stderr[-2000:]
+    return tags
+
+
+# ---- static checks (no browser) ------------------------------------------------------------
+
+
+def test_report_is_self_contained() -> None:
+    """No external scripts, styles, images or links: one file that works offline."""
+    for result in (example_result(), example_result(empty=True)):
+        html = render_html(result)
+        tags = _tags(html)
+        assert html.startswith("<!DOCTYPE html>")
+        assert not [t for t, _ in tags if t in ("script", "link", "img", "iframe")]
+        assert not [a for _, a in tags if "src" in a or "href" in a]
+        assert "http://" not in html
+        assert "https://" not in html
+        assert "<style>" in html
+
+
+def test_slots_and_rows_have_stable_hooks() -> None:
+    """Each slot is an ``li.slot`` with RFC 3339 ``data-start``; each day has a row per person."""
+    result = example_result()
+    tags = _tags(render_html(result))
+    slots = _with_class(tags, "li", "slot")
+    assert [s["data-start"] for s in slots] == [s["start"] for s in to_json(result)["slots"]]
+    assert [s["data-rank"] for s in slots] == [str(i) for i in range(1, len(result.slots) + 1)]
+    days = _with_class(tags, "section", "day")
+    assert [d["data-day"] for d in days] == [f"2026-11-{d}" for d in range(23, 28)]
+    attendees = [a.id for a in result.request.attendees] if result.request else []
+    rows = _with_class(tags, "tr", "attendee")
+    assert [r["data-id"] for r in rows] == attendees * len(days)
+    assert [r["data-id"] for r in _with_class(tags, "tr", "room")] == ["feishu:omm_room1"] * 5
+    marked = {a["data-slot"] for t, a in tags if t == "td" and "data-slot" in a}
+    assert marked == {str(i) for i in range(1, len(result.slots) + 1)}
+
+
+def test_each_slot_lists_everyone_in_their_local_time() -> None:
+    """Inside a slot, each person has an ``li.who`` with their state and their own zone's time."""
+    html = render_html(example_result())
+    first = html[html.index('<li class="slot"') : html.index("</li></ul></li>") + 15]
+    tags = _tags(first)
+    who = {a["data-id"]: a["data-state"] for a in _with_class(tags, "li", "who")}
+    assert who == {
+        "feishu:ou_alice": "free",
+        "dingtalk:bob": "free",
+        "json:team.json#carol": "busy",
+        "dingtalk:dave": "unknown",
+    }
+    assert "Mon 09:00–09:30" in first  # bob, Europe/Berlin
+    assert "Mon 03:00–03:30" in first  # carol, America/New_York
+    times = [a["datetime"] for t, a in tags if t == "time"]
+    assert "2026-11-23T09:00:00+01:00" in times
+
+
+def test_empty_result_shows_the_explanation() -> None:
+    """With nothing fitting, the report explains why and shows alternatives and the next slot."""
+    tags = _tags(render_html(example_result(empty=True)))
+    assert not _with_class(tags, "li", "slot")
+    assert _with_class(tags, "section", "explanation")
+    codes = [a["data-code"] for a in _with_class(tags, "li", "reason")]
+    assert codes == ["busy_whole_window", "unknown_attendees"]
+    assert _with_class(tags, "li", "alternative")
+    nxt = _with_class(tags, "p", "next-after-window")
+    assert nxt[0]["data-start"] == "2026-11-30T15:00:00+08:00"
+
+
+def test_unknown_and_call_statistics_are_listed() -> None:
+    """Unreadable calendars and every provider endpoint's call count appear."""
+    result = example_result()
+    tags = _tags(render_html(result))
+    assert [a["data-id"] for a in _with_class(tags, "li", "unknown-id")] == ["dingtalk:dave"]
+    assert [a["data-endpoint"] for a in _with_class(tags, "tr", "call")] == sorted(result.calls)
+
+
+def test_everything_is_escaped() -> None:
+    """Ids and reasons full of markup come out as text, never as tags or broken attributes."""
+    evil = '<script>alert("x")</script>&"'
+    request = MeetingRequest(
+        attendees=(Attendee(id=evil),),
+        window=Span(0, 86_400),
+        duration=3600,
+    )
+    result = SuggestionResult(
+        slots=(Suggestion(start=3600, end=7200, score=1.0, unknown=(evil,), room=evil),),
+        periods=(),
+        unknown=(Unknown(id=evil, reason=evil),),
+        request=request,
+        availabilities=(Availability.unknown(evil, evil),),
+        calls={evil: 1},
+    )
+    html = render_html(result, title=evil)
+    assert "<script>" not in html
+    tags = _tags(html)
+    assert [a["data-id"] for a in _with_class(tags, "tr", "attendee")] == [evil]
+    assert _with_class(tags, "li", "slot")[0]["data-room"] == evil
+
+
+# ---- in the browser ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_chromium_draws_every_attendee_row_and_slot(tmp_path: Path) -> None:
+    """Headless Chromium lays out a visible row per attendee and room each day, and every slot."""
+    result = example_result()
+    tags = _dump_dom(render_html(result), tmp_path)
+    assert result.request is not None
+    days = _with_class(tags, "section", "day")
+    rows = _with_class(tags, "tr", "attendee")
+    assert sorted(r["data-id"] for r in rows) == sorted(
+        [a.id for a in result.request.attendees] * len(days)
+    )
+    rooms = _with_class(tags, "tr", "room")
+    assert len(rooms) == len(days)
+    slots = _with_class(tags, "li", "slot")
+    assert [s["data-start"] for s in slots] == [s["start"] for s in to_json(result)["slots"]]
+    highlighted = [a for t, a in tags if t == "td" and "data-slot" in a]
+    assert highlighted
+    for el in [*rows, *rooms, *slots, *highlighted]:
+        assert el.get("data-drawn") == "1", el
+    body = next(a for t, a in tags if t == "body")
+    shades = [body[f"data-bg-{s}"] for s in ("free", "busy", "tentative", "unknown", "outside")]
+    assert len(set(shades)) == 5, shades
+
+
+@pytest.mark.slow
+def test_chromium_draws_the_explanation(tmp_path: Path) -> None:
+    """With no slot, Chromium draws the explanation, its reasons and still every attendee row."""
+    result = example_result(empty=True)
+    tags = _dump_dom(render_html(result), tmp_path)
+    assert not _with_class(tags, "li", "slot")
+    sections = _with_class(tags, "section", "explanation")
+    reasons = _with_class(tags, "li", "reason")
+    assert len(reasons) == 2
+    rows = _with_class(tags, "tr", "attendee")
+    assert rows
+    for el in [*sections, *reasons, *rows]:
+        assert el.get("data-drawn") == "1", el
