@@ -242,3 +242,20 @@ def test_chromium_draws_the_explanation(tmp_path: Path) -> None:
     assert rows
     for el in [*sections, *reasons, *rows]:
         assert el.get("data-drawn") == "1", el
+
+
+@pytest.mark.slow
+def test_chromium_draws_an_engine_result(tmp_path: Path) -> None:
+    """A result straight from ``find_slots`` is drawn with every attendee row and every slot."""
+    engine = pytest.importorskip("slotfinder.engine")
+    example = example_result()
+    assert example.request is not None
+    result = engine.find_slots(example.availabilities, example.request)
+    assert result.slots
+    tags = _dump_dom(render_html(result), tmp_path)
+    days = _with_class(tags, "section", "day")
+    rows = _with_class(tags, "tr", "attendee")
+    assert len(rows) == len(example.request.attendees) * len(days)
+    slots = _with_class(tags, "li", "slot")
+    assert [s["data-start"] for s in slots] == [s["start"] for s in to_json(result)["slots"]]
+    assert all(el.get("data-drawn") == "1" for el in [*rows, *slots])

@@ -6,6 +6,8 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from slotfinder.model import (
     Attendee,
     MeetingRequest,
@@ -137,3 +139,18 @@ def test_dumps_keeps_non_ascii_text() -> None:
     text = dumps(result)
     assert "无权限" in text
     assert json.loads(text)["unknown"] == [{"id": "feishu:ou_李", "reason": "无权限"}]
+
+
+def test_engine_result_follows_the_contract() -> None:
+    """A result straight from ``find_slots`` serialises with the contract keys and zone offsets."""
+    engine = pytest.importorskip("slotfinder.engine")
+    example = example_result()
+    assert example.request is not None
+    result = engine.find_slots(example.availabilities, example.request)
+    data = json.loads(dumps(result, stats=True))
+    assert list(data) == ["slots", "periods", "unknown", "explanation", "calls", "retries"]
+    assert data["slots"]
+    for slot in data["slots"]:
+        assert list(slot) == SLOT_KEYS
+        assert slot["start"].endswith("+08:00")
+    assert [_epoch(p["start"]) for p in data["periods"]] == [p.start for p in result.periods]

@@ -299,3 +299,45 @@ def test_cell_rule_working_hours_and_coverage() -> None:
     assert classify(covered, a, b) == ("unknown", "free", "unknown")
     unreadable = Person(Attendee(id="x"), "required", "UTC", Availability.unknown("x", "403"))
     assert classify(unreadable, a, b) == ("unknown",) * 3
+
+
+# ---- with the real engine, and the import rule ----------------------------------------------
+
+
+def test_engine_result_renders_within_width() -> None:
+    """A result straight from ``find_slots`` renders as table and timeline within 100 columns."""
+    engine = pytest.importorskip("slotfinder.engine")
+    example = example_result()
+    assert example.request is not None
+    result = engine.find_slots(example.availabilities, example.request)
+    assert result.slots
+    table = render_table(result, stats=True)
+    timeline = render_timeline(result, color=True)
+    assert _widest(table) <= 100
+    assert _widest(timeline) <= 100
+    for rank in range(1, len(result.slots) + 1):
+        assert re.search(rf"^\s*{rank}  [A-Z][a-z]{{2}} ", table, flags=re.M)
+    assert "Top slots: 1 " in ANSI.sub("", timeline)
+
+
+def test_render_modules_import_no_aiohttp_and_no_plugin() -> None:
+    """The renderers import neither aiohttp nor any provider plugin (they draw, never fetch)."""
+    import ast
+    from pathlib import Path
+
+    import slotfinder.render
+
+    folder = Path(slotfinder.render.__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                assert top != "aiohttp", f"{path.name} imports {name}"
+                assert not top.startswith("slotfinder_"), f"{path.name} imports plugin {name}"
+                assert name not in ("slotfinder.fetch", "slotfinder.api"), path.name

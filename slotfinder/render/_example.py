@@ -75,6 +75,7 @@ def example_result(*, empty: bool = False, calls: bool = True) -> SuggestionResu
         granularity=900,
         zone=_SH,
         max_results=6,
+        unknown="flag",  # plan around Dave's unreadable calendar rather than count him busy
     )
     alice_busy = [
         ("2026-11-23T15:00", "2026-11-23T16:00", Status.BUSY),

@@ -28,17 +28,26 @@ from slotfinder.render._common import (
 __all__ = ["render_table", "stats_line"]
 
 _WHEN = 27  # "Mon 23 Nov 23:30–Tue 00:30" is 26 columns
-_NARROW_HEAD = f"{'#':>3}  {'when':<{_WHEN}} {'score':>5}  {'free':>5}  "
+_NARROW_HEAD = f"{'#':>3}  {'when':<{_WHEN}} {'score':>6}  {'free':>5}  "
 _HEAD = _NARROW_HEAD[:-1] + f"{'tent':>4} {'busy':>4} {'unkn':>4}  "
 _NARROW = 80  # below this width the tentative/busy/unknown counts are left out of the rows
 _GROUPS = (("free", "available"), ("tentative", "tentative"), ("busy", "unavailable"))
+
+
+def _score(score: float) -> str:
+    """Two decimals while they fit in six columns, then fewer."""
+    for digits in (2, 1, 0):
+        text = f"{score:.{digits}f}"
+        if len(text) <= 6:
+            return text
+    return fit(f"{score:.3g}", 6)
 
 
 def _row(rank: int, slot: Suggestion, zone: str, width: int) -> str:
     total = len(slot.available) + len(slot.tentative) + len(slot.unavailable) + len(slot.unknown)
     line = (
         f"{rank:>3}  {fit(span_text(slot.start, slot.end, zone), _WHEN, pad=True)} "
-        f"{slot.score:>5.2f}  {f'{len(slot.available)}/{total}':>5}"
+        f"{_score(slot.score):>6}  {f'{len(slot.available)}/{total}':>5}"
     )
     if width >= _NARROW:
         line += f" {len(slot.tentative):>4} {len(slot.unavailable):>4} {len(slot.unknown):>4}"
