@@ -532,3 +532,36 @@ def test_next_after_window_respects_coverage() -> None:
     result = find_slots(avs, req("a"))
     assert result.explanation is not None
     assert result.explanation.next_after_window is None
+
+
+@given(scenario())
+def test_explanation_exactly_when_empty(case: tuple[list[Availability], MeetingRequest]) -> None:
+    """An empty result carries reasons, alternatives that fall short, and a later next slot."""
+    avs, request = case
+    result = find_slots(avs, request)
+    if result.slots:
+        assert result.explanation is None
+        return
+    explanation = result.explanation
+    assert explanation is not None
+    assert explanation.reasons
+    known = {
+        "window_too_short",
+        "hours_never_overlap",
+        "busy_whole_window",
+        "quorum_unreachable",
+        "unknown_attendees",
+        "no_room_free",
+        "min_notice",
+        "no_common_time",
+    }
+    assert {r.code for r in explanation.reasons} <= known
+    w = request.window
+    for alt in explanation.alternatives:
+        assert w.start <= alt.start
+        assert alt.end <= w.end
+        assert alt.start >= (request.now or 0) + request.min_notice or request.min_notice == 0
+    nxt = explanation.next_after_window
+    if nxt is not None:
+        assert nxt.start >= w.end
+        assert nxt.end - nxt.start == request.duration
