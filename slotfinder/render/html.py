@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 from itertools import groupby
+from typing import TypeVar
 
 from slotfinder.hours import to_wall
 from slotfinder.model import DAY, Suggestion, SuggestionResult
@@ -69,7 +70,8 @@ table.grid th { font-weight: 400; text-align: left; white-space: nowrap; padding
 table.grid thead th { font-size: 11px; color: var(--muted); padding: 0; border-left: 1px solid
   #ccc; padding-left: 2px; }
 table.grid thead th:first-child { border-left: 0; }
-td.cell { width: 12px; min-width: 12px; height: 20px; padding: 0; border-right: 1px solid #fff; }
+col.c { width: 12px; } col.label { width: 17rem; }  /* the table's inline width adds them */
+td.cell { height: 20px; padding: 0; border-right: 1px solid #fff; }
 td.free { background: var(--free); } td.busy { background: var(--busy); }
 td.tentative { background: repeating-linear-gradient(45deg, var(--tentative) 0 3px,
   #fbe3bd 3px 6px); }
@@ -86,6 +88,8 @@ section.explanation { border-left: 4px solid var(--busy); padding: .2rem 1rem;
   background: #fdf3f2; }
 table.calls td { padding: 0 1rem 0 0; } table.calls td.n { text-align: right; }
 """
+
+_K = TypeVar("_K")
 
 _STATE_TEXT = {
     "free": "free",
@@ -190,18 +194,29 @@ def _hour_header(day: Day, zone: str, cell: int) -> str:
     return "<thead><tr>" + "".join(cols) + "</tr></thead>"
 
 
+def _runs(keys: Sequence[_K]) -> list[tuple[_K, int, int]]:
+    """Maximal runs of equal keys as ``(key, first index, end index)``."""
+    out: list[tuple[_K, int, int]] = []
+    i = 0
+    for key, group in groupby(keys):
+        n = len(list(group))
+        out.append((key, i, i + n))
+        i += n
+    return out
+
+
 def _person_row(p: Person, day: Day) -> str:
     cls = "room" if p.kind == "room" else "attendee"
     head = (
         f'<th title="{_e(p.label + " · " + p.zone)}">{_e(p.label)} <small>{_e(p.zone)}</small></th>'
     )
     cells: list[str] = []
-    for a, b, state, rank in zip(day.starts, day.ends, day.states[p.id], day.slots, strict=True):
+    for (state, rank), i, j in _runs(list(zip(day.states[p.id], day.slots, strict=True))):
+        a, b = day.starts[i], day.ends[j - 1]
         when = f"{local(a, p.zone, '%a %H:%M')}–{local(b, p.zone, '%H:%M')} {p.zone}"
         tip = _e(f"{p.id}: {_STATE_TEXT[state]}, {when}")
-        cells.append(
-            f'<td class="cell {state}"{_attrs(data_slot=rank or None)} title="{tip}"></td>'
-        )
+        hooks = _attrs(colspan=j - i if j - i > 1 else None, data_slot=rank or None)
+        cells.append(f'<td class="cell {state}"{hooks} title="{tip}"></td>')
     return f'<tr class="{cls}"{_attrs(data_id=p.id, data_kind=p.kind)}>{head}{"".join(cells)}</tr>'
 
 
@@ -212,18 +227,23 @@ def _day(grid: Grid, day: Day) -> str:
     if day.nobody_works:
         return open_ + '<p class="muted">Nobody works this day.</p></section>'
     rows = [_person_row(p, day) for p in grid.people]
-    common = "".join(f'<td class="{"on" if c else ""}"></td>' for c in day.common)
+    common = "".join(
+        f'<td class="{"on" if c else ""}" colspan="{j - i}"></td>' for c, i, j in _runs(day.common)
+    )
     rows.append(f'<tr class="common"><th>free for all</th>{common}</tr>')
     marks: list[str] = []
-    for rank, other in zip(day.slots, day.other_slot, strict=True):
+    for (rank, other), i, j in _runs(list(zip(day.slots, day.other_slot, strict=True))):
         if rank:
-            marks.append(f'<td class="on" data-slot="{rank}">{rank}</td>')
+            marks.append(f'<td class="on" colspan="{j - i}" data-slot="{rank}">{rank}</td>')
         else:
-            marks.append(f'<td class="{"other" if other else ""}"></td>')
+            marks.append(f'<td class="{"other" if other else ""}" colspan="{j - i}"></td>')
     label = "alternatives" if grid.alternatives else "slots"
     rows.append(f'<tr class="marks"><th>{label}</th>{"".join(marks)}</tr>')
+    cols = '<colgroup><col class="label">' + '<col class="c">' * len(day.starts) + "</colgroup>"
+    size = f' style="width: calc(17rem + {12 * len(day.starts)}px)"'  # fixed layout needs it
+    head = _hour_header(day, zone, grid.cell)
     return (
-        f'{open_}<div class="scroll"><table class="grid">{_hour_header(day, zone, grid.cell)}'
+        f'{open_}<div class="scroll"><table class="grid"{size}>{cols}{head}'
         f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
