@@ -435,8 +435,7 @@ def _periods(p: _People, request: MeetingRequest, k: int) -> SpanArrays:
         common = iv.intersect_all(bases, w.start, w.end)
         return iv.difference(common, _blocking(p, mask, tb))
     bases, _ = _groups(p, use_cov, mask, w)
-    sel = mask[p.owner] & (p.hard | tb)
-    _, bs, be = _per_owner_union(p.owner[sel], p.start[sel], p.end[sel])
+    _, bs, be = _blocked_starts(p, mask, tb, 1)  # with d = 1: the busy spans themselves
     pts = np.unique(np.concatenate([[w.start, w.end], bs, be, *(x for b in bases for x in b)]))
     pts = pts[(pts >= w.start) & (pts <= w.end)]
     c = _counts(p, pts[:-1], 1, mask=mask, use_cov=use_cov, tentative_blocks=tb, window=w)

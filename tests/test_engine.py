@@ -565,3 +565,28 @@ def test_explanation_exactly_when_empty(case: tuple[list[Availability], MeetingR
     if nxt is not None:
         assert nxt.start >= w.end
         assert nxt.end - nxt.start == request.duration
+
+
+def test_quorum_passes_without_an_unknown_attendee() -> None:
+    """With a quorum, an excluded unknown attendee need not come; the slot lists them unknown."""
+    avs = [Availability.of("a"), Availability.of("b")]
+    result = find_slots(avs, req("a", "b", "c", quorum=2))
+    assert len(result.slots) == 29
+    assert result.slots[0].unknown == ("c",)
+    assert result.slots[0].available == ("a", "b")
+
+
+def test_optional_tentative_is_listed_as_tentative() -> None:
+    """An optional attendee with a tentative entry is listed under tentative, never blocking."""
+    avs = [Availability.of("a"), Availability.of("o", [busy(9, 10, Status.TENTATIVE)])]
+    result = find_slots(avs, req("a", "o", optional=["o"]))
+    assert result.slots[0].tentative == ("o",)
+    assert result.slots[0].available == ("a",)
+
+
+def test_oof_blocks_like_busy() -> None:
+    """Out-of-office entries block as busy ones do, and mark the attendee unavailable."""
+    avs = [Availability.of("a"), Availability.of("o", [busy(9, 12, Status.OOF)])]
+    result = find_slots(avs, req("a", "o", optional=["o"]))
+    assert result.slots[0].unavailable == ("o",)
+    assert starts(find_slots(avs, req("a", "o")))[0] == 12.0
