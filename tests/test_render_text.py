@@ -240,6 +240,7 @@ def test_long_window_shows_only_days_with_top_slots() -> None:
     text = render_timeline(result, max_days=3)
     titles = [ln.split(" · ")[0] for ln in text.splitlines() if " · Asia/Shanghai · " in ln]
     assert titles == ["Thu 2026-11-05", "Wed 2026-11-18", "Wed 2026-11-25"]
+    assert "(showing 3 of 28 days: the days with the top slots)" in text
 
 
 def test_timeline_across_spring_forward() -> None:

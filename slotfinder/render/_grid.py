@@ -69,6 +69,7 @@ class Grid:
     days: tuple[Day, ...]
     top: tuple[Suggestion, ...]  # the slots marked by rank (the closest alternatives if none)
     alternatives: bool = False  # True when ``top`` holds alternatives, not slots
+    window_days: int = 0  # local days the window touches (``days`` may be fewer)
 
 
 def _overlaps(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
@@ -256,7 +257,13 @@ def build_grid(
         _draw_day(zone, persons, result, top_slots=top_slots, rng=r, cell=cell) for r in ranges
     )
     return Grid(
-        zone=zone, cell=cell, people=persons, days=days, top=top_slots, alternatives=alternatives
+        zone=zone,
+        cell=cell,
+        people=persons,
+        days=days,
+        top=top_slots,
+        alternatives=alternatives,
+        window_days=len(_day_walls(zone, lo, hi)),
     )
 
 

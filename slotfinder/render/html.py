@@ -54,7 +54,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans", sans-s
   color: var(--ink); margin: 1.5rem auto; max-width: 1200px; padding: 0 1rem; }
 h1 { font-size: 1.4rem; margin: 0 0 .2rem; } h2 { font-size: 1.1rem; margin: 1.6rem 0 .5rem; }
 h3 { font-size: 1rem; margin: 1rem 0 .3rem; }
-.muted, small { color: var(--muted); }
+.muted, small { color: var(--muted); } small.kind { font-weight: 600; }
 ol.slots { padding-left: 1.6rem; } li.slot { margin: .2rem 0 .8rem; }
 li.slot .when { font-weight: 600; } li.slot .score, li.slot .room { font-weight: 400;
   color: var(--muted); margin-left: .6rem; }
@@ -70,7 +70,7 @@ table.grid th { font-weight: 400; text-align: left; white-space: nowrap; padding
 table.grid thead th { font-size: 11px; color: var(--muted); padding: 0; border-left: 1px solid
   #ccc; padding-left: 2px; }
 table.grid thead th:first-child { border-left: 0; }
-col.c { width: 12px; } col.label { width: 17rem; }  /* the table's inline width adds them */
+col.label { width: 15rem; }  /* cell columns get their width inline, see _day */
 td.cell { height: 20px; padding: 0; border-right: 1px solid #fff; }
 td.free { background: var(--free); } td.busy { background: var(--busy); }
 td.tentative { background: repeating-linear-gradient(45deg, var(--tentative) 0 3px,
@@ -90,6 +90,7 @@ table.calls td { padding: 0 1rem 0 0; } table.calls td.n { text-align: right; }
 """
 
 _K = TypeVar("_K")
+_GRID_PX = 900  # room for the cells beside the 15rem label column in a 1200px page
 
 _STATE_TEXT = {
     "free": "free",
@@ -207,9 +208,10 @@ def _runs(keys: Sequence[_K]) -> list[tuple[_K, int, int]]:
 
 def _person_row(p: Person, day: Day) -> str:
     cls = "room" if p.kind == "room" else "attendee"
-    head = (
-        f'<th title="{_e(p.label + " · " + p.zone)}">{_e(p.label)} <small>{_e(p.zone)}</small></th>'
-    )
+    kind = {"optional": "opt ", "room": "room "}.get(p.kind, "")  # first, so it survives the cut
+    badge = f'<small class="kind">{kind}</small>' if kind else ""
+    tip = _e(f"{p.label} · {p.zone}")
+    head = f'<th title="{tip}">{badge}{_e(p.id)} <small>{_e(p.zone)}</small></th>'
     cells: list[str] = []
     for (state, rank), i, j in _runs(list(zip(day.states[p.id], day.slots, strict=True))):
         a, b = day.starts[i], day.ends[j - 1]
@@ -239,8 +241,11 @@ def _day(grid: Grid, day: Day) -> str:
             marks.append(f'<td class="{"other" if other else ""}" colspan="{j - i}"></td>')
     label = "alternatives" if grid.alternatives else "slots"
     rows.append(f'<tr class="marks"><th>{label}</th>{"".join(marks)}</tr>')
-    cols = '<colgroup><col class="label">' + '<col class="c">' * len(day.starts) + "</colgroup>"
-    size = f' style="width: calc(17rem + {12 * len(day.starts)}px)"'  # fixed layout needs it
+    n = len(day.starts)
+    px = max(6, min(12, _GRID_PX // n))  # a whole day of 15-minute cells still fits the page
+    col = f'<col style="width:{px}px">'
+    cols = '<colgroup><col class="label">' + col * n + "</colgroup>"
+    size = f' style="width: calc(15rem + {px * n}px)"'  # the fixed layout needs a table width
     head = _hour_header(day, zone, grid.cell)
     return (
         f'{open_}<div class="scroll"><table class="grid"{size}>{cols}{head}'

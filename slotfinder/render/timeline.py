@@ -167,6 +167,12 @@ def render_timeline(
         lines += wrap(items, width, first=head + " ", indent="  ", sep=" · ")
     elif not result.slots:
         lines.append("No slot fits the request.")
+    if len(grid.days) < grid.window_days:
+        which = "the days with the " + ("alternatives" if grid.alternatives else "top slots")
+        if not grid.top:
+            which = "the first days of the window"
+        note = f"(showing {len(grid.days)} of {grid.window_days} days: {which})"
+        lines += wrap(note.split(" "), width)
     for day in grid.days:
         lines += ["", *_day_block(grid, day, lw=lw, width=width, chars=chars, color=color)]
     lines.append("")
