@@ -24,7 +24,7 @@ import functools
 import hashlib
 import random
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -70,6 +70,8 @@ class Event:
     end: int
     rsvp: str = "accept"
     all_day: bool = False
+    text: tuple[str, str] = attrs.field(default=("", ""), eq=False, repr=False)
+    """Start and end as RFC 3339 in the owner's zone, formatted once when generated."""
 
 
 @attrs.frozen
@@ -114,10 +116,55 @@ def _hex(seed: int, *parts: object, n: int = 32) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:n]
 
 
-def _local(day: date, minute: int, zone: ZoneInfo) -> int:
-    """Epoch seconds of ``minute`` minutes of wall-clock time after local midnight of ``day``."""
-    base = datetime(day.year, day.month, day.day, tzinfo=zone)
-    return int((base + timedelta(minutes=minute)).timestamp())
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+@functools.lru_cache(maxsize=100_000)
+def _frame(zone: str, ordinal: int) -> tuple[int, int]:
+    """``(local midnight, daytime offset)`` of one local day, in seconds.
+
+    A wall-clock minute ``m`` of the day's daytime (after any DST change, which happens
+    between 01:00 and 03:00 in every zone used here) is ``naive + m * 60 - offset`` where
+    ``naive`` is the day's midnight read as UTC; computing it once per zone and day keeps
+    the simulator's per-request cost low.
+    """
+    day = date.fromordinal(ordinal)
+    tz = ZoneInfo(zone)
+    midnight = int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
+    noon = int(datetime(day.year, day.month, day.day, 12, tzinfo=tz).timestamp())
+    naive = (ordinal - _EPOCH_ORDINAL) * 86_400
+    return midnight, naive + 12 * 3600 - noon
+
+
+def _text(epoch: int, offset: int) -> str:
+    """RFC 3339 for ``epoch`` shown with a UTC ``offset`` in seconds."""
+    days, secs = divmod(epoch + offset, 86_400)
+    d = date.fromordinal(_EPOCH_ORDINAL + days)
+    sign = "+" if offset >= 0 else "-"
+    oh, om = divmod(abs(offset) // 60, 60)
+    return (
+        f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{secs // 3600:02d}:{secs // 60 % 60:02d}:"
+        f"{secs % 60:02d}{sign}{oh:02d}:{om:02d}"
+    )
+
+
+def _exact(epoch: int, zone: str) -> str:
+    return datetime.fromtimestamp(epoch, ZoneInfo(zone)).isoformat()
+
+
+def _event(zone: str, ordinal: int, minute: int, minutes: int, rsvp: str) -> Event:
+    """A meeting at wall-clock ``minute`` of a local day, with its times pre-formatted."""
+    _, offset = _frame(zone, ordinal)
+    start = (ordinal - _EPOCH_ORDINAL) * 86_400 + minute * 60 - offset
+    end = start + minutes * 60
+    same_day = minute + minutes <= 1440
+    end_text = _text(end, offset) if same_day else _exact(end, zone)
+    return Event(start, end, rsvp, text=(_text(start, offset), end_text))
+
+
+def _mix(seed: int, kind: int, index: int, ordinal: int = 0) -> int:
+    """An integer seed for one (tenant, kind, person or room, day): cheap and stable."""
+    return ((seed * 7_919 + kind) * 1_000_003 + index) * 10_000_019 + ordinal
 
 
 def _person(seed: int, index: int) -> Person:
@@ -151,22 +198,24 @@ def _person(seed: int, index: int) -> Person:
     )
 
 
+_ONE_OFF_POOL = tuple(r for r, w in zip(_REPLIES, _ONE_OFF_WEIGHTS, strict=True) for _ in range(w))
+_ROOM_POOL = tuple(r for r, w in zip(_REPLIES, _ROOM_WEIGHTS, strict=True) for _ in range(w))
+
+
 @functools.lru_cache(maxsize=200_000)
 def _person_day(seed: int, person: Person, ordinal: int) -> tuple[Event, ...]:
     """Every event starting on one local day of ``person`` (deterministic)."""
-    day = date.fromordinal(ordinal)
-    zone = ZoneInfo(person.zone)
-    rng = random.Random(f"feishu-sim:{seed}:day:{person.index}:{ordinal}")
+    zone = person.zone
+    rng = random.Random(_mix(seed, 1, person.index, ordinal))
     events: list[Event] = []
-    weekday = day.weekday()
+    weekday = (ordinal + 6) % 7  # date.fromordinal(ordinal).weekday()
     working = weekday in person.weekdays
     if working:
         for wd, start, minutes, reply in person.series:
             if wd == weekday:
                 # A series occurrence is now and then declined on its own.
                 this = "decline" if rng.random() < 0.05 else reply
-                t = _local(day, start, zone)
-                events.append(Event(t, t + minutes * 60, this))
+                events.append(_event(zone, ordinal, start, minutes, this))
         for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
             minutes = rng.choice((15, 30, 30, 45, 60, 90, 120))
             if rng.random() < 0.1:  # early or late: cross-zone calls, some past midnight
@@ -174,34 +223,27 @@ def _person_day(seed: int, person: Person, ordinal: int) -> tuple[Event, ...]:
             else:
                 room = max(1, (person.day_end - person.day_start - minutes) // 15)
                 start = person.day_start + 15 * rng.randrange(room)
-            reply = rng.choices(_REPLIES, weights=_ONE_OFF_WEIGHTS)[0]
-            t = _local(day, start, zone)
-            events.append(Event(t, t + minutes * 60, reply))
+            events.append(_event(zone, ordinal, start, minutes, rng.choice(_ONE_OFF_POOL)))
     elif rng.random() < 0.05:  # a weekend errand
-        t = _local(day, 600 + 30 * rng.randrange(12), zone)
-        events.append(Event(t, t + 3600, "accept"))
-    if working and rng.random() < 0.03:
-        days = rng.choice((1, 1, 2, 3))
-        start = _local(day, 0, zone)
-        end = _local(day + timedelta(days=days), 0, zone)
-        events.append(Event(start, end, "accept", all_day=True))
+        events.append(_event(zone, ordinal, 600 + 30 * rng.randrange(12), 60, "accept"))
+    if working and rng.random() < 0.03:  # leave: whole local days
+        start, _ = _frame(zone, ordinal)
+        end, _ = _frame(zone, ordinal + rng.choice((1, 1, 2, 3)))
+        text = (_exact(start, zone), _exact(end, zone))
+        events.append(Event(start, end, "accept", all_day=True, text=text))
     return tuple(events)
 
 
 @functools.lru_cache(maxsize=50_000)
 def _room_day(seed: int, room: Room, ordinal: int) -> tuple[Event, ...]:
-    day = date.fromordinal(ordinal)
-    if day.weekday() >= 5:
+    if (ordinal + 6) % 7 >= 5:
         return ()
-    zone = ZoneInfo(room.zone)
-    rng = random.Random(f"feishu-sim:{seed}:room:{room.index}:{ordinal}")
+    rng = random.Random(_mix(seed, 2, room.index, ordinal))
     events: list[Event] = []
     for _ in range(rng.randint(2, 6)):
         minutes = rng.choice((30, 60, 60, 90, 120))
         start = 540 + 30 * rng.randrange(20 - minutes // 30)
-        reply = rng.choices(_REPLIES, weights=_ROOM_WEIGHTS)[0]
-        t = _local(day, start, zone)
-        events.append(Event(t, t + minutes * 60, reply))
+        events.append(_event(room.zone, ordinal, start, minutes, rng.choice(_ROOM_POOL)))
     return tuple(events)
 
 
