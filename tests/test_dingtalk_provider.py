@@ -469,3 +469,44 @@ def test_parse_time_follows_rfc5545_in_gaps_and_folds() -> None:
     assert format_time(START) == "2026-11-23T00:00:00Z"
     with pytest.raises(ValueError, match="ISO"):
         parse_time("23/11/2026")
+
+
+def test_deeply_nested_body_is_a_typed_error() -> None:
+    """100 000 opening brackets are a non-JSON body, not a RecursionError."""
+    deep = reply(200, b"[" * 100_000)
+    with pytest.raises(CallFailed, match="non-JSON"):
+        P.parse(user_call(), deep, CONFIG)
+    with pytest.raises(RetryLater, match="non-JSON"):
+        P.parse_token(deep, CONFIG)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"status": "BUSY", "start": {"date": "9999-12-31"}, "end": {"date": "9999-12-31"}},
+        {
+            "status": "BUSY",
+            "start": {"dateTime": "2026-11-23T10:00:00", "timeZone": "America"},
+            "end": {"dateTime": "2026-11-23T11:00:00+08:00"},
+        },
+        {
+            "status": "BUSY",
+            "start": {"dateTime": "2026-11-23T10:00:00", "timeZone": "A" * 300},
+            "end": {"dateTime": "2026-11-23T11:00:00+08:00"},
+        },
+    ],
+)
+def test_out_of_range_items_make_the_id_unknown(item: dict[str, Any]) -> None:
+    """A date past 9999 or a zone naming a tzdata directory makes that id unknown, no crash."""
+    body = {"scheduleInformation": [{"userId": "u1", "scheduleItems": [item]}]}
+    result = P.parse(user_call("u1"), reply(200, body), CONFIG)
+    assert "unreadable" in result.errors["u1"]
+
+
+def test_token_lifetime_is_sane() -> None:
+    """An absurd ``expireIn`` is capped at 7200 s; a non-positive or non-finite one is retried."""
+    huge = reply(200, b'{"accessToken":"t","expireIn":' + b"9" * 400 + b"}")
+    assert P.parse_token(huge, CONFIG).expires_in == 7200.0
+    for bad in (b"-1", b"0", b"NaN", b"Infinity", b'"7200"'):
+        with pytest.raises(RetryLater):
+            P.parse_token(reply(200, b'{"accessToken":"t","expireIn":' + bad + b"}"), CONFIG)

@@ -103,6 +103,8 @@ QPS_CODES = frozenset(
 QUOTA_CODE = "Forbidden.AccessDenied.ApiCountLimitForOrg"
 TOKEN_CODES = frozenset({"InvalidAuthentication"})
 PARAM_CODES = frozenset({"paramIllegal", "invalidParameter", "MissingParameter"})
+MAX_TOKEN_LIFETIME = 7200
+"""DingTalk tokens live 7200 s; a longer ``expireIn`` is not believed."""
 QPS_WAIT = 1.0
 """DingTalk asks clients to sleep 1 s after a QPS error; never retry sooner."""
 
@@ -133,6 +135,15 @@ def _days_from_civil(y: int, m: int, d: int) -> int:
 @functools.cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+def _known_zone(name: str) -> bool:
+    """True for an IANA zone name; never raises (a directory such as 'America' is not one)."""
+    try:
+        _zone(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
 
 
 def _check_civil(parts: tuple[int, int, int, int, int, int]) -> None:
@@ -170,7 +181,12 @@ def parse_time(text: object, zone: str | None = None) -> int:
         return local
     if h == 24:
         raise ValueError("24:00 needs an offset")
-    return math.floor(datetime(y, m, d, h, mi, s, tzinfo=_zone(name)).timestamp())
+    if not _known_zone(name):
+        raise ValueError(f"unknown time zone {name[:40]!r}")
+    try:
+        return math.floor(datetime(y, m, d, h, mi, s, tzinfo=_zone(name)).timestamp())
+    except (OverflowError, OSError) as exc:
+        raise ValueError(f"time out of range: {text[:40]!r}") from exc
 
 
 def _parse_date(text: object, zone: str) -> int:
@@ -184,7 +200,10 @@ def _parse_date(text: object, zone: str) -> int:
 
 
 def _next_day(text: str) -> str:
-    return (date.fromisoformat(text.strip()) + timedelta(days=1)).isoformat()
+    try:
+        return (date.fromisoformat(text.strip()) + timedelta(days=1)).isoformat()
+    except OverflowError as exc:
+        raise ValueError(f"no day after {text[:40]!r}") from exc
 
 
 def format_time(epoch: int) -> str:
@@ -234,7 +253,7 @@ def _json(body: bytes) -> Any:
     """The decoded JSON body, or ``None`` when it is not JSON at all."""
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurd nesting
         return None
 
 
@@ -258,9 +277,10 @@ def _non_json(status: int) -> str:
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     raw = headers.get("retry-after")
     try:
-        return float(raw) if raw is not None else None
+        value = float(raw) if raw is not None else None
     except ValueError:
         return None
+    return value if value is not None and math.isfinite(value) and value >= 0 else None
 
 
 def _param_field(call: Call, message: str) -> str:
@@ -456,8 +476,9 @@ class DingTalkProvider:
         if 200 <= status < 300 and isinstance(data, Mapping):
             token = data.get("accessToken")
             expire = data.get("expireIn", 7200)
-            if isinstance(token, str) and token and isinstance(expire, int | float):
-                return Token(value=token, expires_in=float(expire))
+            seconds = _lifetime(expire)
+            if isinstance(token, str) and token and seconds is not None:
+                return Token(value=token, expires_in=seconds)
             raise RetryLater(f"DingTalk token reply without accessToken/expireIn ({where})")
         if status >= 500 or status == 429 or code in QPS_CODES:
             raise RetryLater(
@@ -475,6 +496,17 @@ class DingTalkProvider:
             f"DingTalk refused the app credentials ({code or 'no code'}: {message!r}, {where}); "
             f"check {_key('app_key')} and set {_env('app_secret')}",
         )
+
+
+def _lifetime(expire: object) -> float | None:
+    """``expireIn`` as seconds: positive and finite, at most DingTalk's 7200 (else ``None``)."""
+    if isinstance(expire, bool) or not isinstance(expire, int | float):
+        return None
+    if isinstance(expire, int) and expire > MAX_TOKEN_LIFETIME:
+        return float(MAX_TOKEN_LIFETIME)
+    if not math.isfinite(expire) or expire <= 0:
+        return None
+    return float(min(expire, MAX_TOKEN_LIFETIME))
 
 
 def _rows(items: object, day_zone: str, odd: set[str]) -> list[tuple[int, int, int]]:
@@ -514,11 +546,7 @@ def _rows(items: object, day_zone: str, odd: set[str]) -> list[tuple[int, int, i
 def _day_zone(call: Call, key: str) -> str:
     """The attendee's zone for all-day items (UTC, as DingTalk documents, when unknown)."""
     name = call.zone_of(key, "UTC")
-    try:
-        _zone(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return "UTC"
-    return name
+    return name if _known_zone(name) else "UTC"
 
 
 def _zone_name(point: Mapping[str, Any]) -> str:
@@ -526,8 +554,6 @@ def _zone_name(point: Mapping[str, Any]) -> str:
     if not zone:
         return DEFAULT_ZONE
     name = str(zone)
-    try:
-        _zone(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown timeZone {name!r}") from exc
+    if not _known_zone(name):
+        raise ValueError(f"unknown timeZone {name[:40]!r}")
     return name
