@@ -147,6 +147,8 @@ def _read_text(source: str | bytes | os.PathLike[str]) -> tuple[str | bytes, str
         return path.read_bytes(), str(path)
     except OSError as exc:
         raise InputError("busy_file", str(path), f"cannot read: {exc.strerror or exc}") from None
+    except ValueError as exc:  # an embedded NUL byte
+        raise InputError("busy_file", str(path), f"not a usable path: {exc}") from None
 
 
 def _parse_busy(items: object, path: str) -> tuple[list[float], list[float], list[int]]:
@@ -215,6 +217,8 @@ def load_busy_file(source: str | bytes | os.PathLike[str]) -> BusyFile:
         data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError("busy_file", label, f"not JSON: {exc}") from None
+    except RecursionError:
+        raise InputError("busy_file", label, "not JSON we can read: nested too deeply") from None
     top = _mapping(data, "busy_file", "{window, tz, attendees}")
     _check_keys(top, _TOP_KEYS, "")
 

@@ -373,6 +373,18 @@ def test_not_json() -> None:
     assert info.value.field == "busy_file"
 
 
+@pytest.mark.parametrize(
+    "source",
+    [b"[" * 100_000, "[" * 100_000, "busy\x00.json"],
+    ids=["deep-bytes", "deep-text", "nul-path"],
+)
+def test_hostile_input_is_an_input_error(source: str | bytes) -> None:
+    """Deeply nested JSON and a NUL byte in a path are InputErrors, not Recursion/ValueErrors."""
+    with pytest.raises(InputError) as info:
+        load_busy_file(source)
+    assert info.value.field == "busy_file"
+
+
 def test_request_from_busy_file() -> None:
     """The helper builds a MeetingRequest from the file, with options passed through."""
     bf = _load(EXAMPLE)
