@@ -120,9 +120,9 @@ class _Raw:
 
     ``wh`` indexes ``hours_keys`` (-1: no working-hours limit). ``cov_lo``/``cov_hi`` is the
     known stretch, ``cov_all`` marks ``covered=None`` (the whole window, whichever it is), and
-    unknown people have ``known`` False. Busy entries that can block (busy, oof, tentative;
-    positive length) are concatenated, tagged with their owner's index and widened by the
-    buffers.
+    unknown people have ``known`` False and an entry in ``reasons``. Busy entries that can
+    block (busy, oof, tentative; positive length) are concatenated, tagged with their owner's
+    index and widened by the buffers.
     """
 
     ids: ObjArray
@@ -137,6 +137,7 @@ class _Raw:
     start: Int64Array
     end: Int64Array
     hard: BoolArray
+    reasons: list[tuple[int, str]]
 
 
 def _gather(who: Sequence[Attendee], avs: dict[str, Availability], before: int, after: int) -> _Raw:
@@ -155,17 +156,22 @@ def _gather(who: Sequence[Attendee], avs: dict[str, Availability], before: int, 
     starts: list[Int64Array] = []
     ends: list[Int64Array] = []
     codes: list[npt.NDArray[np.int8]] = []
-    last_wh: WorkingHours | None = None
-    last_i = -1
+    by_id: dict[int, int] = {}  # id() first: hashing a WorkingHours hashes all its rules
+    reasons: list[tuple[int, str]] = []
     get = avs.get
     for i, a in enumerate(who):
         h = a.working_hours
         if h is not None:
-            if h is not last_wh:  # neighbours often share one object: skip the hash
-                last_wh, last_i = h, hours_of.setdefault(h, len(hours_of))
-            wh[i] = last_i
+            j = by_id.get(id(h))
+            if j is None:
+                j = by_id[id(h)] = hours_of.setdefault(h, len(hours_of))
+            wh[i] = j
         av = get(a.id)
-        if av is None or av.error is not None:
+        if av is None:
+            reasons.append((i, "no availability given"))
+            continue
+        if av.error is not None:
+            reasons.append((i, av.error))
             continue
         known[i] = True
         cov = av.covered
@@ -210,6 +216,7 @@ def _gather(who: Sequence[Attendee], avs: dict[str, Availability], before: int, 
         start=s,
         end=e,
         hard=hard,
+        reasons=reasons,
     )
 
 
@@ -223,6 +230,7 @@ class _People:
     ``memo`` caches per-owner unions shared by several counts.
     """
 
+    window: Span
     ids: ObjArray
     required: BoolArray
     wh: Int64Array
@@ -255,6 +263,7 @@ def _people(raw: _Raw, window: Span) -> _People:
     else:
         owner, hard, s, e = raw.owner[near], raw.hard[near], raw.start[near], raw.end[near]
     return _People(
+        window=window,
         ids=raw.ids,
         required=raw.required,
         wh=raw.wh,
@@ -425,8 +434,8 @@ class _Solved:
 
 
 def _periods(p: _People, request: MeetingRequest, k: int) -> SpanArrays:
-    """Where at least ``k`` required attendees are free at each instant."""
-    w = request.window
+    """Where at least ``k`` required attendees are free at each instant of ``p.window``."""
+    w = p.window
     use_cov = request.unknown == "exclude"
     tb = request.tentative == "busy"
     mask = p.required
@@ -446,7 +455,7 @@ def _periods(p: _People, request: MeetingRequest, k: int) -> SpanArrays:
 def _room_sets(r: _People, request: MeetingRequest) -> list[SpanArrays]:
     """Each room's free time: window ∩ working hours ∩ covered − blocking (no buffers)."""
     out = []
-    w = request.window
+    w = r.window
     tb = request.tentative == "busy"
     for i in range(r.n):
         if not r.known[i] or r.cov_hi[i] <= r.cov_lo[i]:
@@ -471,8 +480,8 @@ def _pick_rooms(room_sets: list[SpanArrays], q: Int64Array, d: int) -> Int64Arra
 
 
 def _solve(p: _People, rooms: _People, request: MeetingRequest, earliest: int, k: int) -> _Solved:
-    """Periods, and every passing slot start with its room."""
-    w = request.window
+    """Periods, and every passing slot start with its room, inside ``p.window``."""
+    w = p.window
     d = request.duration
     periods = _periods(p, request, k)
     q = hours.grid(request.zone, max(w.start, earliest), w.end - d + 1, request.granularity)
@@ -551,7 +560,7 @@ def _score(
 
 def _scores_by_counts(p: _People, q: Int64Array, request: MeetingRequest) -> FloatArray:
     """Scores of many slot starts from category counts, never per person per slot."""
-    d, w = request.duration, request.window
+    d, w = request.duration, p.window
     credit = []
     for mask in (p.required, ~p.required):
         if not mask.any():
@@ -629,24 +638,17 @@ def _iso(t: int) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _unknowns(request: MeetingRequest, avs: dict[str, Availability]) -> tuple[Unknown, ...]:
-    out = []
-    w = request.window
-    for a in (*request.attendees, *request.rooms):
-        av = avs.get(a.id)
-        if av is None:
-            out.append(Unknown(a.id, "no availability given"))
-        elif av.error is not None:
-            out.append(Unknown(a.id, av.error))
-        elif av.covered is not None and not (
-            av.covered.start <= w.start and w.end <= av.covered.end
-        ):
-            out.append(
-                Unknown(
-                    a.id,
-                    f"calendar data covers only {_iso(av.covered.start)} to {_iso(av.covered.end)}",
-                )
-            )
+def _unknowns(raws: Sequence[_Raw], window: Span) -> tuple[Unknown, ...]:
+    """Unreadable attendees and rooms, and those whose data covers only part of the window."""
+    out: list[Unknown] = []
+    for raw in raws:
+        why = dict(raw.reasons)
+        partial = raw.known & ~raw.cov_all
+        partial &= (raw.cov_lo > window.start) | (raw.cov_hi < window.end)
+        for i in np.flatnonzero(partial).tolist():
+            lo, hi = _iso(int(raw.cov_lo[i])), _iso(int(raw.cov_hi[i]))
+            why[i] = f"calendar data covers only {lo} to {hi}"
+        out.extend(Unknown(str(raw.ids[i]), why[i]) for i in sorted(why))
     return tuple(out)
 
 
@@ -687,14 +689,13 @@ def find_slots(availabilities: Sequence[Availability], request: MeetingRequest) 
             request,
             raw=(raw, raw_rooms),
             availabilities=avs,
-            now=now,
             earliest=earliest,
             k=k,
         )
     return SuggestionResult(
         slots=slots,
         periods=tuple(Span(int(a), int(b)) for a, b in zip(*solved.periods, strict=True)),
-        unknown=_unknowns(request, avs),
+        unknown=_unknowns((raw, raw_rooms), w),
         explanation=explanation,
         request=request,
         availabilities=tuple(availabilities),

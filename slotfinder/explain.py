@@ -29,7 +29,6 @@ explanation costs about as much as the search itself. The reasons, in the order 
 
 from __future__ import annotations
 
-import attrs
 import numpy as np
 
 from slotfinder import hours
@@ -153,7 +152,6 @@ def _next_after(
     availabilities: dict[str, Availability],
     request: MeetingRequest,
     *,
-    now: int,
     earliest: int,
     k: int,
 ) -> Suggestion | None:
@@ -166,14 +164,14 @@ def _next_after(
             horizon = min(horizon, av.covered.end)
     if horizon - w.end < request.duration:
         return None
-    later = attrs.evolve(
-        request, window=Span(w.end, horizon), order="start", max_results=1, now=now
-    )
-    p, rooms = _people(raw[0], later.window), _people(raw[1], later.window)
-    solved = _solve(p, rooms, later, earliest, k)
+    # The request itself is not rebuilt (that would re-validate every attendee): the solver
+    # reads the window from the people it is given.
+    later = Span(w.end, horizon)
+    p, rooms = _people(raw[0], later), _people(raw[1], later)
+    solved = _solve(p, rooms, request, earliest, k)
     if solved.starts.size == 0:
         return None
-    return _suggestions(p, rooms, solved.starts[:1], solved.rooms[:1], later)[0]
+    return _suggestions(p, rooms, solved.starts[:1], solved.rooms[:1], request)[0]
 
 
 def explain(
@@ -183,7 +181,6 @@ def explain(
     *,
     raw: tuple[_Raw, _Raw],
     availabilities: dict[str, Availability],
-    now: int,
     earliest: int,
     k: int,
 ) -> Explanation:
@@ -267,7 +264,5 @@ def explain(
     return Explanation(
         reasons=tuple(reasons),
         alternatives=alternatives,
-        next_after_window=_next_after(
-            raw, availabilities, request, now=now, earliest=earliest, k=k
-        ),
+        next_after_window=_next_after(raw, availabilities, request, earliest=earliest, k=k),
     )
