@@ -1,9 +1,10 @@
 """Live configuration: ``slotfinder.toml`` plus ``SLOTFINDER_<PROVIDER>_<KEY>`` variables.
 
-Secrets belong in the environment; the file may hold them too, but either way their values are
-wrapped in :class:`slotfinder.providers.Secret` the moment they are read, so nothing downstream
-can print them by accident. A missing required key is a :class:`ConfigError` naming the variable
-to set, raised before any call is made.
+Secrets belong in the environment; the file may hold them too. Either way a :class:`Config`
+shows provider settings by key name only, errors about the file never quote its values, and
+the values of secret keys are wrapped in :class:`slotfinder.providers.Secret` when a provider's
+settings are built, so nothing downstream can print them by accident. A missing required key
+is a :class:`ConfigError` naming the variable to set, raised before any call is made.
 """
 
 from __future__ import annotations
@@ -70,13 +71,18 @@ def _coerce(key: ConfigKey, value: object, where: str) -> str | int | float | bo
     raise InputError(where, value, "expected a string, number or boolean")
 
 
+def _keys_only(providers: Mapping[str, Mapping[str, Any]]) -> str:
+    """Provider settings by key name only: a secret may sit in the file."""
+    return repr({name: sorted(table) for name, table in providers.items()})
+
+
 @attrs.frozen
 class Config:
     """Settings for a live ``suggest``: zone, default working hours, providers, attendees."""
 
     tz: str = attrs.field(factory=_local_zone)
     working_hours: Mapping[str, Any] | None = None
-    providers: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    providers: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=_keys_only)
     attendees: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), repr=False)
 
@@ -103,13 +109,10 @@ class Config:
     ) -> Config:
         """Build from an already parsed mapping (the TOML structure), validating it."""
         where = f"{source}: " if source else ""
-        unknown = set(data) - _TOP_KEYS
-        if unknown:
-            raise InputError(
-                f"{where}{sorted(unknown)[0]}",
-                data[sorted(unknown)[0]],
-                f"unknown key; expected {sorted(_TOP_KEYS)}",
-            )
+        for extra in sorted(set(data) - _TOP_KEYS):
+            # The value is not quoted: a misspelt [provider.feishu] table holds the secret.
+            expected = ", ".join(sorted(_TOP_KEYS))
+            raise InputError(f"{where}{extra}", "<hidden>", f"unknown key; expected {expected}")
         tz = data.get("tz")
         if tz is not None:
             check_zone(tz, f"{where}tz")
@@ -121,10 +124,11 @@ class Config:
             WorkingHours.parse("UTC", hours, f"{where}defaults.working_hours")
         for section in ("providers", "attendees"):
             value = data.get(section, {})
-            if not isinstance(value, Mapping) or not all(
-                isinstance(v, Mapping) for v in value.values()
-            ):
-                raise InputError(f"{where}{section}", value, "expected tables of settings")
+            if not isinstance(value, Mapping):
+                raise InputError(f"{where}{section}", "<hidden>", "expected tables of settings")
+            for name, table in value.items():
+                if not isinstance(table, Mapping):
+                    raise InputError(f"{where}{section}.{name}", "<hidden>", "expected a table")
         return cls(
             tz=tz or _local_zone(),
             working_hours=hours,

@@ -74,7 +74,8 @@ def check_zone(zone: str, field: str = "tz") -> str:
         raise InputError(field, zone, "expected an IANA time zone name such as 'Asia/Shanghai'")
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        # OSError: "America" names a tzdata directory; a very long name is too long a path.
         raise InputError(field, zone, "unknown IANA time zone") from exc
     return zone
 

@@ -48,14 +48,16 @@ def _groups(n: int, endpoints: Sequence[Endpoint], window: Span) -> list[tuple[E
     choice: list[tuple[int, int]] = [(-1, 0)] * (n + 1)
     for m in range(1, n + 1):
         for i, e in enumerate(endpoints):
-            size = min(m, e.max_ids)
-            if size < e.min_ids:
-                continue
-            cost = costs[i] + best[m - size]
-            # Ties keep the earlier endpoint, so the provider's order states its preference.
-            if cost < best[m]:
-                best[m] = cost
-                choice[m] = (i, size)
+            top = min(m, e.max_ids)
+            # With min_ids 1 a full group is never worse; otherwise a smaller one may be needed
+            # to leave a remainder the endpoint accepts (7 ids, 3-5 a call: 3 + 4).
+            sizes = (top,) if e.min_ids <= 1 else range(top, e.min_ids - 1, -1)
+            for size in sizes:
+                cost = costs[i] + best[m - size]
+                # Ties keep the earlier endpoint and the larger group.
+                if cost < best[m]:
+                    best[m] = cost
+                    choice[m] = (i, size)
     if n and math.isinf(best[n]):
         raise InputError("ids", n, "no endpoint can serve this many ids")
     out: list[tuple[Endpoint, int]] = []

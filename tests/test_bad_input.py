@@ -223,11 +223,6 @@ def test_unknown_request_zone_is_refused(zone: str) -> None:
     assert info.value.value == zone
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: check_zone (slotfinder/model.py) catches ZoneInfoNotFoundError and ValueError "
-    "only; ZoneInfo('America') raises IsADirectoryError and a 300-char name OSError",
-)
 @pytest.mark.parametrize("zone", ["America", "Europe", "x" * 300])
 def test_zone_naming_a_tzdata_directory_is_refused(zone: str) -> None:
     """A zone that names a tzdata folder (America) or is absurdly long is an InputError."""

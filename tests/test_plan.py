@@ -208,11 +208,6 @@ def test_chunks_are_minimal_and_contiguous(length: int, parts: int, extra: int) 
     assert all(a.end == b.start for a, b in itertools.pairwise(pieces))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="planner bug: _groups only tries groups of min(m, max_ids) ids, so an endpoint with "
-    "min_ids > 1 misses splits like 7 = 3 + 4 (reported to the lead)",
-)
 def test_min_ids_above_one_can_split_unevenly() -> None:
     """With min_ids 3 and max_ids 5, seven ids fit in two calls (3 + 4)."""
     limits = Limits(

@@ -193,12 +193,6 @@ def test_provider_config_and_token_request_reprs_hide_the_secret(name: str) -> N
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Config.from_mapping keeps [providers.*] values as read (slotfinder/config.py, "
-    "Config.providers), so a secret written in slotfinder.toml shows in repr(Config); the module "
-    "docstring promises values are wrapped in Secret the moment they are read",
-)
 def test_config_repr_hides_a_secret_from_the_file(tmp_path: Path) -> None:
     """repr(Config.load(...)) does not show an app_secret written in the config file."""
     path = tmp_path / "slotfinder.toml"
@@ -208,12 +202,6 @@ def test_config_repr_hides_a_secret_from_the_file(tmp_path: Path) -> None:
     _absent([SECRET], config=repr(config), str_config=str(config))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Config.from_mapping puts the raw value of an unknown top-level key (and of a "
-    "malformed [providers]) into InputError, so a misspelt [provider.feishu] table prints its "
-    "app_secret on stderr (slotfinder/config.py, from_mapping)",
-)
 @pytest.mark.parametrize(
     "data",
     [

@@ -1,0 +1,619 @@
+"""The ``slotfinder`` command as people use it: formats, exit statuses, errors, live runs.
+
+Offline commands run as a real subprocess of the installed console script, so what is pinned
+is exactly what a user sees (exit status, one error line, no traceback). Live ``suggest`` runs
+in-process (``slotfinder.cli.main`` in a worker thread) against both simulators on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from slotfinder_dingtalk.simulator import STATS as DINGTALK_STATS
+from slotfinder_feishu.simulator import STATS as FEISHU_STATS
+
+from slotfinder import simkit
+from slotfinder.cli import main, parse_duration
+from slotfinder.errors import InputError
+from slotfinder.plugins import get_simulators
+from slotfinder.simulation import DemoTenant
+
+pytestmark = pytest.mark.timeout(60)
+
+ROOT = Path(__file__).resolve().parent.parent
+BUSY = ROOT / "examples" / "busy.json"
+SCRIPT = Path(sys.executable).parent / "slotfinder"
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")
+SLOT_KEYS = {"start", "end", "score", "available", "tentative", "unavailable", "unknown", "room"}
+WINDOW = ("--start", "2026-11-23T00:00:00+08:00", "--end", "2026-11-28T00:00:00+08:00")
+ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//slotfinder tests//EN\r\n"
+    "BEGIN:VEVENT\r\nUID:standup@test\r\nDTSTAMP:20261101T000000Z\r\n"
+    "DTSTART:20261123T020000Z\r\nDTEND:20261123T030000Z\r\nSUMMARY:standup\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def run(
+    *args: str, cwd: Path | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    """The console script as a subprocess, with no SLOTFINDER_* settings inherited."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLOTFINDER_")}
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=env,
+        check=False,
+    )
+
+
+def slots_json(*extra: str) -> dict[str, Any]:
+    proc = run("slots", "--busy", str(BUSY), "--duration", "45m", "--format", "json", *extra)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    """Exit 2, one ``slotfinder: error:`` line on stderr naming every needle, no traceback."""
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("slotfinder: error: ")
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+# --- slots: formats ------------------------------------------------------------------------------
+
+
+def test_console_script_is_installed() -> None:
+    """The console script exists next to the interpreter and prints help."""
+    proc = run("--help")
+    assert proc.returncode == 0
+    for command in ("slots", "suggest", "demo", "providers", "simulate"):
+        assert command in proc.stdout
+
+
+def test_slots_json_has_the_documented_fields() -> None:
+    """JSON output has slots, periods, unknown and explanation, times RFC 3339 in the file's tz."""
+    doc = slots_json()
+    assert set(doc) >= {"slots", "periods", "unknown", "explanation"}
+    assert doc["slots"]
+    assert doc["explanation"] is None
+    for slot in doc["slots"]:
+        assert set(slot) == SLOT_KEYS
+        assert RFC3339.match(slot["start"])
+        assert RFC3339.match(slot["end"])
+        start, end = (datetime.fromisoformat(slot[k]) for k in ("start", "end"))
+        assert (end - start).total_seconds() == 45 * 60
+        assert start.minute % 15 == 0
+        assert set(slot["available"]) >= {"alice", "bruno"}
+        assert slot["room"] is None
+    for period in doc["periods"]:
+        assert set(period) == {"start", "end"}
+        assert RFC3339.match(period["start"])
+        assert period["start"] < period["end"]
+
+
+def test_slots_default_max_and_explicit_max() -> None:
+    """At most 10 slots by default, and at most --max N when given."""
+    assert len(slots_json()["slots"]) == 10
+    assert len(slots_json("--max", "3")["slots"]) == 3
+    assert len(slots_json("--max", "1")["slots"]) == 1
+
+
+def test_slots_order_start_is_chronological() -> None:
+    """With --order start slots come in chronological order; by score they do not have to."""
+    by_start = slots_json("--order", "start", "--max", "50")["slots"]
+    starts = [datetime.fromisoformat(s["start"]) for s in by_start]
+    assert starts == sorted(starts)
+    by_score = slots_json("--max", "50")["slots"]
+    scores = [s["score"] for s in by_score]
+    assert scores == sorted(scores, reverse=True)
+    assert {s["start"] for s in by_start} == {s["start"] for s in by_score}
+
+
+def test_slots_respect_busy_time_and_working_hours() -> None:
+    """No slot overlaps alice's or bruno's busy time or leaves their working hours."""
+    busy = json.loads(BUSY.read_text(encoding="utf-8"))
+    blocks = [
+        (datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"]))
+        for a in busy["attendees"]
+        if not a.get("optional")
+        for b in a["busy"]
+    ]
+    for slot in slots_json("--max", "100")["slots"]:
+        start, end = (datetime.fromisoformat(slot[k]) for k in ("start", "end"))
+        assert not any(s < end and start < e for s, e in blocks), slot
+        # alice 13:00-19:00 Shanghai and bruno 08:00-17:00 Berlin overlap 15:00-19:00 +08:00
+        assert start.hour >= 15
+        assert end.hour <= 19
+
+
+def test_slots_table_format() -> None:
+    """The default table names the duration, the zone and ranks the slots."""
+    proc = run("slots", "--busy", str(BUSY), "--duration", "45m", "--max", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "Asia/Shanghai" in proc.stdout
+    assert "45 min" in proc.stdout
+    assert re.search(r"^\s+1\s", proc.stdout, re.M)
+    assert "alice" in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_slots_timeline_format() -> None:
+    """The timeline shows every attendee on a row and a legend."""
+    proc = run("slots", "--busy", str(BUSY), "--duration", "45m", "--format", "timeline")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("alice", "bruno", "carmen"):
+        assert name in proc.stdout
+    assert "legend" in proc.stdout
+
+
+def test_slots_html_output_writes_a_file(tmp_path: Path) -> None:
+    """--format html --output FILE writes a self-contained HTML report and says where."""
+    target = tmp_path / "report.html"
+    proc = run(
+        "slots",
+        "--busy",
+        str(BUSY),
+        "--duration",
+        "45m",
+        "--format",
+        "html",
+        "--output",
+        str(target),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert str(target) in proc.stdout
+    html = target.read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert "alice" in html
+    assert "<script src=" not in html.lower()  # self-contained
+    assert 'rel="stylesheet"' not in html.lower()
+
+
+def test_slots_html_without_output_writes_the_default_file(tmp_path: Path) -> None:
+    """HTML without --output goes to slotfinder-report.html in the current directory."""
+    proc = run("slots", "--busy", str(BUSY), "--duration", "45m", "--format", "html", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "slotfinder-report.html").exists()
+
+
+def test_slots_json_output_to_a_file(tmp_path: Path) -> None:
+    """--output works for JSON too: the file holds the same document stdout would."""
+    target = tmp_path / "slots.json"
+    proc = run(
+        "slots",
+        "--busy",
+        str(BUSY),
+        "--duration",
+        "45m",
+        "--format",
+        "json",
+        "--output",
+        str(target),
+    )
+    assert proc.returncode == 0
+    assert json.loads(target.read_text(encoding="utf-8")) == slots_json()
+
+
+def test_slots_tz_option_changes_output_zone() -> None:
+    """--tz Europe/Berlin writes every time with Berlin's offset."""
+    doc = slots_json("--tz", "Europe/Berlin")
+    assert all(s["start"].endswith("+01:00") for s in doc["slots"])
+
+
+# --- slots: nothing fits, bad files -----------------------------------------------------------
+
+
+def test_no_slot_exits_1_with_an_explanation() -> None:
+    """A meeting longer than any common free time exits 1 and says why."""
+    proc = run("slots", "--busy", str(BUSY), "--duration", "9h")
+    assert proc.returncode == 1, proc.stderr
+    assert "No slot fits" in proc.stdout
+    assert "window_too_short" in proc.stdout
+    doc = json.loads(
+        run("slots", "--busy", str(BUSY), "--duration", "9h", "--format", "json").stdout
+    )
+    assert doc["slots"] == []
+    assert doc["explanation"]["reasons"]
+
+
+WIN = {"start": "2026-11-23T00:00:00+08:00", "end": "2026-11-28T00:00:00+08:00"}
+BAD_FILES: list[tuple[str, Any, tuple[str, ...]]] = [
+    ("not-json", "{not json", ("busy_file=", "not JSON")),
+    ("list", [], ("busy_file=[]", "expected an object")),
+    ("no-window", {"tz": "UTC"}, ("window=None", "missing")),
+    ("naive", {"window": {**WIN, "start": "2026-11-23T00:00:00"}}, ("window.start=", "naive")),
+    ("empty-window", {"window": {**WIN, "end": WIN["start"]}}, ("window.end=", "must be after")),
+    ("zone", {"window": WIN, "tz": "Mars/Base"}, ("tz='Mars/Base'", "unknown IANA")),
+    ("typo", {"window": WIN, "attendee": []}, ("attendee=[]", "unknown key")),
+    (
+        "hours",
+        {"window": WIN, "attendees": [{"id": "a", "working_hours": {"mon": "25:00-26:00"}}]},
+        ("attendees[0].working_hours.mon='25:00-26:00'", "hours 00-23"),
+    ),
+    (
+        "busy-end",
+        {
+            "window": WIN,
+            "attendees": [
+                {
+                    "id": "a",
+                    "busy": [
+                        {"start": "2026-11-23T10:00:00+08:00", "end": "2026-11-23T09:00:00+08:00"}
+                    ],
+                }
+            ],
+        },
+        ("attendees[0].busy[0].end='2026-11-23T09:00:00+08:00'", "before start"),
+    ),
+    (
+        "status",
+        {
+            "window": WIN,
+            "attendees": [
+                {
+                    "id": "a",
+                    "busy": [{"start": WIN["start"], "end": WIN["end"], "status": "maybe"}],
+                }
+            ],
+        },
+        ("attendees[0].busy[0].status='maybe'", "busy, tentative, free, oof"),
+    ),
+    ("no-id", {"window": WIN, "attendees": [{"busy": []}]}, ("attendees[0].id=None",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "needles"), [(c, n) for _, c, n in BAD_FILES], ids=[i for i, _, _ in BAD_FILES]
+)
+def test_bad_busy_file_exits_2_with_one_line(
+    tmp_path: Path, content: Any, needles: tuple[str, ...]
+) -> None:
+    """A bad busy file exits 2 with one stderr line naming the field and value, no traceback."""
+    path = tmp_path / "busy.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+    proc = run("slots", "--busy", str(path), "--duration", "30m")
+    one_error_line(proc, *needles)
+    assert proc.stdout == ""
+
+
+def test_missing_busy_file_exits_2(tmp_path: Path) -> None:
+    """A busy file that does not exist exits 2 naming the path."""
+    proc = run("slots", "--busy", str(tmp_path / "nope.json"), "--duration", "30m")
+    one_error_line(proc, "nope.json", "cannot read")
+
+
+@pytest.mark.parametrize("where", ["file", "option"])
+def test_zone_naming_a_folder_exits_2(tmp_path: Path, where: str) -> None:
+    """A tz of 'America' (a tzdata folder) in the busy file or --tz exits 2 with one line."""
+    path = tmp_path / "busy.json"
+    doc = json.loads(BUSY.read_text(encoding="utf-8"))
+    extra: list[str] = []
+    if where == "file":
+        doc["tz"] = "America"
+    else:
+        extra = ["--tz", "America"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    proc = run("slots", "--busy", str(path), "--duration", "30m", *extra)
+    one_error_line(proc, "America", "unknown IANA time zone")
+
+
+def test_bad_duration_exits_2() -> None:
+    """An unreadable --duration exits 2 naming the option and giving examples."""
+    proc = run("slots", "--busy", str(BUSY), "--duration", "soon")
+    one_error_line(proc, "--duration='soon'", "30m")
+
+
+# --- providers, parse_duration ------------------------------------------------------------------
+
+
+def test_providers_lists_every_provider_with_limits(tmp_path: Path) -> None:
+    """`slotfinder providers` lists feishu, dingtalk, json and ics with limits and settings."""
+    proc = run("providers", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for name in ("feishu", "dingtalk", "json", "ics"):
+        assert re.search(rf"^{name}: ", out, re.M), name
+    assert "freebusy/batch" in out
+    assert "14 days" in out
+    assert "50/1s and 1000/60s" in out
+    assert "querySchedule" in out
+    assert "20/1s" in out
+    assert "SLOTFINDER_FEISHU_APP_SECRET" in out
+    assert "SLOTFINDER_DINGTALK_OPERATOR_UNION_ID" in out
+    assert "[required, secret]: unset" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30m", 1800),
+        ("1h", 3600),
+        ("1h30m", 5400),
+        ("90s", 90),
+        ("2d", 172_800),
+        ("45", 2700),
+        (" 15M ", 900),
+        ("1d2h3m4s", 93_784),
+        ("0m", 0),
+    ],
+)
+def test_parse_duration_accepts(text: str, seconds: int) -> None:
+    """parse_duration reads units d/h/m/s in order, and a bare number as minutes."""
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    "text", ["", "m", "30x", "1.5h", "-5m", "30m1h", "1h 30m", "h30", "thirty"]
+)
+def test_parse_duration_refuses(text: str) -> None:
+    """Anything else is an InputError naming the field and giving examples."""
+    with pytest.raises(InputError, match="30m, 1h30m") as info:
+        parse_duration(text, "--buffer")
+    assert info.value.field == "--buffer"
+    assert info.value.value == text
+
+
+# --- suggest against both simulators -------------------------------------------------------------
+
+
+@attrs.define
+class Live:
+    """Both simulators on loopback, their tenants and a slotfinder.toml for them."""
+
+    apps: dict[str, Any]
+    tenants: dict[str, DemoTenant]
+    config: Path
+    ics: Path
+
+    def argv(self, *attendees: str, extra: Sequence[str] = ()) -> list[str]:
+        return [
+            "suggest",
+            "--config",
+            str(self.config),
+            "--attendee",
+            *attendees,
+            *WINDOW,
+            "--duration",
+            "45m",
+            *extra,
+        ]
+
+
+@contextlib.asynccontextmanager
+async def live(tmp_path: Path, **options: dict[str, Any]) -> AsyncIterator[Live]:
+    """Start both simulators (``feishu={...}`` passes app options) and write their config."""
+    simulators = get_simulators()
+    async with contextlib.AsyncExitStack() as stack:
+        apps: dict[str, Any] = {}
+        tenants: dict[str, DemoTenant] = {}
+        lines = [
+            'tz = "Asia/Shanghai"',
+            "[defaults]",
+            'working_hours = { "mon-fri" = ["09:00-18:00"] }',
+        ]
+        for name in ("feishu", "dingtalk"):
+            apps[name] = simulators[name].app(seed=5, **options.get(name, {}))
+            base = await stack.enter_async_context(simkit.running(apps[name]))
+            tenants[name] = simulators[name].demo(base, seed=5)
+            lines.append(f"[providers.{name}]")
+            lines += [f"{k} = {json.dumps(str(v))}" for k, v in tenants[name].config.items()]
+        config = tmp_path / "slotfinder.toml"
+        config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        ics = tmp_path / "me.ics"
+        ics.write_text(ICS, encoding="utf-8")
+        yield Live(apps, tenants, config, ics)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in [v for v in os.environ if v.startswith("SLOTFINDER_")]:
+        monkeypatch.delenv(var)
+
+
+async def cli(argv: list[str]) -> tuple[int, str]:
+    """main() in a worker thread (it runs its own event loop), stdout captured."""
+    out = io.StringIO()
+    status = await asyncio.to_thread(main, argv, out)
+    return status, out.getvalue()
+
+
+async def test_suggest_mixed_providers_end_to_end(tmp_path: Path) -> None:
+    """A Feishu user, a DingTalk user, an .ics file and a DingTalk room: exit 0, JSON with costs."""
+    async with live(tmp_path) as env:
+        feishu = env.tenants["feishu"].people[0].id
+        dingtalk = env.tenants["dingtalk"].people[0].id
+        room = env.tenants["dingtalk"].rooms[0].id
+        ics = f"ics:{env.ics}"
+        status, out = await cli(
+            env.argv(feishu, dingtalk, ics, extra=["--room", room, "--format", "json"])
+        )
+        assert status == 0, out
+        doc = json.loads(out)
+        assert doc["calls"] == {
+            "dingtalk/meetingRooms/schedules/query": 1,
+            "dingtalk/querySchedule": 1,
+            "feishu/freebusy/list": 1,
+        }
+        assert doc["retries"] == 0
+        assert doc["unknown"] == []
+        assert doc["slots"]
+        for slot in doc["slots"]:
+            assert set(slot) == SLOT_KEYS
+            assert RFC3339.match(slot["start"])
+            assert slot["room"] == room
+            assert set(slot["available"]) == {feishu, dingtalk, ics}
+            # the .ics standup is 2026-11-23 10:00-11:00 Shanghai
+            start, end = (datetime.fromisoformat(slot[k]) for k in ("start", "end"))
+            standup = datetime.fromisoformat("2026-11-23T10:00:00+08:00")
+            assert not (start < standup.replace(hour=11) and standup < end)
+        assert env.apps["feishu"][FEISHU_STATS].calls == {"freebusy/list": 1}
+        assert env.apps["dingtalk"][DINGTALK_STATS].calls == {
+            "querySchedule": 1,
+            "meetingRooms/schedules/query": 1,
+        }
+
+
+async def test_suggest_table_shows_what_the_fetch_cost(tmp_path: Path) -> None:
+    """The table of a live suggest names the attendees and the calls made."""
+    async with live(tmp_path) as env:
+        people = [env.tenants["feishu"].people[0].id, env.tenants["dingtalk"].people[0].id]
+        status, out = await cli(env.argv(*people))
+        assert status == 0, out
+        assert people[0] in out
+        assert "feishu/freebusy/list" in out or "calls" in out
+
+
+async def test_suggest_unknown_feishu_user_exits_3(tmp_path: Path) -> None:
+    """A required Feishu id not in the tenant is unknown, so no slot passes: exit 3 with why."""
+    async with live(tmp_path) as env:
+        dingtalk = env.tenants["dingtalk"].people[0].id
+        status, out = await cli(env.argv("feishu:ou_nobody", dingtalk, extra=["--format", "json"]))
+        assert status == 3, out
+        doc = json.loads(out)
+        assert doc["slots"] == []
+        unknown = {u["id"]: u["reason"] for u in doc["unknown"]}
+        assert set(unknown) == {"feishu:ou_nobody"}
+        assert "not in tenant" in unknown["feishu:ou_nobody"]
+        assert "unknown_attendees" in json.dumps(doc["explanation"])
+
+
+async def test_suggest_unknown_optional_attendee_still_finds_slots(tmp_path: Path) -> None:
+    """An unknown *optional* attendee does not block: exit 0, listed as unknown."""
+    async with live(tmp_path) as env:
+        feishu = env.tenants["feishu"].people[0].id
+        status, out = await cli(
+            env.argv(feishu, extra=["--optional", "dingtalk:nobodyiE", "--format", "json"])
+        )
+        assert status == 0, out
+        doc = json.loads(out)
+        assert [u["id"] for u in doc["unknown"]] == ["dingtalk:nobodyiE"]
+        assert all("dingtalk:nobodyiE" in s["unknown"] for s in doc["slots"])
+
+
+async def test_suggest_faulted_provider_exits_3(tmp_path: Path) -> None:
+    """A DingTalk tenant whose monthly quota is used up leaves its user unknown: exit 3."""
+    async with live(tmp_path, dingtalk={"quota": 0}) as env:
+        feishu = env.tenants["feishu"].people[0].id
+        dingtalk = env.tenants["dingtalk"].people[0].id
+        status, out = await cli(env.argv(feishu, dingtalk, extra=["--format", "json"]))
+        assert status == 3, out
+        doc = json.loads(out)
+        assert [u["id"] for u in doc["unknown"]] == [dingtalk]
+        assert "quota" in doc["unknown"][0]["reason"]
+
+
+async def test_suggest_stopped_simulator_exits_3(tmp_path: Path) -> None:
+    """A provider whose server is gone (connection refused) leaves its users unknown: exit 3."""
+    async with live(tmp_path) as env:
+        text = env.config.read_text(encoding="utf-8")
+        dead = f"http://127.0.0.1:{simkit.free_port()}"
+        base = env.tenants["feishu"].config["base_url"]
+        env.config.write_text(text.replace(str(base), dead), encoding="utf-8")
+        feishu = env.tenants["feishu"].people[0].id
+        dingtalk = env.tenants["dingtalk"].people[0].id
+        started = time.monotonic()
+        status, out = await cli(env.argv(feishu, dingtalk, extra=["--format", "json"]))
+        assert status == 3, out
+        doc = json.loads(out)
+        assert [u["id"] for u in doc["unknown"]] == [feishu]
+        assert "token" in doc["unknown"][0]["reason"]
+        assert time.monotonic() - started < 50
+
+
+async def test_suggest_without_attendees_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`slotfinder suggest` with no --attendee exits 2 with one line."""
+    status, _ = await cli(["suggest", *WINDOW, "--duration", "30m"])
+    assert status == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "--attendee" in err[0]
+
+
+async def test_demo_runs_a_mixed_suggest(tmp_path: Path) -> None:
+    """`slotfinder demo` runs both simulators, prints slots with their cost and writes HTML."""
+    report = tmp_path / "demo.html"
+    status, out = await cli(["demo", "--seed", "7", "--output", str(report)])
+    assert status == 0, out
+    assert "feishu:" in out
+    assert "dingtalk:" in out
+    assert f"HTML report: {report}" in out
+    assert report.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+
+
+# --- simulate -----------------------------------------------------------------------------------
+
+
+def test_simulate_serves_on_the_given_port() -> None:
+    """`slotfinder simulate feishu --port N` answers token requests on N until terminated."""
+    port = simkit.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLOTFINDER_")}
+    proc = subprocess.Popen(
+        [str(SCRIPT), "simulate", "feishu", "--port", str(port), "--seed", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("user_id_type"):
+                break
+        text = "".join(lines)
+        assert f"http://127.0.0.1:{port}" in text, text
+        settings = dict(re.findall(r'^(\w+) = "(.*)"$', text, re.M))
+        body = json.dumps({"app_id": settings["app_id"], "app_secret": settings["app_secret"]})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/open-apis/auth/v3/tenant_access_token/internal",
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as reply:
+            answer = json.loads(reply.read())
+        assert answer["code"] == 0
+        assert answer["tenant_access_token"]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+    assert proc.returncode is not None
+
+
+def test_simulate_unknown_provider_exits_2() -> None:
+    """`slotfinder simulate zoom` exits 2 naming the simulators there are."""
+    proc = run("simulate", "zoom", timeout=20)
+    one_error_line(proc, "zoom", "feishu")
