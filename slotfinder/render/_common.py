@@ -150,8 +150,8 @@ class Person:
 
     @property
     def label(self) -> str:
-        """The id with a marker for optional attendees and rooms."""
-        return self.id + self.suffix
+        """The name (or id) with a marker for optional attendees and rooms."""
+        return self.attendee.label + self.suffix
 
     @property
     def suffix(self) -> str:
@@ -161,7 +161,8 @@ class Person:
         """The label in exactly ``width`` columns, cutting the id rather than the marker."""
         if text_width(self.label) <= width:
             return fit(self.label, width, pad=True)
-        return fit(fit(self.id, width - len(self.suffix)) + self.suffix, width, pad=True)
+        name = self.attendee.label
+        return fit(fit(name, width - len(self.suffix)) + self.suffix, width, pad=True)
 
 
 def people(result: SuggestionResult) -> list[Person]:

@@ -116,6 +116,7 @@ def _attrs(**values: object) -> str:
 def _who(slot: Suggestion, persons: Sequence[Person], zone: str) -> str:
     items: list[str] = []
     zones = {p.id: p.zone for p in persons}
+    names = {p.id: p.attendee.label for p in persons}
     order = {"free": 0, "tentative": 1, "busy": 2, "unknown": 3}
     ids = [*slot.available, *slot.tentative, *slot.unavailable, *slot.unknown]
     for pid in sorted(dict.fromkeys(ids), key=lambda i: order[status_of(slot, i)]):
@@ -124,7 +125,7 @@ def _who(slot: Suggestion, persons: Sequence[Person], zone: str) -> str:
         when = f"{local(slot.start, z, '%a %H:%M')}–{local(slot.end, z, '%H:%M')}"
         items.append(
             f'<li class="who {state}"{_attrs(data_id=pid, data_state=state)}>'
-            f"<b>{_e(pid)}</b> {_e(state)} · "
+            f"<b>{_e(names.get(pid, pid))}</b> {_e(state)} · "
             f'<time datetime="{_e(rfc3339(slot.start, z))}">{_e(when)}</time> '
             f"<small>{_e(z)}</small></li>"
         )
@@ -210,8 +211,8 @@ def _person_row(p: Person, day: Day) -> str:
     cls = "room" if p.kind == "room" else "attendee"
     kind = {"optional": "opt ", "room": "room "}.get(p.kind, "")  # first, so it survives the cut
     badge = f'<small class="kind">{kind}</small>' if kind else ""
-    tip = _e(f"{p.label} · {p.zone}")
-    head = f'<th title="{tip}">{badge}{_e(p.id)} <small>{_e(p.zone)}</small></th>'
+    tip = _e(f"{p.id} · {p.zone}")
+    head = f'<th title="{tip}">{badge}{_e(p.attendee.label)} <small>{_e(p.zone)}</small></th>'
     cells: list[str] = []
     for (state, rank), i, j in _runs(list(zip(day.states[p.id], day.slots, strict=True))):
         a, b = day.starts[i], day.ends[j - 1]

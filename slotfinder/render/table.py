@@ -55,21 +55,26 @@ def _row(rank: int, slot: Suggestion, zone: str, width: int) -> str:
     return line + fit(slot.room or "-", width - len(line))
 
 
-def _details(slot: Suggestion, zone: str, zones: dict[str, str], width: int) -> list[str]:
+def _details(slot: Suggestion, zone: str, zones: dict[str, Person], width: int) -> list[str]:
     lines: list[str] = []
     indent = " " * 5
     for label, field in (*_GROUPS, ("unknown", "unknown")):
         ids: Sequence[str] = getattr(slot, field)
         if not ids:
             continue
-        items = [person_time(i, zones.get(i, zone), slot.start, zone) for i in ids]
+        items = [
+            person_time(zones[i].attendee.label, zones[i].zone, slot.start, zone)
+            if i in zones
+            else person_time(i, zone, slot.start, zone)
+            for i in ids
+        ]
         first = f"{indent}{label:<10} "
         lines += wrap(items, width, first=first, indent=" " * len(first), sep=" · ")
     return lines
 
 
 def _slots(
-    slots: Sequence[Suggestion], zone: str, zones: dict[str, str], width: int, detail: int
+    slots: Sequence[Suggestion], zone: str, zones: dict[str, Person], width: int, detail: int
 ) -> list[str]:
     head = (_HEAD if width >= _NARROW else _NARROW_HEAD) + "room"
     lines = [head, "-" * min(width, len(head) + 12)]
@@ -81,7 +86,11 @@ def _slots(
 
 
 def _explanation(
-    explanation: Explanation | None, zone: str, zones: dict[str, str], width: int, detail: int
+    explanation: Explanation | None,
+    zone: str,
+    zones: dict[str, Person],
+    width: int,
+    detail: int,
 ) -> list[str]:
     if explanation is None:
         return ["No slot fits the request."]
@@ -167,7 +176,7 @@ def render_table(
     width = clamp_width(width)
     tz = result_zone(result, zone)
     who = people(result)
-    zones = {p.id: p.zone for p in who}
+    zones = {p.id: p for p in who}
     lines = _header(result, tz, who, width)
     lines.append("")
     if result.slots:
