@@ -16,10 +16,11 @@ import secrets
 import socket
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import attrs
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 __all__ = [
     "Fault",
@@ -166,20 +167,12 @@ async def drop_connection(request: web.Request) -> web.StreamResponse:
     raise ConnectionResetError("simulated dropped connection")
 
 
-def latency_middleware(
-    latency: float, jitter: float = 0.0, seed: int = 0
-) -> Callable[
-    [web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]],
-    Awaitable[web.StreamResponse],
-]:
+def latency_middleware(latency: float, jitter: float = 0.0, seed: int = 0) -> Middleware:
     """An aiohttp middleware adding ``latency`` ± ``jitter`` seconds to every reply."""
     rng = random.Random(seed)
 
     @web.middleware
-    async def middleware(
-        request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-    ) -> web.StreamResponse:
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         delay = latency + (rng.uniform(-jitter, jitter) if jitter else 0.0)
         if delay > 0:
             await asyncio.sleep(delay)
