@@ -590,3 +590,44 @@ def test_oof_blocks_like_busy() -> None:
     result = find_slots(avs, req("a", "o", optional=["o"]))
     assert result.slots[0].unavailable == ("o",)
     assert starts(find_slots(avs, req("a", "o")))[0] == 12.0
+
+
+def test_partial_coverage_is_reported_unknown() -> None:
+    """An availability covering only part of the window is listed in result.unknown."""
+    avs = [Availability.of("a", covered=Span(at(0), at(12)))]
+    result = find_slots(avs, req("a"))
+    assert [u.id for u in result.unknown] == ["a"]
+    assert "covers only" in result.unknown[0].reason
+
+
+@given(scenario(), st.randoms(use_true_random=False))
+def test_input_order_does_not_matter(
+    case: tuple[list[Availability], MeetingRequest], rnd: object
+) -> None:
+    """Shuffling availabilities and each busy table's rows leaves the result unchanged."""
+    import random
+
+    import numpy as np
+
+    from slotfinder.model import BusyTable
+
+    assert isinstance(rnd, random.Random)
+    avs, request = case
+    shuffled = []
+    for av in avs:
+        idx = list(range(len(av.busy)))
+        rnd.shuffle(idx)
+        table = BusyTable(
+            starts=av.busy.starts[np.array(idx, dtype=np.int64)],
+            ends=av.busy.ends[np.array(idx, dtype=np.int64)],
+            status=av.busy.status[np.array(idx, dtype=np.int64)],
+        )
+        shuffled.append(Availability(id=av.id, busy=table, error=av.error, covered=av.covered))
+    rnd.shuffle(shuffled)
+    a, b = find_slots(avs, request), find_slots(shuffled, request)
+    assert (a.slots, a.periods, a.unknown, a.explanation) == (
+        b.slots,
+        b.periods,
+        b.unknown,
+        b.explanation,
+    )
