@@ -359,12 +359,6 @@ def test_feishu_parse_token_raises_only_slotfinder_errors(response: HttpResponse
     _parse_token(FEISHU, response, FEISHU_CONFIG)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: DingTalkProvider.parse leaks OverflowError for an all-day item dated 9999-12-31 "
-    "(_next_day) and OSError for a timeZone that names a directory such as 'America' or is too "
-    "long (_zone_name catches only ZoneInfoNotFoundError/ValueError)",
-)
 @FUZZ
 @given(call=st.sampled_from(DINGTALK_CALLS), response=responses(DINGTALK_REPLIES))
 @example(
@@ -391,11 +385,6 @@ def test_dingtalk_parse_raises_only_slotfinder_errors(call: Call, response: Http
     _parse(DINGTALK, call, response, DINGTALK_CONFIG)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: DingTalkProvider.parse_token does float(expireIn) on a JSON integer too big for "
-    "a float and raises OverflowError (plugins/slotfinder_dingtalk/provider.py, parse_token)",
-)
 @FUZZ
 @given(
     response=st.builds(HttpResponse, status=statuses, headers=headers, body=bodies(DINGTALK_TOKENS))
@@ -409,14 +398,22 @@ def test_dingtalk_parse_token_raises_only_slotfinder_errors(response: HttpRespon
 DEEP = b"[" * 100_000
 
 
-@pytest.mark.xfail(
+FEISHU_DEEP = pytest.mark.xfail(
     strict=True,
-    reason="BUG: json.loads raises RecursionError on deeply nested JSON and no parser catches it "
-    "(feishu _envelope/parse_token, dingtalk _json, busyfile.load_busy_file)",
+    reason="BUG: FeishuProvider._envelope and parse_token catch only ValueError/UnicodeDecodeError "
+    "around json.loads, so deeply nested JSON raises RecursionError",
 )
+
+
 @pytest.mark.parametrize(
     "target",
-    ["feishu.parse", "feishu.parse_token", "dingtalk.parse", "dingtalk.parse_token", "busyfile"],
+    [
+        pytest.param("feishu.parse", marks=FEISHU_DEEP),
+        pytest.param("feishu.parse_token", marks=FEISHU_DEEP),
+        "dingtalk.parse",
+        "dingtalk.parse_token",
+        "busyfile",
+    ],
 )
 def test_deeply_nested_json_is_refused_with_a_slotfinder_error(target: str) -> None:
     """A body of 100 000 opening brackets is a typed error for every parser, not RecursionError."""
@@ -443,11 +440,6 @@ def _load(source: str | bytes) -> None:
         assert len({a.id for a in bf.attendees}) == len(bf.attendees)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: slotfinder.model.check_zone lets OSError out of ZoneInfo for a zone naming a "
-    "tzdata directory ('America') or a name too long for the file system",
-)
 @FUZZ
 @given(doc=mutated((BUSY_FILE,)) | json_values)
 @example(doc={**BUSY_FILE, "tz": "America"})
@@ -472,11 +464,6 @@ def test_busy_file_random_text_raise_only_slotfinder_errors(text: str) -> None:
     _load(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: load_busy_file('a\\x00b') lets ValueError('embedded null byte') out of "
-    "Path.read_bytes (busyfile._read_text catches only OSError)",
-)
 def test_busy_file_path_with_nul_byte_is_an_input_error() -> None:
     """A path argument containing a NUL byte is refused with an InputError naming busy_file."""
     with pytest.raises(SlotfinderError, match="busy_file"):
