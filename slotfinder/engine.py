@@ -310,16 +310,45 @@ def _per_owner_union(
 
 
 def _blocked_starts(
-    p: _People, mask: BoolArray, tentative_blocks: bool, d: int
+    p: _People, mask: BoolArray, tentative_blocks: bool, d: int, use_cov: bool
 ) -> tuple[Int64Array, Int64Array, Int64Array]:
-    """Per owner in ``mask``, the merged starts ``[b0 - d + 1, b1)`` their busy time blocks."""
-    key = (mask.tobytes(), tentative_blocks, d)
+    """Per owner in ``mask``, the merged starts ``[b0 - d + 1, b1)`` their blocked time blocks.
+
+    Blocked time is their blocking busy entries and, with ``use_cov``, the parts of the window
+    their data does not cover (all of it for unknown people): unknown time then counts as busy
+    per person, so people need not be grouped by coverage. Memoised on ``p``.
+    """
+    extra = _uncovered(p, mask) if use_cov else None
+    if extra is not None and extra[0].size == 0:
+        extra = None  # everything known: share the memo entry with use_cov=False
+    key = (mask.tobytes(), tentative_blocks, d, extra is not None)
     hit = p.memo.get(key)
     if hit is None:
         sel = mask[p.owner] & (p.hard | tentative_blocks)
-        hit = _per_owner_union(p.owner[sel], p.start[sel] - d + 1, p.end[sel])
+        owner, s, e = p.owner[sel], p.start[sel], p.end[sel]
+        if extra is not None:
+            uo, us, ue = extra
+            owner, s, e = np.append(owner, uo), np.append(s, us), np.append(e, ue)
+        hit = _per_owner_union(owner, s - d + 1, e)
         p.memo[key] = hit
     return hit
+
+
+def _uncovered(p: _People, mask: BoolArray) -> tuple[Int64Array, Int64Array, Int64Array]:
+    """The parts of the window outside each masked person's known stretch, as owned spans."""
+    w0, w1 = p.window.start, p.window.end
+    idx = np.arange(p.n, dtype=np.int64)
+    before = mask & (p.cov_lo > w0)
+    after = mask & (p.cov_hi < w1) & (p.cov_hi > p.cov_lo)
+    nothing = mask & (p.cov_hi <= p.cov_lo)
+    owner = np.concatenate([idx[before], idx[after], idx[nothing]])
+    s = np.concatenate(
+        [np.full(int(before.sum()), w0), p.cov_hi[after], np.full(int(nothing.sum()), w0)]
+    )
+    e = np.concatenate(
+        [p.cov_lo[before], np.full(int(after.sum()), w1), np.full(int(nothing.sum()), w1)]
+    )
+    return owner, s.astype(np.int64), e.astype(np.int64)
 
 
 def _locate(q: Int64Array, x: Int64Array) -> Int64Array:
@@ -349,31 +378,16 @@ def _in_shrunk(base: SpanArrays, q: Int64Array, d: int) -> BoolArray:
     return (i >= 0) & (q + d <= b[np.maximum(i, 0)])
 
 
-def _groups(
-    p: _People, use_cov: bool, mask: BoolArray, window: Span
-) -> tuple[list[SpanArrays], Int64Array]:
-    """Distinct base sets (window ∩ working hours [∩ covered]) and each person's group."""
-    lo = p.cov_lo if use_cov else np.full(p.n, window.start, dtype=np.int64)
-    hi = p.cov_hi if use_cov else np.full(p.n, window.end, dtype=np.int64)
+def _groups(p: _People, mask: BoolArray) -> tuple[list[SpanArrays], Int64Array]:
+    """Each working-hours group's working time inside the window, and each masked person's
+    group (people without working hours form one more group: the whole window)."""
+    w0, w1 = p.window.start, p.window.end
     group = np.full(p.n, -1, dtype=np.int64)
     if not mask.any():
         return [], group
-    # Factorise each column, then the combined code: cheaper than np.unique(axis=0).
-    code = np.zeros(int(mask.sum()), dtype=np.int64)
-    columns = []
-    for col in (p.wh[mask], lo[mask], hi[mask]):
-        values, inv = np.unique(col, return_inverse=True)
-        code = code * values.size + inv.ravel()
-        columns.append((values, inv.ravel()))
-    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-    group[mask] = inverse.ravel()
-    keys = [[int(v[i[f]]) for v, i in columns] for f in first.tolist()]
-    bases = []
-    for wh_i, g_lo, g_hi in keys:
-        if wh_i < 0:
-            bases.append(_whole(g_lo, g_hi))
-        else:
-            bases.append(iv.clip(p.hours[wh_i], g_lo, g_hi))
+    used = np.unique(p.wh[mask])
+    group[mask] = np.searchsorted(used, p.wh[mask])
+    bases = [_whole(w0, w1) if g < 0 else iv.clip(p.hours[g], w0, w1) for g in used.tolist()]
     return bases, group
 
 
@@ -385,7 +399,6 @@ def _counts(
     mask: BoolArray,
     use_cov: bool,
     tentative_blocks: bool,
-    window: Span,
 ) -> Int64Array:
     """How many of the people in ``mask`` have ``[q, q + d)`` wholly free, for each start ``q``.
 
@@ -395,11 +408,11 @@ def _counts(
     at a run of consecutive queries, counted with a difference array (a binary search of each
     span into ``q``, no sort of the spans).
     """
-    bases, group = _groups(p, use_cov, mask, window)
+    bases, group = _groups(p, mask)
     out = np.zeros(q.shape, dtype=np.int64)
     if not bases or q.size == 0:
         return out
-    own, s, e = _blocked_starts(p, mask, tentative_blocks, d)
+    own, s, e = _blocked_starts(p, mask, tentative_blocks, d, use_cov)
     span_group = group[own]
     sizes = np.bincount(group[mask], minlength=len(bases))
     lo = _locate(q, s)  # first query the span blocks
@@ -453,15 +466,19 @@ def _periods(p: _People, request: MeetingRequest, k: int) -> SpanArrays:
     use_cov = request.unknown == "exclude"
     tb = request.tentative == "busy"
     mask = p.required
+    bases, _ = _groups(p, mask)
     if k == int(mask.sum()):
-        bases, _ = _groups(p, use_cov, mask, w)
         common = iv.intersect_all(bases, w.start, w.end)
-        return iv.difference(common, _blocking(p, mask, tb))
-    bases, _ = _groups(p, use_cov, mask, w)
-    _, bs, be = _blocked_starts(p, mask, tb, 1)  # with d = 1: the busy spans themselves
+        sel = mask[p.owner] & (p.hard | tb)
+        s, e = p.start[sel], p.end[sel]
+        if use_cov:
+            _, us, ue = _uncovered(p, mask)
+            s, e = np.append(s, us), np.append(e, ue)
+        return iv.difference(common, _union(s, e))
+    _, bs, be = _blocked_starts(p, mask, tb, 1, use_cov)  # d = 1: the blocked time itself
     pts = np.unique(np.concatenate([[w.start, w.end], bs, be, *(x for b in bases for x in b)]))
     pts = pts[(pts >= w.start) & (pts <= w.end)]
-    c = _counts(p, pts[:-1], 1, mask=mask, use_cov=use_cov, tentative_blocks=tb, window=w)
+    c = _counts(p, pts[:-1], 1, mask=mask, use_cov=use_cov, tentative_blocks=tb)
     good = c >= k
     return iv.normalize(pts[:-1][good], pts[1:][good])
 
@@ -508,7 +525,6 @@ def _solve(p: _People, rooms: _People, request: MeetingRequest, earliest: int, k
             mask=p.required,
             use_cov=request.unknown == "exclude",
             tentative_blocks=request.tentative == "busy",
-            window=w,
         )
         q = q[c >= k]
     room = np.full(q.shape, -1, dtype=np.int64)
@@ -574,14 +590,14 @@ def _score(
 
 def _scores_by_counts(p: _People, q: Int64Array, request: MeetingRequest) -> FloatArray:
     """Scores of many slot starts from category counts, never per person per slot."""
-    d, w = request.duration, p.window
+    d = request.duration
     credit = []
     for mask in (p.required, ~p.required):
         if not mask.any():
             credit.append(np.zeros(q.size))
             continue
-        x1 = _counts(p, q, d, mask=mask, use_cov=True, tentative_blocks=True, window=w)
-        x3 = _counts(p, q, d, mask=mask, use_cov=False, tentative_blocks=False, window=w)
+        x1 = _counts(p, q, d, mask=mask, use_cov=True, tentative_blocks=True)
+        x3 = _counts(p, q, d, mask=mask, use_cov=False, tentative_blocks=False)
         # available = x1; tentative + unknown = x3 - x1 (each earns half credit)
         credit.append(x1 + 0.5 * (x3 - x1))
     r, o = int(p.required.sum()), int((~p.required).sum())

@@ -121,11 +121,11 @@ def _hours_reasons(p: _People, request: MeetingRequest, q: Int64Array, k: int) -
 
 def _busy_whole(p: _People, request: MeetingRequest, q: Int64Array) -> list[Reason]:
     """Required attendees with no grid start free in their own calendar."""
-    d, w = request.duration, request.window
+    d = request.duration
     req = p.required & p.known
-    bases, group = _groups(p, request.unknown == "exclude", req, w)
+    bases, group = _groups(p, req)
     tb = request.tentative == "busy"
-    own, s, e = _blocked_starts(p, p.required, tb, d)  # the unknown have no busy entries
+    own, s, e = _blocked_starts(p, p.required, tb, d, use_cov=False)  # busy alone
     blocked = np.zeros(p.n, dtype=np.int64)
     possible = np.zeros(p.n, dtype=np.int64)
     for g, base in enumerate(bases):
@@ -218,7 +218,6 @@ def explain(
             mask=req,
             use_cov=request.unknown == "exclude",
             tentative_blocks=request.tentative == "busy",
-            window=w,
         )
         best = int(count.max(initial=0))
         if request.quorum is not None and best < k:
