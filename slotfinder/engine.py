@@ -4,7 +4,17 @@
 and the request has no ``now``). Everything runs on numpy arrays of epoch seconds: every
 attendee's busy table is concatenated once, tagged with the attendee's index, and processed in a
 handful of vectorised passes; nothing loops over busy entries, and per-attendee detail is worked
-out only for the slots returned.
+out only for the slots returned. How:
+
+* with every required attendee needed, the periods are the intersection of the (few distinct)
+  working-hours sets minus one union of everybody's blocking spans, found from two plain sorts;
+* counts of "how many people are free for the whole slot at each grid start" (quorum, score
+  order, explanations) merge each person's blocked starts ``[b0 - duration + 1, b1)`` in one
+  sort keyed by ``owner * width + time`` and count them with difference arrays over the grid;
+* working hours are computed once per distinct :class:`WorkingHours` (and cached by
+  :func:`slotfinder.hours.working_spans`); people are grouped by them, never by person.
+
+Availabilities are matched by id; when an id appears twice, the first one counts.
 
 Semantics (DESIGN.md "Slot semantics"; ``tests/reference.py`` restates them by brute force):
 
@@ -47,7 +57,9 @@ rounded to 2 decimals, in ``[0, 100]``. ``F = 1 - mean(distance)`` over the atte
 working hours contain the slot (``F = 1`` when none have working hours there), where an
 attendee's distance is how far the slot's middle sits from the middle of the working span that
 contains it, ``|mid(slot) - mid(span)| / ((len(span) - duration) / 2)`` capped at 1: 0 in the
-middle of their working day, 1 at either edge. Ties go to the earlier start. The fairness
+middle of their working day, 1 at either edge. A working span is a maximal stretch of working
+time, looked for from a day before the window to a day after it (so round-the-clock hours make
+one long span). Ranking uses the rounded score; ties go to the earlier start. The fairness
 weight is below half an optional attendee's credit, so it only orders slots that the same
 people can attend.
 
