@@ -21,13 +21,15 @@ rule it breaks (``attendees[1].busy[3].end='2026-11-23T25:00': not an RFC 3339 t
   truncated toward the past. Python's ISO 8601 reader is the parser, so its extra forms
   (``20261123T100000+0800``) are accepted as well.
 * ``window`` (``start`` before ``end``) is required; ``tz`` defaults to ``UTC``; each
-  attendee needs an ``id``; ``tz`` omitted means the file's zone, ``working_hours`` omitted
-  means no working-hours limit, ``optional`` defaults to false, ``busy`` to no entries.
+  attendee needs an ``id`` and may have a display ``name``; ``tz`` omitted means the file's
+  zone, ``working_hours`` omitted means no working-hours limit, ``optional`` defaults to
+  false, ``busy`` to no entries.
 * A busy entry needs ``start`` and ``end`` with ``end`` not before ``start`` (a zero-length
   entry is allowed and blocks nothing); ``status`` is ``busy`` (default), ``tentative``,
   ``free`` or ``oof``.
 * Duplicate attendee ids are merged, not refused: their busy entries are pooled, a required
-  mention wins over an optional one, and the first ``tz``/``working_hours`` given wins.
+  mention wins over an optional one, and the first ``tz``/``working_hours``/``name`` given
+  wins.
 * Unknown keys are refused wherever they appear (a misspelt ``working_hour`` would otherwise
   silently mean "no working-hours limit"); keys starting with ``_`` are comments and ignored.
 
@@ -66,7 +68,7 @@ __all__ = ["BusyFile", "dump_busy_file", "load_busy_file", "request_from_busy_fi
 
 _TOP_KEYS = frozenset({"window", "tz", "attendees"})
 _WINDOW_KEYS = frozenset({"start", "end"})
-_ATTENDEE_KEYS = frozenset({"id", "tz", "optional", "working_hours", "busy"})
+_ATTENDEE_KEYS = frozenset({"id", "name", "tz", "optional", "working_hours", "busy"})
 _BUSY_KEYS = frozenset({"start", "end", "status"})
 _STATUS_CODES = {s.value: s.code for s in Status}
 _BUSY_CODE = Status.BUSY.code
@@ -256,6 +258,9 @@ def load_busy_file(source: str | bytes | os.PathLike[str]) -> BusyFile:
         optional = person.get("optional", False)
         if not isinstance(optional, bool):
             raise InputError(f"{path}.optional", optional, "expected true or false")
+        display = person.get("name")
+        if display is not None and not isinstance(display, str):
+            raise InputError(f"{path}.name", display, "expected a string (a display name)")
         hours = None
         if person.get("working_hours") is not None:
             hours = WorkingHours.parse(tz or zone, person["working_hours"], f"{path}.working_hours")
@@ -264,7 +269,9 @@ def load_busy_file(source: str | bytes | os.PathLike[str]) -> BusyFile:
         prior = settings.get(ident)
         if prior is None:
             order.append(ident)
-            settings[ident] = Attendee(id=ident, optional=optional, zone=tz, working_hours=hours)
+            settings[ident] = Attendee(
+                id=ident, optional=optional, zone=tz, working_hours=hours, name=display
+            )
             rows[ident] = busy
         else:  # duplicates are merged: pooled busy time, required wins, first settings win
             settings[ident] = attrs.evolve(
@@ -272,6 +279,7 @@ def load_busy_file(source: str | bytes | os.PathLike[str]) -> BusyFile:
                 optional=prior.optional and optional,
                 zone=prior.zone if prior.zone is not None else tz,
                 working_hours=prior.working_hours if prior.working_hours is not None else hours,
+                name=prior.name if prior.name is not None else display,
             )
             rows[ident][0].extend(busy[0])
             rows[ident][1].extend(busy[1])
@@ -330,6 +338,8 @@ def dump_busy_file(
     people: list[dict[str, Any]] = []
     for person in attendees:
         entry: dict[str, Any] = {"id": person.id}
+        if person.name is not None:
+            entry["name"] = person.name
         if person.zone is not None:
             entry["tz"] = person.zone
         if person.optional:

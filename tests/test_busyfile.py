@@ -318,6 +318,13 @@ def _bad_time_doc() -> dict[str, Any]:
         ),
         pytest.param(_doc(attendee=[]), "attendee", [], "unknown key", id="unknown-top-key"),
         pytest.param(
+            _doc(attendees=[{"id": "a", "name": 7}]),
+            "attendees[0].name",
+            7,
+            "display name",
+            id="name-not-str",
+        ),
+        pytest.param(
             _doc(attendees=[{"id": "a", "working_hour": {}}]),
             "attendees[0].working_hour",
             {},
@@ -424,8 +431,9 @@ def busy_files(draw: st.DrawFn) -> tuple[Span, str, list[Attendee], list[Availab
         wh = None
         if draw(st.booleans()):
             wh = WorkingHours.parse(az or zone, {"mon-fri": ["09:00-12:00", "22:00-02:00"]})
+        name = draw(st.none() | st.text(max_size=5))
         attendees.append(
-            Attendee(id=ident, optional=draw(st.booleans()), zone=az, working_hours=wh)
+            Attendee(id=ident, optional=draw(st.booleans()), zone=az, working_hours=wh, name=name)
         )
         rows = draw(
             st.lists(
