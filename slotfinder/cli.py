@@ -218,7 +218,7 @@ def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
             print(f"  concurrency {lim.concurrency}, timeout {lim.timeout:g} s", file=out)
         for key in provider.config_keys:
             env_var = key.env_var(name)
-            present = env_var in config.env or key.name in config.providers.get(name, {})
+            present = bool(config.env.get(env_var)) or key.name in config.providers.get(name, {})
             if key.secret:
                 shown = "set" if present else "unset"
             elif present:

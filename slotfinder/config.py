@@ -71,6 +71,21 @@ def _coerce(key: ConfigKey, value: object, where: str) -> str | int | float | bo
     raise InputError(where, value, "expected a string, number or boolean")
 
 
+_ATTENDEE_KEYS = {"tz", "working_hours", "name"}
+
+
+def _check_attendee(table: Mapping[str, Any], where: str) -> None:
+    """Refuse misspelt keys (``timezone``) and bad zones or hours at load time, not later."""
+    for extra in sorted(set(table) - _ATTENDEE_KEYS):
+        expected = ", ".join(sorted(_ATTENDEE_KEYS))
+        raise InputError(f"{where}.{extra}", table[extra], f"unknown key; expected {expected}")
+    zone = table.get("tz")
+    if zone is not None:
+        check_zone(zone, f"{where}.tz")
+    if table.get("working_hours") is not None:
+        WorkingHours.parse(zone or "UTC", table["working_hours"], f"{where}.working_hours")
+
+
 def _keys_only(providers: Mapping[str, Mapping[str, Any]]) -> str:
     """Provider settings by key name only: a secret may sit in the file."""
     return repr({name: sorted(table) for name, table in providers.items()})
@@ -119,6 +134,10 @@ class Config:
         defaults = data.get("defaults", {})
         if not isinstance(defaults, Mapping):
             raise InputError(f"{where}defaults", defaults, "expected a table")
+        for extra in sorted(set(defaults) - {"working_hours"}):
+            raise InputError(
+                f"{where}defaults.{extra}", "<hidden>", "unknown key; expected working_hours"
+            )
         hours = defaults.get("working_hours")
         if hours is not None:
             WorkingHours.parse("UTC", hours, f"{where}defaults.working_hours")
@@ -129,6 +148,8 @@ class Config:
             for name, table in value.items():
                 if not isinstance(table, Mapping):
                     raise InputError(f"{where}{section}.{name}", "<hidden>", "expected a table")
+                if section == "attendees":
+                    _check_attendee(table, f'{where}attendees."{name}"')
         return cls(
             tz=tz or _local_zone(),
             working_hours=hours,

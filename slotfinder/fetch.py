@@ -20,6 +20,7 @@ that makes a fetch robust is here, once, for every provider:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 import time
@@ -44,6 +45,7 @@ from slotfinder.providers import (
     ProviderConfig,
     RateWindow,
     RetryLater,
+    Secret,
     Target,
     Token,
     TokenExpired,
@@ -188,7 +190,7 @@ class TokenCache:
         policy: RetryPolicy,
         rng: random.Random,
     ) -> str:
-        key = (provider.name, *provider.token_key(config))
+        key = _token_key(provider, config)
         token = self._fresh(key)
         if token is not None:
             return token.value
@@ -217,13 +219,21 @@ class TokenCache:
 
     def invalidate(self, provider: HttpProvider, config: ProviderConfig, value: str) -> None:
         """Forget the token ``value`` if it is still the cached one (refresh on next get)."""
-        key = (provider.name, *provider.token_key(config))
+        key = _token_key(provider, config)
         cached = self._tokens.get(key)
         if cached is not None and cached.token.value == value:
             del self._tokens[key]
 
 
 _SHARED_TOKENS = TokenCache()
+
+
+def _token_key(provider: HttpProvider, config: ProviderConfig) -> tuple[str, ...]:
+    """The provider's key plus a fingerprint of the secrets: a changed secret gets a new token
+    (and a wrong one fails now, not when the cached token expires)."""
+    secrets = sorted(v.reveal() for v in config.values() if isinstance(v, Secret))
+    digest = hashlib.sha256("\0".join(secrets).encode()).hexdigest()[:16]
+    return (provider.name, *provider.token_key(config), digest)
 
 
 def _wait(after: float | None, attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
@@ -471,7 +481,7 @@ class Fetcher:
     async def _token(self, provider: HttpProvider, config: ProviderConfig) -> str:
         """A valid token; a credential the API refused is remembered for this fetch, so
         a bad secret costs one token request, not one per call."""
-        key = (provider.name, *provider.token_key(config))
+        key = _token_key(provider, config)
         async with self._token_locks.setdefault(key, asyncio.Lock()):
             failure = self._token_failures.get(key)
             if failure is not None:

@@ -217,12 +217,6 @@ def test_malformed_sections_are_refused(data: dict[str, Any], field: str) -> Non
     assert info.value.field.startswith(field)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Config.from_mapping (slotfinder/config.py) reads only defaults.working_hours and "
-    "ignores any other key in [defaults], so a misspelt 'working_hour' silently means no "
-    "working-hours limit for everyone",
-)
 def test_unknown_defaults_key_is_refused() -> None:
     """A misspelt key in [defaults] is refused naming it, not silently ignored."""
     with pytest.raises(InputError, match="working_hour") as info:
