@@ -1,0 +1,631 @@
+"""Fetch throughput against the Feishu and DingTalk simulators: calls, wall time, 429s, memory.
+
+Run: ``.venv/bin/python benchmarks/fetch.py [--quick] [--concurrency N] [--margin M]``.
+It prints tables and ratios; it never asserts on time.
+
+Set-up. Each simulator runs in its own process (so its CPU work and allocations do not disturb
+the client's timing or memory figures), on 127.0.0.1, with its real rate limits on (Feishu:
+50 calls/s and 1000 calls/min per API; DingTalk: 20 calls/s per API) and every reply delayed by
+``--latency`` ± ``--jitter`` seconds (default 80 ± 20 ms) by the simulators' latency option.
+The client is the real :class:`slotfinder.fetch.Fetcher` with the library's default
+:class:`~slotfinder.fetch.RetryPolicy` (``--margin`` overrides its limiter margin), and the
+providers' own ``Limits.concurrency`` unless ``--concurrency`` overrides it.
+
+Scenarios (window: 90 days; ``--quick``: smaller counts for a CI smoke run):
+
+* 500 Feishu users; 500 DingTalk users;
+* 50 rooms on DingTalk (meetingRooms/schedules/query) and 50 rooms on Feishu (freebusy/list
+  with ``room_id``), each on its own;
+* mixed: Feishu users and rooms plus DingTalk users and rooms in one fetch (one Fetcher, both
+  providers concurrently, as ``suggest`` does), then the engine over everything.
+
+Columns.
+
+* ``calls`` data calls sent (``FetchStats.calls``, retries included) and ``min`` the fewest
+  calls that cover the request (:func:`slotfinder.plan.min_calls` per kind of id).
+* ``wall`` seconds from the first data call to the last reply, with the token already cached
+  (as in a long-lived process; ``token ms`` is what fetching it cold costs, one round trip).
+* ``rate floor``: for a sliding window of ``C`` calls per ``S`` seconds, ``n`` calls need at
+  least ``(ceil(n / C) - 1) * S`` seconds (the first ``C`` go at once, each further group of
+  ``C`` waits one window). Taken over every window an endpoint declares, per endpoint (APIs
+  limit per endpoint), then the largest over the provider's endpoints (endpoints limit
+  separately, so they can run side by side); a provider-wide window in ``Limits.rate`` applies
+  to the provider's total. In a mixed run the providers run concurrently: the largest wins.
+* ``lat floor``: ``ceil(calls / concurrency) * latency`` per provider, the largest of them.
+* ``wall/floor``: wall time over the larger floor. Target: calls = min, wall/floor <= 1.15,
+  no rate-limit replies.
+* ``429 cli`` rate-limit replies the fetcher saw (``FetchStats.rate_limited``); ``429 sim``
+  the ones the simulator sent (``SimStats.rate_limited``: real limits and injected faults).
+* ``peak MiB``: ``tracemalloc`` peak of the client process during the fetch (allocations of
+  the fetch only; started after the token warm-up).
+* ``check``: availability of a sample of ids equals the simulator's ground truth (the tenant),
+  and no id is unknown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import multiprocessing as mp
+import random
+import sys
+import time
+import tracemalloc
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+import attrs
+import numpy as np
+from slotfinder_dingtalk import DingTalkProvider, DingTalkSimulator
+from slotfinder_dingtalk.simulator import STATS as DT_STATS
+from slotfinder_dingtalk.simulator import TENANT as DT_TENANT
+from slotfinder_feishu import FeishuProvider, FeishuSimulator
+from slotfinder_feishu.provider import BATCH
+from slotfinder_feishu.simulator import STATS as FS_STATS
+from slotfinder_feishu.simulator import TENANT as FS_TENANT
+from slotfinder_feishu.tenant import FeishuTenant
+
+from slotfinder import simkit
+from slotfinder.engine import find_slots
+from slotfinder.fetch import Fetcher, FetchStats, RetryPolicy, TokenCache, merge_rows
+from slotfinder.model import DAY, Attendee, Availability, BusyTable, MeetingRequest, Span, Status
+from slotfinder.plan import min_calls
+from slotfinder.providers import (
+    HttpProvider,
+    HttpRequest,
+    HttpResponse,
+    Kind,
+    Limits,
+    ProviderConfig,
+    Secret,
+    Target,
+)
+
+T0 = 1_795_564_800  # 2026-11-25T00:00:00Z
+SEED = 11
+SAMPLE = 40
+"""Ids per provider and kind checked against the ground truth."""
+
+BUSY, TENTATIVE = Status.BUSY.code, Status.TENTATIVE.code
+_FEISHU_RSVP = {"accept": BUSY, "tentative": TENTATIVE, "needs_action": TENTATIVE}
+
+
+# --- scenarios ------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Part:
+    """One provider's share of a scenario: how many users and rooms it is asked about."""
+
+    provider: str
+    users: int = 0
+    rooms: int = 0
+
+
+@attrs.frozen
+class Scenario:
+    name: str
+    parts: tuple[Part, ...]
+    days: int = 90
+
+
+def scenarios(quick: bool) -> list[Scenario]:
+    if quick:
+        return [
+            Scenario("feishu 50 users x 30 d", (Part("feishu", users=50),), 30),
+            Scenario("dingtalk 60 users x 30 d", (Part("dingtalk", users=60),), 30),
+            Scenario("dingtalk 10 rooms x 30 d", (Part("dingtalk", rooms=10),), 30),
+            Scenario("feishu 10 rooms x 30 d", (Part("feishu", rooms=10),), 30),
+            Scenario(
+                "mixed x 30 d",
+                (Part("feishu", users=25, rooms=5), Part("dingtalk", users=25, rooms=5)),
+                30,
+            ),
+        ]
+    return [
+        Scenario("feishu 500 users x 90 d", (Part("feishu", users=500),)),
+        Scenario("dingtalk 500 users x 90 d", (Part("dingtalk", users=500),)),
+        Scenario("dingtalk 50 rooms x 90 d", (Part("dingtalk", rooms=50),)),
+        Scenario("feishu 50 rooms x 90 d", (Part("feishu", rooms=50),)),
+        Scenario(
+            "mixed x 90 d",
+            (Part("feishu", users=255, rooms=50), Part("dingtalk", users=250, rooms=50)),
+        ),
+    ]
+
+
+# --- simulators in their own processes --------------------------------------------------------
+
+
+def _tenant_size(part: Part) -> tuple[int, int]:
+    return max(part.users, 240), max(part.rooms, 12)
+
+
+def _serve(
+    name: str, seed: int, options: dict[str, Any], warm: tuple[int, int, int, int], conn: Any
+) -> None:
+    """Child process: serve one simulator; answer "stats" with its SimStats until "stop".
+
+    The tenant's calendars are computed once before serving (``warm``: users, rooms, window),
+    so the simulator's own CPU time per reply stays small next to the configured latency.
+    """
+    sim: Any = FeishuSimulator() if name == "feishu" else DingTalkSimulator()
+    app = sim.app(seed, **options)
+    key = FS_STATS if name == "feishu" else DT_STATS
+    tenant = app[FS_TENANT if name == "feishu" else DT_TENANT]
+    users, rooms, start, end = warm
+    ids = [p.open_id if name == "feishu" else p.union_id for p in tenant.people[:users]]
+    for i in ids + [r.room_id for r in tenant.rooms[:rooms]]:
+        tenant.events(i, start, end)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        async with simkit.running(app) as url:
+            conn.send(url)
+            while await loop.run_in_executor(None, conn.recv) == "stats":
+                conn.send(attrs.asdict(app[key]))
+
+    asyncio.run(main())
+
+
+class SimProcess:
+    """A simulator served by a child process; ``stats()`` asks it for its SimStats."""
+
+    def __init__(self, name: str, part: Part, latency: float, jitter: float, window: Span) -> None:
+        users, rooms = _tenant_size(part)
+        options = {"latency": latency, "jitter": jitter, "users": users, "rooms": rooms}
+        warm = (part.users, part.rooms, window.start, window.end)
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(
+            target=_serve, args=(name, SEED, options, warm, child), daemon=True
+        )
+        self.process.start()
+        if not self.conn.poll(60):
+            self.process.kill()
+            raise RuntimeError(f"the {name} simulator did not start")
+        self.url: str = self.conn.recv()
+
+    def stats(self) -> dict[str, Any]:
+        self.conn.send("stats")
+        if not self.conn.poll(30):
+            raise RuntimeError("the simulator did not report its statistics")
+        stats: dict[str, Any] = self.conn.recv()
+        return stats
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.conn.send("stop")
+            self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+
+
+# --- providers, ids, ground truth -------------------------------------------------------------
+
+
+class Tuned:
+    """A provider with another ``Limits.concurrency`` (``--concurrency``); all else delegated."""
+
+    def __init__(self, inner: HttpProvider, concurrency: int) -> None:
+        self._inner = inner
+        self._concurrency = concurrency
+        self.name = inner.name
+        self.description = inner.description
+        self.config_keys = inner.config_keys
+
+    def limits(self, config: ProviderConfig) -> Limits:
+        return attrs.evolve(self._inner.limits(config), concurrency=self._concurrency)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._inner, attr)
+
+
+@attrs.define
+class Side:
+    """Everything about one provider in one scenario run."""
+
+    part: Part
+    provider: HttpProvider
+    config: dict[str, Any]
+    targets: list[Target]
+    truth: Any
+    wall: float = 0.0
+    token_ms: float = 0.0
+    result: list[Availability] = attrs.field(factory=list)
+
+
+def _side(part: Part, url: str, concurrency: int | None) -> Side:
+    users, rooms = _tenant_size(part)
+    provider: Any
+    if part.provider == "feishu":
+        tenant: Any = FeishuSimulator().tenant(SEED, users=users, rooms=rooms)
+        provider = FeishuProvider()
+        config: dict[str, Any] = {
+            "base_url": url,
+            "app_id": tenant.app_id,
+            "app_secret": Secret(tenant.app_secret),
+            "user_id_type": "open_id",
+        }
+        targets = [Target(p.open_id, "user", p.zone) for p in tenant.people[: part.users]]
+    else:
+        tenant = DingTalkSimulator().tenant(SEED, users=users, rooms=rooms)
+        provider = DingTalkProvider()
+        config = {
+            "base_url": url,
+            "app_key": tenant.app_key,
+            "app_secret": Secret(tenant.app_secret),
+            "operator_union_id": tenant.operator,
+        }
+        targets = [Target(p.union_id, "user", p.zone) for p in tenant.people[: part.users]]
+    targets += [Target(r.room_id, "room", r.zone) for r in tenant.rooms[: part.rooms]]
+    if concurrency is not None:
+        provider = Tuned(provider, concurrency)
+    return Side(part, provider, config, targets, tenant)
+
+
+def _truth_rows(side: Side, target: Target, endpoint: str, window: Span) -> BusyTable:
+    """What a correct fetch returns for ``target``: the tenant's blocking events, merged."""
+    tenant = side.truth
+    if isinstance(tenant, FeishuTenant):
+        events = tenant.ground_truth(target.id, window.start, window.end)
+        # freebusy/batch carries no rsvp_status: every blocking event reads as busy there.
+        rows = [
+            (e.start, e.end, BUSY if endpoint == BATCH else _FEISHU_RSVP[e.rsvp]) for e in events
+        ]
+    else:
+        rows = tenant.truth(target.id, window.start, window.end)
+    return merge_rows([np.asarray(rows, dtype=np.int64).reshape(-1, 3)])
+
+
+def _rows(t: BusyTable) -> list[tuple[int, int, int]]:
+    return sorted(zip(t.starts.tolist(), t.ends.tolist(), t.status.tolist(), strict=True))
+
+
+def _same(a: BusyTable, b: BusyTable) -> bool:
+    return _rows(a) == _rows(b)
+
+
+def _diff(a: BusyTable, b: BusyTable) -> list[tuple[int, int, int]]:
+    other = set(_rows(b))
+    return [r for r in _rows(a) if r not in other]
+
+
+def check(side: Side, window: Span) -> tuple[int, int, int]:
+    """(ids checked, mismatches, unknown ids) over a seeded sample of users and rooms."""
+    calls = side.provider.plan(side.targets, window, side.config)
+    endpoint_of = {i: c.endpoint for c in calls for i in c.ids}
+    by_id = {a.id.partition(":")[2]: a for a in side.result}
+    unknown = sum(1 for a in side.result if not a.known)
+    rng = random.Random(SEED)
+    sample: list[Target] = []
+    for kind in ("user", "room"):
+        pool = [t for t in side.targets if t.kind == kind]
+        sample += rng.sample(pool, min(SAMPLE, len(pool)))
+    bad = 0
+    for t in sample:
+        got = by_id[t.id]
+        want = _truth_rows(side, t, endpoint_of[t.id], window)
+        if not got.known or not _same(got.busy, want):
+            if not bad:
+                print(
+                    f"  MISMATCH {side.part.provider}:{t.id} ({endpoint_of[t.id]}): "
+                    f"error={got.error!r}; only fetched {_diff(got.busy, want)[:3]}; "
+                    f"only in truth {_diff(want, got.busy)[:3]}",
+                    file=sys.stderr,
+                )
+            bad += 1
+    return len(sample), bad, unknown
+
+
+# --- floors ---------------------------------------------------------------------------------
+
+
+def window_floor(n: int, calls: int, seconds: float) -> float:
+    """Least time ``n`` calls take under "``calls`` per ``seconds``" (sliding window)."""
+    return max(0, math.ceil(n / calls) - 1) * seconds if n else 0.0
+
+
+def rate_floor(limits: Limits, calls: Mapping[str, int]) -> float:
+    """Largest floor over the endpoints' windows, and the provider-wide windows on the total."""
+    floors = [0.0]
+    for e in limits.endpoints:
+        n = calls.get(e.name, 0)
+        floors += [window_floor(n, w.calls, w.seconds) for w in e.rate]
+    total = sum(calls.values())
+    floors += [window_floor(total, w.calls, w.seconds) for w in limits.rate]
+    return max(floors)
+
+
+def latency_floor(limits: Limits, calls: int, latency: float) -> float:
+    return math.ceil(calls / max(1, limits.concurrency)) * latency
+
+
+def least_calls(side: Side, window: Span) -> int:
+    limits = side.provider.limits(side.config)
+    out = 0
+    kinds: tuple[tuple[Kind, int], ...] = (("user", side.part.users), ("room", side.part.rooms))
+    for kind, n in kinds:
+        if n:
+            out += min_calls(n, kind, window, limits)
+    return out
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+async def _warm_token(
+    session: aiohttp.ClientSession, side: Side, tokens: TokenCache, policy: RetryPolicy
+) -> None:
+    async def send(request: HttpRequest) -> HttpResponse:
+        async with session.request(
+            request.method, request.url, headers=dict(request.headers), data=request.body
+        ) as reply:
+            body = await reply.read()
+            return HttpResponse(
+                reply.status, {k.lower(): v for k, v in reply.headers.items()}, body
+            )
+
+    started = time.perf_counter()
+    await tokens.get(
+        side.provider, side.config, fetch=send, stats=FetchStats(), policy=policy,
+        rng=random.Random(0),
+    )  # fmt: skip
+    side.token_ms = (time.perf_counter() - started) * 1000
+
+
+async def run(
+    sides: Sequence[Side], window: Span, policy: RetryPolicy, trace: bool
+) -> tuple[Fetcher, float, float, int]:
+    """Fetch every side concurrently through one Fetcher: (fetcher, wall, client CPU seconds,
+    tracemalloc peak).
+
+    With ``trace`` the fetch runs under tracemalloc, which slows the client's parsing several
+    times over: such a run is for the memory figure only, never for the wall time.
+    """
+    tokens = TokenCache()
+    async with aiohttp.ClientSession() as session:
+        for side in sides:
+            await _warm_token(session, side, tokens, policy)
+        fetcher = Fetcher(session, policy=policy, tokens=tokens, seed=0)
+
+        async def one(side: Side) -> None:
+            started = time.perf_counter()
+            side.result = await fetcher.fetch(side.provider, side.targets, window, side.config)
+            side.wall = time.perf_counter() - started
+
+        if trace:
+            tracemalloc.start()
+        started, cpu = time.perf_counter(), time.process_time()
+        await asyncio.wait_for(asyncio.gather(*(one(s) for s in sides)), 600)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        peak = 0
+        if trace:
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+    return fetcher, wall, cpu, peak
+
+
+def _calls_of(stats: Mapping[str, int], provider: str) -> dict[str, int]:
+    prefix = f"{provider}/"
+    return {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
+
+
+def engine_seconds(sides: Sequence[Side], window: Span) -> tuple[float, int]:
+    """Time ``find_slots`` over everything fetched: a 30-minute meeting, users optional
+    (hundreds of required people share no free slot), one of the rooms needed."""
+    avails = [a for s in sides for a in s.result]
+    rooms = {f"{s.part.provider}:{t.id}" for s in sides for t in s.targets if t.kind == "room"}
+    zone = {f"{s.part.provider}:{t.id}": t.zone for s in sides for t in s.targets}
+    people = [a.id for a in avails if a.id not in rooms]
+    request = MeetingRequest(
+        attendees=[Attendee(people[0], zone=zone[people[0]])]
+        + [Attendee(i, optional=True, zone=zone[i]) for i in people[1:]],
+        rooms=[Attendee(r, zone=zone[r]) for r in sorted(rooms)],
+        window=window,
+        duration=1800,
+        zone="Asia/Shanghai",
+        now=window.start,
+    )
+    started = time.perf_counter()
+    result = find_slots(avails, request)
+    return time.perf_counter() - started, len(result.slots)
+
+
+@attrs.frozen
+class Row:
+    scenario: str
+    provider: str
+    calls: int
+    least: int
+    wall: float
+    cpu: float
+    rate: float
+    latency: float
+    limited_client: int
+    limited_sim: int
+    retries: int
+    token_ms: float
+    peak: float
+    checked: str
+    concurrency: int
+
+    @property
+    def floor(self) -> float:
+        return max(self.rate, self.latency)
+
+    @property
+    def ok(self) -> bool:
+        ratio_ok = self.wall <= 1.15 * self.floor if self.floor > 0 else True
+        return self.calls == self.least and ratio_ok and self.limited_sim == 0
+
+
+def scenario_rows(
+    sc: Scenario, latency: float, jitter: float, policy: RetryPolicy, concurrency: int | None
+) -> tuple[list[Row], str]:
+    window = Span(T0, T0 + sc.days * DAY)
+    procs: list[SimProcess] = []
+    try:
+        for part in sc.parts:
+            procs.append(SimProcess(part.provider, part, latency, jitter, window))
+        sides = [_side(p, proc.url, concurrency) for p, proc in zip(sc.parts, procs, strict=True)]
+        fetcher, wall, cpu, _ = asyncio.run(run(sides, window, policy, trace=False))
+        sim_stats = [proc.stats() for proc in procs]
+        # A second, untimed run measures memory; first let every per-second window empty.
+        time.sleep(1.5)
+        memory_sides = [attrs.evolve(s, result=[]) for s in sides]
+        _, _, _, peak = asyncio.run(run(memory_sides, window, policy, trace=True))
+    finally:
+        for proc in procs:
+            proc.stop()
+    rows: list[Row] = []
+    note = ""
+    totals: dict[str, float] = {"rate": 0.0, "latency": 0.0}
+    for side, simstats in zip(sides, sim_stats, strict=True):
+        limits = side.provider.limits(side.config)
+        calls = _calls_of(fetcher.stats.calls, side.part.provider)
+        planned = _calls_of(fetcher.stats.planned, side.part.provider)
+        n = sum(calls.values())
+        checked, bad, unknown = check(side, window)
+        rate = rate_floor(limits, planned)
+        lat = latency_floor(limits, sum(planned.values()), latency)
+        totals["rate"] = max(totals["rate"], rate)
+        totals["latency"] = max(totals["latency"], lat)
+        rows.append(
+            Row(
+                scenario=sc.name,
+                provider=_label(side.part),
+                calls=n,
+                least=least_calls(side, window),
+                wall=side.wall,
+                cpu=-1,
+                rate=rate,
+                latency=lat,
+                limited_client=-1,
+                limited_sim=int(simstats["rate_limited"]),
+                retries=-1,
+                token_ms=side.token_ms,
+                peak=-1,
+                checked=f"{checked - bad}/{checked}" + (f" unk {unknown}" if unknown else ""),
+                concurrency=limits.concurrency,
+            )
+        )
+    total = Row(
+        scenario=sc.name,
+        provider="all" if len(rows) > 1 else rows[0].provider,
+        calls=sum(r.calls for r in rows),
+        least=sum(r.least for r in rows),
+        wall=wall,
+        cpu=cpu,
+        rate=totals["rate"],
+        latency=totals["latency"],
+        limited_client=fetcher.stats.rate_limited,
+        limited_sim=sum(r.limited_sim for r in rows),
+        retries=fetcher.stats.retries,
+        token_ms=max(r.token_ms for r in rows),
+        peak=peak / 2**20,
+        checked=" ".join(r.checked for r in rows) if len(rows) > 1 else rows[0].checked,
+        concurrency=max(r.concurrency for r in rows),
+    )
+    if len(rows) > 1:
+        seconds, slots = engine_seconds(sides, window)
+        note = (
+            f"  {sc.name}: engine find_slots over {sum(len(s.result) for s in sides)} ids took "
+            f"{seconds * 1000:.0f} ms ({slots} slots); calls by endpoint "
+            f"{dict(sorted(fetcher.stats.calls.items()))}"
+        )
+        return [*rows, total], note
+    return [total], f"  {sc.name}: calls by endpoint {dict(sorted(fetcher.stats.calls.items()))}"
+
+
+def _label(part: Part) -> str:
+    bits = [
+        f"{part.users} users" if part.users else "",
+        f"{part.rooms} rooms" if part.rooms else "",
+    ]
+    return f"{part.provider} " + " + ".join(b for b in bits if b)
+
+
+def _cell(value: float, fmt: str) -> str:
+    return "-" if value < 0 else format(value, fmt)
+
+
+def table(rows: Sequence[Row]) -> str:
+    head = (
+        "scenario", "part", "conc", "calls", "min", "wall s", "cli cpu s", "rate floor",
+        "lat floor", "wall/floor", "429 cli", "429 sim", "retries", "token ms", "peak MiB",
+        "check", "target",
+    )  # fmt: skip
+    lines = [
+        (
+            r.scenario,
+            r.provider,
+            str(r.concurrency),
+            str(r.calls),
+            str(r.least),
+            f"{r.wall:.2f}",
+            _cell(r.cpu, ".2f"),
+            f"{r.rate:.2f}",
+            f"{r.latency:.2f}",
+            f"{r.wall / r.floor:.2f}" if r.floor else "-",
+            _cell(r.limited_client, "d"),
+            str(r.limited_sim),
+            _cell(r.retries, "d"),
+            f"{r.token_ms:.0f}",
+            _cell(r.peak, ".1f"),
+            r.checked,
+            "ok" if r.ok else "MISS",
+        )
+        for r in rows
+    ]
+    widths = [max(len(x) for x in col) for col in zip(head, *lines, strict=True)]
+    out = [" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    out.append("-+-".join("-" * w for w in widths))
+    out += [" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small scenarios (CI smoke)")
+    parser.add_argument("--latency", type=float, default=0.08, help="seconds per reply")
+    parser.add_argument("--jitter", type=float, default=0.02, help="± seconds per reply")
+    parser.add_argument("--concurrency", type=int, help="override every Limits.concurrency")
+    parser.add_argument("--margin", type=float, help="RetryPolicy.margin for the limiter")
+    parser.add_argument(
+        "--only", help="run only scenarios whose name contains one of these (comma-separated)"
+    )
+    args = parser.parse_args(argv)
+    policy = RetryPolicy() if args.margin is None else RetryPolicy(margin=args.margin)
+    print(
+        f"slotfinder fetch benchmark: latency {args.latency * 1000:.0f} ± "
+        f"{args.jitter * 1000:.0f} ms, limiter margin {policy.margin:g} (+20 ms), "
+        f"concurrency {args.concurrency or 'per provider'}, python {sys.version.split()[0]}"
+    )
+    rows: list[Row] = []
+    notes: list[str] = []
+    for sc in scenarios(args.quick):
+        if args.only and not any(o in sc.name for o in args.only.split(",")):
+            continue
+        got, note = scenario_rows(sc, args.latency, args.jitter, policy, args.concurrency)
+        rows += got
+        notes.append(note)
+        print(f"  done: {sc.name}", file=sys.stderr, flush=True)
+    print()
+    print(table(rows))
+    print()
+    print("\n".join(notes))
+    print(
+        "\nrate floor = max over windows (C calls / S s) of (ceil(n / C) - 1) * S, per endpoint,"
+        "\n  max over a provider's endpoints (and providers in a mixed run); lat floor ="
+        "\n  ceil(calls / concurrency) * latency. wall/floor uses the larger floor. target: calls"
+        "\n  = min, wall/floor <= 1.15, no 429s. check = sampled ids equal to the tenant's truth."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
