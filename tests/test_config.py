@@ -224,12 +224,6 @@ def test_unknown_defaults_key_is_refused() -> None:
     assert "defaults.working_hour" in info.value.field
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Config.attendee (slotfinder/config.py) reads tz, working_hours and name from "
-    "[attendees.\"ID\"] and ignores anything else, so 'timezone = ...' or 'working_hour = ...' "
-    "is silently dropped",
-)
 @pytest.mark.parametrize("key", ["timezone", "working_hour"])
 def test_unknown_attendee_key_is_refused(key: str) -> None:
     """A misspelt key in an [attendees."ID"] table is refused naming the table and key."""
