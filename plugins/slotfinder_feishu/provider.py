@@ -205,7 +205,7 @@ class FeishuProvider:
         ConfigKey("app_id", "the app's App ID (cli_…), from the developer console", required=True),
         ConfigKey(
             "app_secret",
-            "the app's App Secret; set SLOTFINDER_FEISHU_APP_SECRET",
+            "the app's App Secret (keep it in the environment, not in the config file)",
             secret=True,
             required=True,
         ),

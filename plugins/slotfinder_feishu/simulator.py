@@ -10,8 +10,10 @@ Same paths, fields, envelopes, codes and HTTP statuses as the real service (``se
   one while more than 30 minutes remain; clients cannot tell the difference).
 * ``POST /open-apis/calendar/v4/freebusy/list`` and ``/freebusy/batch`` behind
   ``Authorization: Bearer <token>``: no header → 99991661, not ``Bearer …`` → 99991671, an
-  unknown or expired token → 99991663, all with HTTP 400 (what clients of the real API report,
-  e.g. ``http 400: {"code":99991663,"msg":"Invalid access token for authorization"}``).
+  unknown or expired token → 99991663, all with HTTP 400 (what clients of the real API report:
+  ``http 400: {"code":99991663,"msg":"Invalid access token for authorization"}`` in
+  multica-ai/multica#7611, ``Bad Request ... {"code":99991661,"msg":"Need a token"}`` in
+  go-lark/lark#28).
 
 Checks, in order: the token; the per-API rate limit (50 calls/s and 1000 calls/min for each of
 list and batch; HTTP 429, code 99991400, headers ``x-ogw-ratelimit-limit`` and
