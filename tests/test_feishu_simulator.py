@@ -378,6 +378,15 @@ async def test_token_faults_when_asked() -> None:
         assert (status, reply["code"]) == (500, 190003)
 
 
+async def test_latency_option_delays_replies() -> None:
+    """latency=0.2 adds about 0.2 s to every reply, the token call included."""
+    async for client, _ in _serve(latency=0.2, jitter=0.05):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await client.post(LIST, {**window(1), "user_id": client.tenant.people[0].open_id})
+        assert loop.time() - started >= 0.15
+
+
 def test_unknown_options_are_refused() -> None:
     """A misspelt option fails loudly instead of being ignored."""
     with pytest.raises(TypeError, match="latncy"):

@@ -49,7 +49,7 @@ import itertools
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import attrs
 from aiohttp import web
@@ -432,8 +432,7 @@ class FeishuSimulator:
         middlewares: list[Middleware] = []
         latency, jitter = _number(options, "latency", 0.0), _number(options, "jitter", 0.0)
         if latency or jitter:
-            # simkit's annotation is a plain Callable, not aiohttp's Middleware type.
-            middlewares.append(cast("Middleware", latency_middleware(latency, jitter, seed)))
+            middlewares.append(latency_middleware(latency, jitter, seed))
         app = web.Application(middlewares=middlewares)
         app[STATE] = state
         app[TENANT] = tenant
