@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import reference
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slotfinder.engine import find_slots
@@ -631,3 +631,44 @@ def test_input_order_does_not_matter(
         b.unknown,
         b.explanation,
     )
+
+
+@settings(max_examples=40)
+@given(scenario())
+def test_next_after_window_matches_reference(
+    case: tuple[list[Availability], MeetingRequest],
+) -> None:
+    """next_after_window is the reference's first slot in the stretch after the window."""
+    import attrs
+
+    from slotfinder.engine import NEXT_SEARCH_DAYS
+
+    avs, request = case
+    result = find_slots(avs, request)
+    if result.slots:
+        return
+    assert result.explanation is not None
+    w = request.window
+    horizon = w.end + NEXT_SEARCH_DAYS * 86_400
+    for a in (*request.required, *request.rooms):
+        av = next((x for x in avs if x.id == a.id), None)
+        if av is not None and av.error is None and av.covered is not None:
+            horizon = min(horizon, av.covered.end)
+    got = result.explanation.next_after_window
+    if horizon - w.end < request.duration:
+        assert got is None
+        return
+    later = attrs.evolve(request, window=Span(w.end, horizon))
+    slots, _ = reference.find(avs, later, now=request.now or 0)
+    want = slots[0] if slots else None
+    if want is None:
+        assert got is None
+    else:
+        assert got is not None
+        assert (got.start, got.available, got.unavailable, got.unknown, got.room) == (
+            want.start,
+            want.available,
+            want.unavailable,
+            want.unknown,
+            want.room,
+        )
