@@ -672,3 +672,59 @@ def test_next_after_window_matches_reference(
             want.unknown,
             want.room,
         )
+
+
+@st.composite
+def crowd(draw: st.DrawFn) -> tuple[list[Availability], MeetingRequest]:
+    """5-12 attendees sharing two working-hours sets, so groups have several members."""
+    anchor = draw(st.sampled_from(ANCHORS))
+    w0 = anchor + draw(st.integers(0, 96)) * 15 * M
+    w1 = w0 + draw(st.integers(6, 36)) * H
+    pool = [draw(working_hours()), draw(working_hours())]
+    attendees, avs = [], []
+    for i in range(draw(st.integers(5, 12))):
+        aid = f"p{i}"
+        attendees.append(
+            Attendee(
+                id=aid,
+                optional=i > 0 and draw(st.booleans()),
+                working_hours=draw(st.sampled_from(pool)),
+            )
+        )
+        kind = draw(st.sampled_from(["ok", "ok", "ok", "ok", "error", "covered"]))
+        if kind == "error":
+            avs.append(Availability.unknown(aid, "boom"))
+        elif kind == "covered":
+            c0 = draw(st.integers(w0 - H, w1))
+            avs.append(Availability.of(aid, draw(busy_list(w0, w1)), covered=Span(c0, w1 + H)))
+        else:
+            avs.append(Availability.of(aid, draw(busy_list(w0, w1))))
+    n_req = sum(not a.optional for a in attendees)
+    request = MeetingRequest(
+        attendees=tuple(attendees),
+        window=Span(w0, w1),
+        duration=draw(st.sampled_from([15 * M, 30 * M, H])),
+        granularity=draw(st.sampled_from([900, 1800])),
+        buffer_before=draw(st.sampled_from([0, 10 * M])),
+        buffer_after=draw(st.sampled_from([0, 5 * M])),
+        quorum=draw(st.one_of(st.none(), st.integers(1, n_req), st.floats(0.3, 1.0))),
+        tentative=draw(st.sampled_from(["busy", "free"])),
+        unknown=draw(st.sampled_from(["exclude", "flag"])),
+        max_results=10_000,
+        order="start",
+        zone=draw(st.sampled_from(ZONES)),
+    )
+    return avs, request
+
+
+@settings(max_examples=40)
+@given(crowd())
+def test_crowd_matches_reference(case: tuple[list[Availability], MeetingRequest]) -> None:
+    """With many attendees per working-hours group, slots and periods equal the reference."""
+    avs, request = case
+    result = find_slots(avs, request)
+    ref_slots, ref_periods = reference.find(avs, request)
+    got = [(s.start, s.available, s.tentative, s.unavailable, s.unknown) for s in result.slots]
+    want = [(r.start, r.available, r.tentative, r.unavailable, r.unknown) for r in ref_slots]
+    assert got == want
+    assert [(p.start, p.end) for p in result.periods] == ref_periods
