@@ -64,8 +64,8 @@ weight is below half an optional attendee's credit, so it only orders slots that
 people can attend.
 
 When nothing fits, :class:`~slotfinder.model.Explanation` gives structured reasons (codes in
-:class:`~slotfinder.model.Reason`), ``alternatives`` (the slots in the window that the most
-required attendees can attend, missing ones listed in ``unavailable``/``unknown``/
+:class:`~slotfinder.model.Reason`), ``alternatives`` (up to five slots in the window that the
+most required attendees can attend, missing ones listed in ``unavailable``/``unknown``/
 ``tentative``) and ``next_after_window``: the first slot starting at or after the window's end
 and before ``window.end + 14 days``, or before the earliest ``covered.end`` of a required
 attendee or room, if sooner. Availabilities with ``covered=None`` are assumed to speak for that
@@ -299,26 +299,29 @@ def _per_owner_union(
     """Merge each owner's spans (overlapping or touching), all owners in one sort.
 
     Each span is keyed ``owner * width + (t - t0)``, so sorting the start keys sorts by owner
-    then start, and a running maximum of the end keys never leaks across owners.
+    then start, and a running maximum of the end keys never leaks across owners. The owner
+    is recovered from a key by integer division, so only the keys move.
     """
     if s.size == 0:
         return owner, s, e
     t0 = int(s.min())
     width = int(e.max()) - t0 + 1
-    ks = owner * width + (s - t0)
-    ke = owner * width + (e - t0)
-    if ks.size > 1 and not bool(np.all(ks[1:] >= ks[:-1])):  # parsers usually sort already
+    base = owner * width - t0
+    ks = base + s
+    ke = base + e
+    if ks.size > 1 and bool(np.any(ks[1:] < ks[:-1])):  # parsers usually sort already
         # Stable sort: the keys come grouped by owner, runs that timsort/radix exploit (3x).
         order = np.argsort(ks, kind="stable")
-        ks, ke, owner = ks[order], ke[order], owner[order]
+        ks, ke = ks[order], ke[order]
     run = np.maximum.accumulate(ke)
     new = np.empty(ks.size, dtype=bool)
     new[0] = True
     np.greater(ks[1:], run[:-1], out=new[1:])
     first = np.flatnonzero(new)
-    last = np.append(first[1:] - 1, ks.size - 1)
-    own = owner[first]
-    return own, ks[first] - own * width + t0, run[last] - own * width + t0
+    kf = ks[first]
+    own = kf // width
+    shift = own * width - t0
+    return own, kf - shift, run[np.append(first[1:] - 1, ks.size - 1)] - shift
 
 
 def _blocked_starts(
@@ -336,8 +339,11 @@ def _blocked_starts(
     key = (mask.tobytes(), tentative_blocks, d, extra is not None)
     hit = p.memo.get(key)
     if hit is None:
-        sel = mask[p.owner] & (p.hard | tentative_blocks)
-        owner, s, e = p.owner[sel], p.start[sel], p.end[sel]
+        sel = mask[p.owner] if tentative_blocks else mask[p.owner] & p.hard
+        if sel.all():
+            owner, s, e = p.owner, p.start, p.end
+        else:
+            owner, s, e = p.owner[sel], p.start[sel], p.end[sel]
         if extra is not None:
             uo, us, ue = extra
             owner, s, e = np.append(owner, uo), np.append(s, us), np.append(e, ue)

@@ -25,6 +25,11 @@ explanation costs about as much as the search itself. The reasons, in the order 
     Slots fit, but every one starts before ``now + min_notice``.
 ``no_common_time``
     None of the above: everyone has free time, just never at the same time.
+
+Alternatives are the grid slots in the window (after the notice) that the most required
+attendees can attend, then those with a free room, then the earliest: at most
+:data:`ALTERNATIVES`, each listing who is missing under ``unavailable``, ``unknown`` or
+``tentative``. The room is the first free one, or ``None`` when no room is free then.
 """
 
 from __future__ import annotations
@@ -60,7 +65,10 @@ from slotfinder.model import (
     Suggestion,
 )
 
-__all__ = ["explain"]
+__all__ = ["ALTERNATIVES", "explain"]
+
+ALTERNATIVES = 5
+"""At most this many alternatives (fewer when ``max_results`` is smaller)."""
 
 
 def _dur(seconds: int) -> str:
@@ -254,10 +262,11 @@ def explain(
                     f"the required attendees are never free for {_dur(d)} at the same time",
                 )
             )
+        limit = min(request.max_results, ALTERNATIVES)
         later = (q >= earliest) & (count > 0)
         if later.any():
             idx = np.flatnonzero(later)
-            order = np.lexsort((q[idx], room[idx] < 0, -count[idx]))[: request.max_results]
+            order = np.lexsort((q[idx], room[idx] < 0, -count[idx]))[:limit]
             pick = idx[order]
             alternatives = tuple(_suggestions(p, rooms, q[pick], room[pick], request))
     return Explanation(
