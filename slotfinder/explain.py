@@ -236,10 +236,13 @@ def explain(
                 )
             )
         fits = count >= k
+        after = q >= earliest
         room = np.full(q.shape, -1, dtype=np.int64)
         if rooms.n:
             room = _pick_rooms(_room_sets(rooms, request), q, d)
-            if fits.any() and not (fits & (room >= 0) & (q >= earliest)).any():
+            # Judge rooms where the notice allows, unless the notice rules out everything.
+            where = fits & after if (fits & after).any() else fits
+            if where.any() and not (where & (room >= 0)).any():
                 reasons.append(
                     Reason(
                         "no_room_free",
@@ -248,7 +251,7 @@ def explain(
                     )
                 )
             fits &= room >= 0
-        if fits.any() and not (fits & (q >= earliest)).any():
+        if fits.any() and not (fits & after).any():
             reasons.append(
                 Reason(
                     "min_notice",
@@ -263,7 +266,7 @@ def explain(
                 )
             )
         limit = min(request.max_results, ALTERNATIVES)
-        later = (q >= earliest) & (count > 0)
+        later = after & (count > 0)
         if later.any():
             idx = np.flatnonzero(later)
             order = np.lexsort((q[idx], room[idx] < 0, -count[idx]))[:limit]

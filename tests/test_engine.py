@@ -728,3 +728,27 @@ def test_crowd_matches_reference(case: tuple[list[Availability], MeetingRequest]
     want = [(r.start, r.available, r.tentative, r.unavailable, r.unknown) for r in ref_slots]
     assert got == want
     assert [(p.start, p.end) for p in result.periods] == ref_periods
+
+
+def test_explain_min_notice_not_rooms_when_rooms_free_early() -> None:
+    """Rooms free only before the notice ends: the reason is min_notice, not no_room_free."""
+    avs = [
+        Availability.of("a", [busy(11, 17)]),
+        Availability.of("r1", [busy(11, 17)]),
+    ]
+    request = req("a", rooms=(Attendee(id="r1"),), min_notice=7200, now=at(9))
+    assert codes(find_slots(avs, request)) == {"min_notice": ()}
+
+
+def test_explain_hours_never_overlap_with_a_quorum() -> None:
+    """With a quorum, attendees whose hours can never reach it together are all named."""
+    zones = ("Asia/Shanghai", "Europe/Berlin", "America/New_York")
+    attendees = tuple(
+        Attendee(id=z, working_hours=WorkingHours.parse(z, {"mon-fri": "09:00-11:00"}))
+        for z in zones
+    )
+    request = MeetingRequest(
+        attendees=attendees, window=Span(at(0), at(0, day=2)), duration=3600, quorum=2
+    )
+    result = find_slots([Availability.of(z) for z in zones], request)
+    assert codes(result) == {"hours_never_overlap": zones, "quorum_unreachable": ()}
