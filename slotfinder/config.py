@@ -213,4 +213,8 @@ class Config:
         name = settings.get("name")
         if name is not None and not isinstance(name, str):
             raise InputError(f"{where}.name", name, "expected a string")
-        return Attendee(id=id, optional=optional, zone=own, working_hours=hours, name=name)
+        # The zone the hours were read in is the attendee's zone: all-day events must block
+        # the same local day the working hours speak of.
+        return Attendee(
+            id=id, optional=optional, zone=own or zone or self.tz, working_hours=hours, name=name
+        )

@@ -312,12 +312,39 @@ async def test_client_limiter_keeps_under_the_server_window(server: tuple[Server
 
 
 async def test_rate_limiter_honours_every_window() -> None:
-    """Two windows at once: the tighter one decides when the next call may go."""
-    limiter = RateLimiter([RateWindow(3, 0.2), RateWindow(4, 10.0)], margin=0.0)
+    """Two windows at once: the longer one still blocks after the shorter one has freed up."""
+    limiter = RateLimiter([RateWindow(3, 0.2), RateWindow(4, 10.0)])
     for _ in range(3):
-        await limiter.acquire()
+        async with limiter.slot():
+            pass
+    await asyncio.wait_for(limiter.acquire(), 1.0)  # the 0.2 s window frees, 4th of 10 s
+    limiter.release()
     with pytest.raises(TimeoutError):
-        await asyncio.wait_for(asyncio.gather(limiter.acquire(), limiter.acquire()), 0.5)
+        await asyncio.wait_for(limiter.acquire(), 0.5)
+
+
+async def test_in_flight_calls_hold_their_place() -> None:
+    """A call whose reply is not back yet keeps its place, however long it takes."""
+    limiter = RateLimiter([RateWindow(2, 0.1)])
+    await limiter.acquire()
+    await limiter.acquire()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(limiter.acquire(), 0.3)  # both still in flight
+    limiter.release()
+    started = time.monotonic()
+    await asyncio.wait_for(limiter.acquire(), 1.0)
+    assert time.monotonic() - started >= 0.09  # a window after the reply came back
+
+
+async def test_penalty_keeps_the_history_of_longer_windows() -> None:
+    """A rate-limit pause does not forget the calls already made in the minute window."""
+    limiter = RateLimiter([RateWindow(50, 1.0), RateWindow(5, 60.0)])
+    for _ in range(5):
+        async with limiter.slot():
+            pass
+    limiter.penalise(0.05)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(limiter.acquire(), 0.3)
 
 
 def test_merge_rows_dedupes_per_status() -> None:

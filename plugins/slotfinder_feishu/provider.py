@@ -234,9 +234,12 @@ class FeishuProvider:
         """
         return Limits(
             endpoints=(
-                Endpoint(LIST, "user", max_ids=1, max_span=90 * DAY, rate=RATE),
+                # list serves users and rooms under two names but is one API: one budget.
+                Endpoint(LIST, "user", max_ids=1, max_span=90 * DAY, rate=RATE, rate_group=LIST),
                 Endpoint(BATCH, "user", max_ids=10, max_span=14 * DAY, rate=RATE),
-                Endpoint(LIST_ROOM, "room", max_ids=1, max_span=90 * DAY, rate=RATE),
+                Endpoint(
+                    LIST_ROOM, "room", max_ids=1, max_span=90 * DAY, rate=RATE, rate_group=LIST
+                ),
             ),
             concurrency=8,
             timeout=10.0,
