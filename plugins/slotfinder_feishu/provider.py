@@ -315,7 +315,7 @@ class FeishuProvider:
         status = response.status
         try:
             envelope = json.loads(response.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             envelope = None
         if not isinstance(envelope, Mapping) or not isinstance(envelope.get("code"), int):
             what = "is not JSON" if envelope is None else "is not a Feishu {code, msg} envelope"
@@ -435,7 +435,7 @@ class FeishuProvider:
         status = response.status
         try:
             reply = json.loads(response.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             reply = None
         if not isinstance(reply, Mapping) or not isinstance(reply.get("code"), int):
             reason = (
@@ -473,7 +473,15 @@ class FeishuProvider:
                 f"{where}: HTTP {status}: reply lacks tenant_access_token/expire{_logid(response)}",
                 fatal=True,
             )
-        return Token(value=value, expires_in=float(expire))
+        # A token lives at most 2 hours; an absurd or non-finite lifetime must not be cached
+        # for ever (or overflow a float).
+        try:
+            lifetime = min(float(expire), 7200.0)
+        except OverflowError:
+            lifetime = 7200.0
+        if not lifetime > 0:
+            raise CallFailed(f"{where}: HTTP {status}: token lifetime {expire!r} is not positive")
+        return Token(value=value, expires_in=lifetime)
 
 
 def _rows(items: object, zone: str) -> list[tuple[int, int, int]]:
