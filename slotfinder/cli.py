@@ -127,16 +127,37 @@ def _status(result: SuggestionResult) -> int:
     return EXIT_NONE
 
 
+_FLAGS = {
+    "duration": "--duration",
+    "granularity": "--granularity",
+    "buffer_before": "--buffer-before",
+    "buffer_after": "--buffer-after",
+    "min_notice": "--min-notice",
+    "quorum": "--quorum",
+    "max_results": "--max",
+    "tz": "--tz",
+    "window.end": "--end",
+    "window.start": "--start",
+    "span.end": "--end",
+    "span.start": "--start",
+}
+
+
+def _request(**fields: object) -> MeetingRequest:
+    """A MeetingRequest whose errors name the command-line flag, not the Python field."""
+    try:
+        return MeetingRequest(**fields)  # type: ignore[arg-type]
+    except InputError as exc:
+        raise InputError(_FLAGS.get(exc.field, exc.field), exc.value, exc.problem) from None
+
+
 def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
     from slotfinder.busyfile import load_busy_file
     from slotfinder.engine import find_slots
 
     busy = load_busy_file(Path(args.busy))
-    request = MeetingRequest(
-        attendees=busy.attendees,
-        window=busy.window,
-        zone=args.tz or busy.zone,
-        **_options(args),  # type: ignore[arg-type]
+    request = _request(
+        attendees=busy.attendees, window=busy.window, zone=args.tz or busy.zone, **_options(args)
     )
     return _emit(find_slots(busy.availabilities, request), args, out, stats=False)
 
@@ -172,13 +193,11 @@ def build_request(args: argparse.Namespace, config: Config) -> MeetingRequest:
     people = [config.attendee(i, zone=zone) for i in args.attendee or []]
     people += [config.attendee(i, optional=True, zone=zone) for i in args.optional or []]
     rooms = [config.attendee(i, room=True, zone=zone) for i in args.room or []]
-    return MeetingRequest(
-        attendees=people,
-        rooms=rooms,
-        window=Span(parse_time(args.start, "--start"), parse_time(args.end, "--end")),
-        zone=zone,
-        **_options(args),  # type: ignore[arg-type]
-    )
+    start, end = parse_time(args.start, "--start"), parse_time(args.end, "--end")
+    if end <= start:
+        raise InputError("--end", args.end, f"must be after --start {args.start}")
+    window = Span(start, end)
+    return _request(attendees=people, rooms=rooms, window=window, zone=zone, **_options(args))
 
 
 def cmd_suggest(args: argparse.Namespace, out: TextIO) -> int:
