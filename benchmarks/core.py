@@ -60,6 +60,7 @@ REQUEST_ZONE = "Europe/Berlin"
 SIZES = ((10, 20), (100, 50), (1000, 100), (10000, 50))
 QUICK_SIZES = ((10, 20), (100, 50))
 BLOCKING = (Status.BUSY.code, Status.TENTATIVE.code, Status.OOF.code)
+PROTECTED = (15 * 3600, 16 * 3600)  # a meeting-free hour, seconds after 00:00 UTC
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class Case:
 
 
 def make_case(n: int, k: int, seed: int = 0) -> Case:
-    """N attendees with K busy spans each: 15-120 min on 15-min local boundaries, 08:00-18:00."""
+    """N attendees with K busy spans each: 15-120 min on 15-min local boundaries, 08:00-18:00,
+    none touching the meeting-free hour 15:00-16:00 UTC."""
     rng = np.random.default_rng(seed)
     ws, we = WINDOW_START, WINDOW_START + DAYS * DAY
     avail: list[Availability] = []
@@ -81,7 +83,14 @@ def make_case(n: int, k: int, seed: int = 0) -> Case:
         day = rng.integers(0, DAYS, k)
         local_start = (ws // DAY + day) * DAY + rng.integers(8 * 4, 18 * 4, k) * 900
         starts = from_wall(zone, local_start)
-        ends = starts + rng.integers(1, 9, k) * 900
+        lengths = rng.integers(1, 9, k) * 900
+        # A company-wide meeting-free hour (15:00-16:00 UTC, inside everyone's working day)
+        # keeps common free time at every size, so the large rows time finding slots, not an
+        # explanation of why there are none. Meetings that would touch it start after it.
+        day0 = starts - starts % DAY
+        hit = (starts < day0 + PROTECTED[1]) & (starts + lengths > day0 + PROTECTED[0])
+        starts = np.where(hit, day0 + PROTECTED[1], starts)
+        ends = starts + lengths
         status = rng.choice(np.array([0, 1, 2, 2, 2, 3], dtype=np.int8), k)
         avail.append(
             Availability(id=f"p{i}", busy=BusyTable(starts=starts, ends=ends, status=status))
