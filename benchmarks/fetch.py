@@ -31,6 +31,9 @@ Columns.
   limit per endpoint), then the largest over the provider's endpoints (endpoints limit
   separately, so they can run side by side); a provider-wide window in ``Limits.rate`` applies
   to the provider's total. In a mixed run the providers run concurrently: the largest wins.
+  Plus one call's latency: the last call the window lets start still takes that long.
+  (Endpoints sharing a ``rate_group`` share the windows: counted here per endpoint, a
+  slightly low floor.)
 * ``lat floor``: ``ceil(calls / concurrency) * latency`` per provider, the largest of them.
 * ``wall/floor``: wall time over the larger floor. Target: calls = min, wall/floor <= 1.15,
   no rate-limit replies.
@@ -490,7 +493,9 @@ def scenario_rows(
         planned = _calls_of(fetcher.stats.planned, side.part.provider)
         n = sum(calls.values())
         checked, bad, unknown = check(side, window)
-        rate = rate_floor(limits, planned)
+        # Every call takes at least the injected latency, so the last one ends that much after
+        # the moment the rate limit lets it start.
+        rate = rate_floor(limits, planned) + latency
         lat = latency_floor(limits, sum(planned.values()), latency)
         totals["rate"] = max(totals["rate"], rate)
         totals["latency"] = max(totals["latency"], lat)
@@ -620,7 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(notes))
     print(
         "\nrate floor = max over windows (C calls / S s) of (ceil(n / C) - 1) * S, per endpoint,"
-        "\n  max over a provider's endpoints (and providers in a mixed run); lat floor ="
+        "\n  max over a provider's endpoints (and providers in a mixed run), plus one call's"
+        "\n  latency (the last call still has to travel); lat floor ="
         "\n  ceil(calls / concurrency) * latency. wall/floor uses the larger floor. target: calls"
         "\n  = min, wall/floor <= 1.15, no 429s. check = sampled ids equal to the tenant's truth."
     )

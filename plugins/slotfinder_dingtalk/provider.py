@@ -161,6 +161,14 @@ def parse_time(text: object, zone: str | None = None) -> int:
     """
     if not isinstance(text, str):
         raise ValueError(f"expected an ISO 8601 string, got {type(text).__name__}")
+    # Fast path (C parser, ~4x quicker): a full time with its offset, the common reply form.
+    if len(text) >= 20 and text[10:11] == "T":
+        try:
+            aware = datetime.fromisoformat(text)
+        except ValueError:
+            aware = None
+        if aware is not None and aware.tzinfo is not None:
+            return math.floor(aware.timestamp())
     match = _ISO_RE.match(text)
     if match is None:
         raise ValueError(f"not an ISO 8601 time: {text[:40]!r}")
@@ -334,7 +342,10 @@ class DingTalkProvider:
             endpoints=(
                 Endpoint(USER_ENDPOINT, "user", MAX_USERS, _max_days(config) * DAY, rate=RATE),
                 Endpoint(ROOM_ENDPOINT, "room", MAX_ROOMS, ROOM_MAX_DAYS * DAY, rate=RATE),
-            )
+            ),
+            # As many calls in flight as one second's budget: the limiter, not the connection
+            # count, should decide the pace (benchmarks/fetch.py).
+            concurrency=20,
         )
 
     def plan(self, targets: Sequence[Target], window: Span, config: ProviderConfig) -> list[Call]:
