@@ -135,7 +135,8 @@ def _who(slot: Suggestion, persons: Sequence[Person], zone: str) -> str:
 def _slot_li(
     slot: Suggestion, rank: int, persons: Sequence[Person], zone: str, cls: str = "slot"
 ) -> str:
-    room = f'<span class="room">room {_e(slot.room)}</span>' if slot.room else ""
+    label = next((p.attendee.label for p in persons if p.id == slot.room), slot.room)
+    room = f'<span class="room">room {_e(label)}</span>' if slot.room else ""
     hooks = _attrs(
         data_rank=rank,
         data_start=rfc3339(slot.start, zone),

@@ -43,7 +43,7 @@ def _score(score: float) -> str:
     return fit(f"{score:.3g}", 6)
 
 
-def _row(rank: int, slot: Suggestion, zone: str, width: int) -> str:
+def _row(rank: int, slot: Suggestion, zone: str, width: int, names: dict[str, str]) -> str:
     total = len(slot.available) + len(slot.tentative) + len(slot.unavailable) + len(slot.unknown)
     line = (
         f"{rank:>3}  {fit(span_text(slot.start, slot.end, zone), _WHEN, pad=True)} "
@@ -52,7 +52,8 @@ def _row(rank: int, slot: Suggestion, zone: str, width: int) -> str:
     if width >= _NARROW:
         line += f" {len(slot.tentative):>4} {len(slot.unavailable):>4} {len(slot.unknown):>4}"
     line += "  "
-    return line + fit(slot.room or "-", width - len(line))
+    room = names.get(slot.room, slot.room) if slot.room else "-"
+    return line + fit(room, width - len(line))
 
 
 def _details(slot: Suggestion, zone: str, zones: dict[str, Person], width: int) -> list[str]:
@@ -76,10 +77,11 @@ def _details(slot: Suggestion, zone: str, zones: dict[str, Person], width: int) 
 def _slots(
     slots: Sequence[Suggestion], zone: str, zones: dict[str, Person], width: int, detail: int
 ) -> list[str]:
+    names = {i: p.attendee.label for i, p in zones.items()}
     head = (_HEAD if width >= _NARROW else _NARROW_HEAD) + "room"
     lines = [head, "-" * min(width, len(head) + 12)]
     for rank, slot in enumerate(slots, 1):
-        lines.append(_row(rank, slot, zone, width))
+        lines.append(_row(rank, slot, zone, width, names))
         if rank <= detail:
             lines += _details(slot, zone, zones, width)
     return lines
