@@ -312,6 +312,7 @@ class _Run:
     rows: dict[str, list[np.ndarray]]
     errors: dict[str, str]
     pending: dict[str, int]
+    in_flight: asyncio.Semaphore
     fatal: str | None = None
     calls_done: int = 0
     calls_planned: int = 0
@@ -391,7 +392,14 @@ class Fetcher:
         """Availability of every target over ``window`` (ids prefixed ``provider:``)."""
         limits = provider.limits(config)
         calls = provider.plan(targets, window, config)
-        run = _Run(provider, config, rows={}, errors={}, pending={})
+        run = _Run(
+            provider,
+            config,
+            rows={},
+            errors={},
+            pending={},
+            in_flight=asyncio.Semaphore(max(1, limits.concurrency)),
+        )
         for call in calls:
             self.stats.add(self.stats.planned, f"{provider.name}/{call.endpoint}")
             for i in call.ids:
@@ -399,13 +407,11 @@ class Fetcher:
         unique = {t.id for t in targets}
         self._ids_total += len(unique)
         self._calls_total += len(calls)
-        semaphore = asyncio.Semaphore(max(1, limits.concurrency))
         timeout = self.policy.timeout or limits.timeout
         shared = self._limiter((provider.name, ""), limits.rate)
 
         async def one(call: Call) -> None:
-            async with semaphore:
-                await self._run_call(run, call, timeout, shared)
+            await self._run_call(run, call, timeout, shared)
             for i in call.ids:
                 run.pending[i] -= 1
                 if run.pending[i] == 0:
@@ -454,7 +460,9 @@ class Fetcher:
                 self.stats.retries += 1
             attempt += 1
             try:
-                async with shared.slot(), limiter.slot():
+                # Rate places first, then a connection: a call waiting for its endpoint's
+                # window must not hold a connection another endpoint could use.
+                async with shared.slot(), limiter.slot(), run.in_flight:
                     self.stats.add(self.stats.calls, name)
                     response = await self._send(request, timeout)
             except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
