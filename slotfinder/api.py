@@ -13,12 +13,20 @@ from collections.abc import Mapping, Sequence
 
 import aiohttp
 import attrs
+import numpy as np
 
 from slotfinder.config import Config
 from slotfinder.engine import find_slots
 from slotfinder.errors import InputError, SlotfinderError
 from slotfinder.fetch import Fetcher, ProgressCallback, RetryPolicy
-from slotfinder.model import Attendee, Availability, MeetingRequest, SuggestionResult
+from slotfinder.model import (
+    Attendee,
+    Availability,
+    BusyTable,
+    MeetingRequest,
+    Span,
+    SuggestionResult,
+)
 from slotfinder.plugins import get_providers
 from slotfinder.providers import (
     HttpProvider,
@@ -28,7 +36,10 @@ from slotfinder.providers import (
     Target,
 )
 
-__all__ = ["split_ids", "suggest", "suggest_sync"]
+__all__ = ["LOOKAHEAD", "split_ids", "suggest", "suggest_sync"]
+
+LOOKAHEAD = 14 * 86_400
+"""How far past the window ``suggest`` looks for the first slot when none fits inside it."""
 
 
 @attrs.frozen
@@ -69,7 +80,7 @@ def split_ids(
 
 
 async def _fetch_group(
-    group: _Group, request: MeetingRequest, fetcher: Fetcher
+    group: _Group, request: MeetingRequest, window: Span, fetcher: Fetcher
 ) -> list[Availability]:
     provider = group.provider
     if isinstance(provider, HttpProvider):
@@ -81,11 +92,35 @@ async def _fetch_group(
             )
             for a in group.attendees
         ]
-        return await fetcher.fetch(provider, targets, request.window, group.config)
+        return await fetcher.fetch(provider, targets, window, group.config)
     assert isinstance(provider, LocalProvider)
-    return await asyncio.to_thread(
-        provider.read, list(group.attendees), request.window, request.zone, group.config
+    read = await asyncio.to_thread(
+        provider.read, list(group.attendees), window, request.zone, group.config
     )
+    # What was read for this window speaks for this window only, unless the provider says more.
+    return [
+        a if a.covered is not None or not a.known else attrs.evolve(a, covered=window) for a in read
+    ]
+
+
+def _extend(first: Availability, later: Availability, window: Span, more: Span) -> Availability:
+    """``first`` (read for ``window``) extended by ``later`` (read for ``more``, just after).
+
+    When the later read failed the attendee stays known for the window only, so nothing after
+    it is ever taken as free.
+    """
+    if not first.known or not later.known:
+        return first
+    a, b = first.covered or window, later.covered or more
+    if a.end < b.start:
+        return first  # a gap: what lies between is unknown
+    busy = BusyTable(
+        starts=np.concatenate([first.busy.starts, later.busy.starts]),
+        ends=np.concatenate([first.busy.ends, later.busy.ends]),
+        status=np.concatenate([first.busy.status, later.busy.status]),
+    )
+    covered = Span(min(a.start, b.start), max(a.end, b.end))
+    return Availability(id=first.id, busy=busy, covered=covered)
 
 
 async def suggest(
@@ -96,6 +131,7 @@ async def suggest(
     session: aiohttp.ClientSession | None = None,
     policy: RetryPolicy | None = None,
     progress: ProgressCallback | None = None,
+    lookahead: int = LOOKAHEAD,
 ) -> SuggestionResult:
     """Fetch every attendee's and room's busy time, then :func:`slotfinder.find_slots`.
 
@@ -103,6 +139,10 @@ async def suggest(
     registered plugins. Raises :class:`InputError` or :class:`ConfigError` before any call for
     bad ids or missing credentials, and :class:`ConfigError` when an API refuses the
     credentials. The result's ``calls`` and ``retries`` say what the fetch cost.
+
+    When nothing fits, busy time for ``lookahead`` seconds after the window is fetched too (at
+    the cost of more calls, counted in ``calls``) so the explanation can name the first slot
+    after the window; ``lookahead=0`` skips that.
     """
     if providers is None:
         providers = get_providers()
@@ -112,16 +152,28 @@ async def suggest(
     http = session or aiohttp.ClientSession()
     try:
         fetcher = Fetcher(http, policy=policy, progress=progress)
+        window = request.window
         fetched: Sequence[list[Availability]] = await asyncio.gather(
-            *(_fetch_group(g, request, fetcher) for g in groups)
+            *(_fetch_group(g, request, window, fetcher) for g in groups)
         )
+        if fetcher.config_errors:
+            raise fetcher.config_errors[0]
+        availabilities = [a for batch in fetched for a in batch]
+        result = find_slots(availabilities, request)
+        if not result.slots and lookahead > 0:
+            more = Span(window.end, window.end + lookahead)
+            later: Sequence[list[Availability]] = await asyncio.gather(
+                *(_fetch_group(g, request, more, fetcher) for g in groups)
+            )
+            by_id = {a.id: a for batch in later for a in batch}
+            availabilities = [
+                _extend(a, by_id[a.id], window, more) if a.id in by_id else a
+                for a in availabilities
+            ]
+            result = find_slots(availabilities, request)
     finally:
         if owned:
             await http.close()
-    if fetcher.config_errors:
-        raise fetcher.config_errors[0]
-    availabilities = [a for batch in fetched for a in batch]
-    result = find_slots(availabilities, request)
     return attrs.evolve(
         result, calls=dict(sorted(fetcher.stats.calls.items())), retries=fetcher.stats.retries
     )
@@ -134,13 +186,21 @@ def suggest_sync(
     providers: Mapping[str, Provider] | None = None,
     policy: RetryPolicy | None = None,
     progress: ProgressCallback | None = None,
+    lookahead: int = LOOKAHEAD,
 ) -> SuggestionResult:
     """:func:`suggest` for code without an event loop (scripts, notebooks' plain cells)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(
-            suggest(request, config=config, providers=providers, policy=policy, progress=progress)
+            suggest(
+                request,
+                config=config,
+                providers=providers,
+                policy=policy,
+                progress=progress,
+                lookahead=lookahead,
+            )
         )
     raise SlotfinderError(
         "suggest_sync() was called inside a running event loop; use `await slotfinder.suggest(...)`"
