@@ -177,6 +177,6 @@ def render_timeline(
         lines += ["", *_day_block(grid, day, lw=lw, width=width, chars=chars, color=color)]
     lines.append("")
     lines += _legend(grid, chars, width)
-    zones = [f"{p.id} {p.zone}" for p in grid.people if p.kind != "room"]
+    zones = [f"{p.attendee.label} {p.zone}" for p in grid.people if p.kind != "room"]
     lines += wrap(zones, width, first="zones: ", indent=" " * 7, sep=" · ")
     return "\n".join(line.rstrip() for line in lines) + "\n"
