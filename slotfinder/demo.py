@@ -9,7 +9,6 @@ would run against the real APIs, over HTTP. Nothing leaves the loopback interfac
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -87,13 +86,8 @@ async def _run(seed: int) -> SuggestionResult:
     missing = [n for n in NEEDED if n not in simulators]
     if missing:
         raise SlotfinderError(f"the demo needs the {', '.join(missing)} simulator plugin(s)")
-    async with contextlib.AsyncExitStack() as stack:
-        tenants: dict[str, DemoTenant] = {}
-        for name in NEEDED:
-            sim = simulators[name]
-            base_url = await stack.enter_async_context(simkit.running(sim.app(seed=seed)))
-            tenants[name] = sim.demo(base_url, seed=seed)
-        request, config = demo_request(tenants)
+    async with simkit.serving(simulators, NEEDED, seed=seed) as served:
+        request, config = demo_request({name: s.tenant for name, s in served.items()})
         return await suggest(request, config=config, providers=get_providers())
 
 

@@ -16,21 +16,25 @@ import secrets
 import socket
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from slotfinder.simulation import DemoTenant, Simulator
+
 __all__ = [
     "Fault",
     "Faults",
+    "Served",
     "SimStats",
     "TokenStore",
     "WindowLimiter",
     "free_port",
     "latency_middleware",
     "running",
+    "serving",
 ]
 
 
@@ -203,3 +207,34 @@ async def running(app: web.Application, port: int = 0) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{bound}"
     finally:
         await runner.cleanup()
+
+
+@attrs.frozen
+class Served:
+    """A simulator running on loopback: its app (for stats and faults), URL and demo tenant."""
+
+    app: web.Application
+    base_url: str
+    tenant: DemoTenant
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    simulators: Mapping[str, Simulator],
+    names: Sequence[str],
+    *,
+    seed: int = 0,
+    options: Mapping[str, Mapping[str, object]] | None = None,
+) -> AsyncIterator[dict[str, Served]]:
+    """Run the named simulators side by side on free loopback ports; stop them all on exit.
+
+    ``options`` passes app options per simulator name (``{"feishu": {"faults": ...}}``).
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        out: dict[str, Served] = {}
+        for name in names:
+            sim = simulators[name]
+            app = sim.app(seed=seed, **(options or {}).get(name, {}))
+            base_url = await stack.enter_async_context(running(app))
+            out[name] = Served(app, base_url, sim.demo(base_url, seed=seed))
+        yield out

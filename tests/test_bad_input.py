@@ -8,7 +8,6 @@ method fails the test is handed to :func:`slotfinder.suggest`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import os
@@ -91,14 +90,9 @@ async def sims(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
     """The Feishu and DingTalk simulators on loopback, with a slotfinder.toml for them."""
     for var in [v for v in os.environ if v.startswith("SLOTFINDER_")]:
         monkeypatch.delenv(var)
-    simulators = get_simulators()
-    async with contextlib.AsyncExitStack() as stack:
-        apps: dict[str, Any] = {}
-        tenants: dict[str, DemoTenant] = {}
-        for name in ("feishu", "dingtalk"):
-            apps[name] = simulators[name].app(seed=3)
-            base = await stack.enter_async_context(simkit.running(apps[name]))
-            tenants[name] = simulators[name].demo(base, seed=3)
+    async with simkit.serving(get_simulators(), ("feishu", "dingtalk"), seed=3) as served:
+        apps: dict[str, Any] = {name: x.app for name, x in served.items()}
+        tenants = {name: x.tenant for name, x in served.items()}
         yield Sims(apps, tenants, write_config(tmp_path / "slotfinder.toml", tenants))
 
 

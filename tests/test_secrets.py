@@ -8,7 +8,6 @@ The strongest check runs a full mixed suggest against both simulators with DEBUG
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import logging
@@ -84,14 +83,9 @@ async def sims(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
     """The Feishu and DingTalk simulators; the config file holds no secret (env does)."""
     for var in [v for v in os.environ if v.startswith("SLOTFINDER_")]:
         monkeypatch.delenv(var)
-    simulators = get_simulators()
-    async with contextlib.AsyncExitStack() as stack:
-        apps: dict[str, Any] = {}
-        tenants: dict[str, DemoTenant] = {}
-        for name in ("feishu", "dingtalk"):
-            apps[name] = simulators[name].app(seed=11)
-            base = await stack.enter_async_context(simkit.running(apps[name]))
-            tenants[name] = simulators[name].demo(base, seed=11)
+    async with simkit.serving(get_simulators(), ("feishu", "dingtalk"), seed=11) as served:
+        apps: dict[str, Any] = {name: x.app for name, x in served.items()}
+        tenants = {name: x.tenant for name, x in served.items()}
         path = tmp_path / "slotfinder.toml"
         path.write_text(_toml(tenants, secrets=False), encoding="utf-8")
         yield Sims(apps, tenants, path)
