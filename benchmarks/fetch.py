@@ -161,7 +161,10 @@ def _serve(
     users, rooms, start, end = warm
     ids = [p.open_id if name == "feishu" else p.union_id for p in tenant.people[:users]]
     for i in ids + [r.room_id for r in tenant.rooms[:rooms]]:
-        tenant.events(i, start, end)
+        if hasattr(tenant, "warm"):
+            tenant.warm(i, start, end)  # DingTalk: events and their encoded items
+        else:
+            tenant.events(i, start, end)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -66,6 +66,9 @@ __all__ = [
 
 log = logging.getLogger("slotfinder.fetch")
 
+PARSE_IN_THREAD = 64 * 1024
+"""Replies at least this large (bytes) are parsed off the event loop."""
+
 
 @attrs.frozen
 class RetryPolicy:
@@ -472,7 +475,7 @@ class Fetcher:
                 await asyncio.sleep(self.policy.backoff(attempt, self._rng))
                 continue
             try:
-                result = provider.parse(call, response, config)
+                result = await self._parse(provider, call, response, config)
             except RetryLater as exc:
                 last = exc.reason
                 if exc.rate_limited or response.status == 429:
@@ -510,6 +513,15 @@ class Fetcher:
             self._accept(run, call, result)
             return
         self._fail(run, call.ids, f"gave up after {self.policy.attempts} attempts: {last}")
+
+    async def _parse(
+        self, provider: HttpProvider, call: Call, response: HttpResponse, config: ProviderConfig
+    ) -> CallResult:
+        """Decipher a reply; a large one in a worker thread, so the event loop keeps reading
+        other replies (and freeing their rate places) while thousands of items are parsed."""
+        if len(response.body) < PARSE_IN_THREAD:
+            return provider.parse(call, response, config)
+        return await asyncio.to_thread(provider.parse, call, response, config)
 
     def _accept(self, run: _Run, call: Call, result: CallResult) -> None:
         for i in call.ids:

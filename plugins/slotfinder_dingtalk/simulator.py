@@ -33,7 +33,6 @@ the app runs, so change them in place (``app[FAULTS].server_error = 1.0``,
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import uuid
 from collections.abc import Mapping
@@ -45,7 +44,7 @@ from aiohttp import web
 from slotfinder import simkit
 from slotfinder.simulation import DemoPerson, DemoTenant
 from slotfinder_dingtalk.provider import DEFAULT_ZONE, ROOM_ENDPOINT, USER_ENDPOINT, parse_time
-from slotfinder_dingtalk.tenant import Event, Tenant
+from slotfinder_dingtalk.tenant import Tenant
 
 __all__ = [
     "FAULTS",
@@ -248,7 +247,7 @@ async def _query_schedule(request: web.Request) -> web.StreamResponse:
         if error is not None:
             infos.append(_dumps({"userId": uid, "error": error, "scheduleItems": []}))
             continue
-        items = ",".join(_user_json(e) for e in tenant.events(uid, start, end))
+        items = ",".join(e.user_json() for e in tenant.events(uid, start, end))
         infos.append(f'{{"userId":{_dumps(uid)},"scheduleItems":[{items}]}}')
     return _json_reply(infos)
 
@@ -281,7 +280,7 @@ async def _rooms_schedule(request: web.Request) -> web.StreamResponse:
         return reject.response
     infos = [
         f'{{"roomId":{_dumps(rid)},"scheduleItems":['
-        + ",".join(_room_json(e) for e in tenant.events(rid, start, end))
+        + ",".join(e.room_json() for e in tenant.events(rid, start, end))
         + "]}"
         for rid in ids
     ]
@@ -290,18 +289,6 @@ async def _rooms_schedule(request: web.Request) -> web.StreamResponse:
 
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-# Items are encoded once per event: a 20-user, 90-day reply (about 450 KB) then costs the
-# simulator a join, not thousands of datetime formats, so benchmarks time the client.
-@functools.lru_cache(maxsize=200_000)
-def _user_json(event: Event) -> str:
-    return _dumps(event.user_item())
-
-
-@functools.lru_cache(maxsize=200_000)
-def _room_json(event: Event) -> str:
-    return _dumps(event.room_item())
 
 
 def _json_reply(infos: list[str]) -> web.Response:
