@@ -456,3 +456,25 @@ def test_busy_file_path_with_nul_byte_is_an_input_error() -> None:
     """A path argument containing a NUL byte is refused with an InputError naming busy_file."""
     with pytest.raises(SlotfinderError, match="busy_file"):
         load_busy_file("busy\x00.json")
+
+
+HUGE = b"9" * 400
+
+
+@pytest.mark.parametrize(
+    ("provider", "config", "body"),
+    [
+        (FEISHU, FEISHU_CONFIG, b'{"code":0,"tenant_access_token":"t","expire":-' + HUGE + b"}"),
+        (FEISHU, FEISHU_CONFIG, b'{"code":0,"tenant_access_token":"t","expire":' + HUGE + b"}"),
+        (DINGTALK, DINGTALK_CONFIG, b'{"accessToken":"t","expireIn":-' + HUGE + b"}"),
+        (DINGTALK, DINGTALK_CONFIG, b'{"accessToken":"t","expireIn":' + HUGE + b"}"),
+    ],
+    ids=["feishu-negative", "feishu-positive", "dingtalk-negative", "dingtalk-positive"],
+)
+def test_token_lifetimes_too_large_for_a_float(provider: Any, config: Any, body: bytes) -> None:
+    """A token lifetime beyond float range is capped or refused, never an OverflowError."""
+    try:
+        token = provider.parse_token(HttpResponse(200, {}, body), config)
+    except SlotfinderError:
+        return
+    assert 0 < token.expires_in <= 7200

@@ -513,9 +513,11 @@ def _lifetime(expire: object) -> float | None:
     """``expireIn`` as seconds: positive and finite, at most DingTalk's 7200 (else ``None``)."""
     if isinstance(expire, bool) or not isinstance(expire, int | float):
         return None
+    if expire <= 0:  # compared before any float conversion: a huge int would overflow
+        return None
     if isinstance(expire, int) and expire > MAX_TOKEN_LIFETIME:
         return float(MAX_TOKEN_LIFETIME)
-    if not math.isfinite(expire) or expire <= 0:
+    if not math.isfinite(expire):
         return None
     return float(min(expire, MAX_TOKEN_LIFETIME))
 

@@ -477,12 +477,13 @@ class FeishuProvider:
             )
         # A token lives at most 2 hours; an absurd or non-finite lifetime must not be cached
         # for ever (or overflow a float).
+        if not expire > 0:  # before any float conversion: a huge int would overflow
+            shown = str(expire)[:20]
+            raise CallFailed(f"{where}: HTTP {status}: token lifetime {shown} is not positive")
         try:
             lifetime = min(float(expire), 7200.0)
         except OverflowError:
             lifetime = 7200.0
-        if not lifetime > 0:
-            raise CallFailed(f"{where}: HTTP {status}: token lifetime {expire!r} is not positive")
         return Token(value=value, expires_in=lifetime)
 
 
