@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -263,6 +265,9 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
         raise InputError("PROVIDER", args.provider, f"no simulator; have {', '.join(simulators)}")
     sim = simulators[args.provider]
 
+    provider = get_providers().get(sim.name)
+    secret = {k.name for k in provider.config_keys if k.secret} if provider else set()
+
     async def serve() -> None:
         app = sim.app(seed=args.seed)
         async with simkit.running(app, port=args.port) as base_url:
@@ -270,9 +275,14 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
             print(
                 f"{sim.name} simulator on {base_url} (seed {args.seed}); Ctrl-C stops it", file=out
             )
+            # Even a simulator's credentials stay out of the output: they go to a private file.
+            path = _write_sim_config(sim.name, dict(tenant.config), args.write_config)
+            print(f"configuration (credentials included): {path}", file=out)
+            print(f"  use it: slotfinder suggest --config {path} ...", file=out)
             print(f"[providers.{sim.name}]", file=out)
             for key, value in tenant.config.items():
-                print(f'{key} = "{value}"', file=out)
+                shown = f"<in {path.name}>" if key in secret else value
+                print(f'{key} = "{shown}"', file=out)
             for person in tenant.people[:5] + tenant.rooms:
                 print(
                     f"# {'room' if person.room else 'user'} {person.id} ({person.zone})", file=out
@@ -283,6 +293,16 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
     return EXIT_OK
+
+
+def _write_sim_config(name: str, settings: dict[str, str], where: str | None) -> Path:
+    """Write ``[providers.NAME]`` for a running simulator to a file only the user can read."""
+    path = Path(where) if where else Path(tempfile.mkdtemp(prefix="slotfinder-sim-")) / "sim.toml"
+    lines = [f"[providers.{name}]"] + [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return path.resolve()
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -323,6 +343,9 @@ def make_parser() -> argparse.ArgumentParser:
     sim.add_argument("provider")
     sim.add_argument("--port", type=int, default=0)
     sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument(
+        "--write-config", help="where to write its configuration (default: a private temp file)"
+    )
     sim.set_defaults(func=cmd_simulate)
     return parser
 

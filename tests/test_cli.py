@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -622,7 +623,12 @@ def test_simulate_serves_on_the_given_port() -> None:
                 break
         text = "".join(lines)
         assert f"http://127.0.0.1:{port}" in text, text
-        settings = dict(re.findall(r'^(\w+) = "(.*)"$', text, re.M))
+        shown = dict(re.findall(r'^(\w+) = "(.*)"$', text, re.M))
+        assert shown["app_secret"].startswith("<in ")  # never printed, even the simulator's
+        path = Path(re.findall(r"^configuration \(credentials included\): (.+)$", text, re.M)[0])
+        assert (path.stat().st_mode & 0o777) == 0o600
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))["providers"]["feishu"]
+        assert settings["app_secret"] not in text
         body = json.dumps({"app_id": settings["app_id"], "app_secret": settings["app_secret"]})
         req = urllib.request.Request(
             f"http://127.0.0.1:{port}/open-apis/auth/v3/tenant_access_token/internal",
