@@ -26,14 +26,13 @@ from slotfinder.config import Config
 from slotfinder.errors import ConfigError, InputError, SlotfinderError
 from slotfinder.fetch import Progress
 from slotfinder.model import MeetingRequest, Span, SuggestionResult, to_epoch
-from slotfinder.output import render
+from slotfinder.output import FORMATS, render
 from slotfinder.plugins import get_providers, get_simulators
 from slotfinder.providers import HttpProvider, ProviderConfig
 
 __all__ = ["main", "parse_duration"]
 
 EXIT_OK, EXIT_NONE, EXIT_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
-FORMATS = ("table", "json", "timeline", "html")
 _UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
 _DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
