@@ -158,6 +158,8 @@ class SimStats:
     errors: int = 0
     faults: int = 0
     token_calls: int = 0
+    delays: list[tuple[str, float]] = attrs.field(factory=list)
+    """``(path, seconds)`` per call, in arrival order, when latency is simulated."""
 
     def count(self, endpoint: str) -> None:
         self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
@@ -171,18 +173,42 @@ async def drop_connection(request: web.Request) -> web.StreamResponse:
     raise ConnectionResetError("simulated dropped connection")
 
 
-def latency_middleware(latency: float, jitter: float = 0.0, seed: int = 0) -> Middleware:
-    """An aiohttp middleware adding ``latency`` ± ``jitter`` seconds to every reply."""
+def latency_middleware(
+    latency: float, jitter: float = 0.0, seed: int = 0, stats: SimStats | None = None
+) -> Middleware:
+    """An aiohttp middleware that makes every reply take ``latency`` ± ``jitter`` seconds.
+
+    The request is handled at once (so a rate limit counts it on arrival, as real gateways
+    do) and the reply leaves when its drawn delay has passed since arrival: the simulator's own
+    work is part of the delay, not added to it, so "80 ms a call" means 80 ms as the client
+    sees it, however large the reply (unless the work itself takes longer). With ``stats``,
+    each call's path and drawn delay are appended to ``stats.delays`` in arrival order, so a
+    benchmark can compare a client with the delays it was actually dealt.
+    """
     rng = random.Random(seed)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        delay = latency + (rng.uniform(-jitter, jitter) if jitter else 0.0)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return await handler(request)
+        loop = asyncio.get_running_loop()
+        arrived = loop.time()
+        delay = max(0.0, latency + (rng.uniform(-jitter, jitter) if jitter else 0.0))
+        if stats is not None:
+            stats.delays.append((request.path, delay))
+        try:
+            response = await handler(request)
+        except Exception:
+            await _sleep_until(loop, arrived + delay)
+            raise
+        await _sleep_until(loop, arrived + delay)
+        return response
 
     return middleware
+
+
+async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+    remaining = deadline - loop.time()
+    if remaining > 0:
+        await asyncio.sleep(remaining)
 
 
 def free_port() -> int:

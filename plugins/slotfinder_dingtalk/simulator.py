@@ -351,9 +351,10 @@ class DingTalkSimulator:
         if not isinstance(user_errors, Mapping):
             raise TypeError("option user_errors must map unionIds to error strings")
         # simkit.latency_middleware is typed as a plain callable, not aiohttp's Middleware.
+        stats = simkit.SimStats()
         middlewares: list[Any] = []
         if latency or jitter:
-            middlewares.append(simkit.latency_middleware(latency, jitter, seed))
+            middlewares.append(simkit.latency_middleware(latency, jitter, seed, stats))
         app = web.Application(middlewares=middlewares)
         app[TENANT] = Tenant(
             seed,
@@ -362,7 +363,7 @@ class DingTalkSimulator:
         )
         app[FAULTS] = faults if faults is not None else simkit.Faults()
         app[TOKENS] = simkit.TokenStore(ttl=_number(options, "token_ttl", 7200.0), prefix="")
-        app[STATS] = simkit.SimStats()
+        app[STATS] = stats
         app[STATE] = SimState(
             rate_limit=bool(options.get("rate_limit", True)),
             quota=quota,

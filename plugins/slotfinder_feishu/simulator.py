@@ -432,7 +432,7 @@ class FeishuSimulator:
         middlewares: list[Middleware] = []
         latency, jitter = _number(options, "latency", 0.0), _number(options, "jitter", 0.0)
         if latency or jitter:
-            middlewares.append(latency_middleware(latency, jitter, seed))
+            middlewares.append(latency_middleware(latency, jitter, seed, state.stats))
         app = web.Application(middlewares=middlewares)
         app[STATE] = state
         app[TENANT] = tenant
