@@ -21,7 +21,9 @@ that makes a fetch robust is here, once, for every provider:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import logging
 import random
@@ -125,14 +127,15 @@ class RateLimiter:
     """Client-side sliding windows that hold even when replies are delayed.
 
     A call occupies a place in every window from the moment it is let through until its
-    reply (or failure) is back, and for a window's length after that. The server sees the call
-    arrive somewhere in between, so the next call it sees in that place arrives at least a
-    window later — whatever the network or a busy event loop did to the timing. That costs one
-    round trip per window (about 8 % at 80 ms and 1 s windows) instead of a guessed margin, and
-    a run that follows it gets no rate-limit replies. ``margin`` (a fraction of each window)
-    adds slack on top, for servers whose clocks count differently.
+    reply's status line (or its failure) is back, and for a window's length after that. The
+    server sees the call arrive somewhere in between, so the next call it sees in that place
+    arrives at least a window later — whatever the network or a busy event loop did to the
+    timing. That costs one round trip per window (about 8 % at 80 ms and 1 s windows) instead
+    of a guessed margin, and a run that follows it gets no rate-limit replies. ``margin`` (a
+    fraction of each window) adds slack on top, for servers whose clocks count differently.
 
-    Use ``async with limiter.slot(): ...`` around the request. Waiters are served in order.
+    Use ``async with limiter.slot() as answered: ...`` around the request, and call
+    ``answered()`` when the status line is in. Waiters are served in order.
     """
 
     def __init__(self, windows: Sequence[RateWindow], margin: float = 0.0) -> None:
@@ -182,12 +185,22 @@ class RateLimiter:
         self._released.set()
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self) -> AsyncIterator[Callable[[], None]]:
+        """Hold a place for the block; the block may free it sooner by calling what it gets
+        (once the server has answered: it has counted the call by then). Freed once only."""
         await self.acquire()
+        freed = False
+
+        def free() -> None:
+            nonlocal freed
+            if not freed:
+                freed = True
+                self.release()
+
         try:
-            yield
+            yield free
         finally:
-            self.release()
+            free()
 
     def penalise(self, seconds: float) -> None:
         """After a rate-limit reply, let nothing through for ``seconds`` (history is kept)."""
@@ -281,6 +294,32 @@ def _wait(after: float | None, attempt: int, policy: RetryPolicy, rng: random.Ra
     return policy.backoff(attempt + 1, rng)
 
 
+@functools.cache
+def _parser() -> concurrent.futures.ThreadPoolExecutor:
+    """The one thread that parses large replies. Parsing is pure Python and holds the GIL, so
+    more threads would only take turns with each other and with the event loop; one thread
+    finishes replies in the order they came and leaves the loop free between them."""
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="slotfinder-parse")
+
+
+def _parse_and_merge(
+    provider: HttpProvider, call: Call, response: HttpResponse, config: ProviderConfig
+) -> tuple[CallResult, dict[str, BusyTable]]:
+    """``provider.parse``, then each readable id's rows merged (where they were parsed)."""
+    result = provider.parse(call, response, config)
+    tables = {
+        i: merge_rows([np.asarray(rows, dtype=np.int64).reshape(-1, 3)])
+        for i, rows in result.busy.items()
+        if i not in result.errors
+    }
+    return result, tables
+
+
+def _call_all(functions: Sequence[Callable[[], None]]) -> None:
+    for function in functions:
+        function()
+
+
 def merge_rows(rows: Sequence[np.ndarray]) -> BusyTable:
     """Merge busy rows from several calls: per status, the union of the spans.
 
@@ -312,7 +351,11 @@ class _Run:
 
     provider: HttpProvider
     config: ProviderConfig
-    rows: dict[str, list[np.ndarray]]
+    tables: dict[str, list[BusyTable]]
+    """Each id's busy rows so far, one merged table per call that covered it."""
+    done: dict[str, BusyTable]
+    """Ids whose every call is over, merged: merging as calls finish leaves no merge work
+    (thousands of ids) for after the last reply."""
     errors: dict[str, str]
     pending: dict[str, int]
     in_flight: asyncio.Semaphore
@@ -359,7 +402,14 @@ class Fetcher:
             limiter = self._limiters[key] = RateLimiter(windows, self.policy.margin)
         return limiter
 
-    async def _send(self, request: HttpRequest, timeout: float) -> HttpResponse:
+    async def _send(
+        self,
+        request: HttpRequest,
+        timeout: float,
+        answered: Callable[[], None] | None = None,
+    ) -> HttpResponse:
+        """Send ``request`` and read the whole reply; ``answered`` is called as soon as the
+        status line and headers are in (the server has seen the call), before the body."""
         started = time.monotonic()
         async with self.session.request(
             request.method,
@@ -368,6 +418,8 @@ class Fetcher:
             data=request.body,
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as reply:
+            if answered is not None:
+                answered()
             body = await reply.read()
             headers = {k.lower(): v for k, v in reply.headers.items()}
         log.debug(
@@ -398,7 +450,8 @@ class Fetcher:
         run = _Run(
             provider,
             config,
-            rows={},
+            tables={},
+            done={},
             errors={},
             pending={},
             in_flight=asyncio.Semaphore(max(1, limits.concurrency)),
@@ -419,6 +472,7 @@ class Fetcher:
                 run.pending[i] -= 1
                 if run.pending[i] == 0:
                     self._ids_done += 1
+                    self._finish(run, i)
             self._calls_done += 1
             self._report()
 
@@ -429,9 +483,7 @@ class Fetcher:
             if t in run.errors:
                 out.append(Availability.unknown(full, run.errors[t]))
             else:
-                out.append(
-                    Availability(id=full, busy=merge_rows(run.rows.get(t, [])), covered=window)
-                )
+                out.append(Availability(id=full, busy=run.done[t], covered=window))
         return out
 
     def _fail(self, run: _Run, ids: Sequence[str], reason: str) -> None:
@@ -465,9 +517,14 @@ class Fetcher:
             try:
                 # Rate places first, then a connection: a call waiting for its endpoint's
                 # window must not hold a connection another endpoint could use.
-                async with shared.slot(), limiter.slot(), run.in_flight:
+                async with (
+                    shared.slot() as free_shared,
+                    limiter.slot() as free_own,
+                    run.in_flight,
+                ):
                     self.stats.add(self.stats.calls, name)
-                    response = await self._send(request, timeout)
+                    answered = functools.partial(_call_all, (free_own, free_shared))
+                    response = await self._send(request, timeout, answered)
             except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
                 last = f"{type(exc).__name__} talking to {provider.name}"
                 if isinstance(exc, TimeoutError):
@@ -475,7 +532,7 @@ class Fetcher:
                 await asyncio.sleep(self.policy.backoff(attempt, self._rng))
                 continue
             try:
-                result = await self._parse(provider, call, response, config)
+                result, tables = await self._parse(provider, call, response, config)
             except RetryLater as exc:
                 last = exc.reason
                 if exc.rate_limited or response.status == 429:
@@ -510,28 +567,45 @@ class Fetcher:
                 log.warning("%s could not parse a reply: %s", provider.name, type(exc).__name__)
                 self._fail(run, call.ids, f"{provider.name} reply not understood ({exc})")
                 return
-            self._accept(run, call, result)
+            self._accept(run, call, result, tables)
             return
         self._fail(run, call.ids, f"gave up after {self.policy.attempts} attempts: {last}")
 
     async def _parse(
         self, provider: HttpProvider, call: Call, response: HttpResponse, config: ProviderConfig
-    ) -> CallResult:
-        """Decipher a reply; a large one in a worker thread, so the event loop keeps reading
-        other replies (and freeing their rate places) while thousands of items are parsed."""
+    ) -> tuple[CallResult, dict[str, BusyTable]]:
+        """Decipher a reply and merge each id's rows; a large reply in the parsing thread, so
+        the event loop keeps reading other replies (and freeing their rate places) while
+        thousands of items are parsed."""
         if len(response.body) < PARSE_IN_THREAD:
-            return provider.parse(call, response, config)
-        return await asyncio.to_thread(provider.parse, call, response, config)
+            return _parse_and_merge(provider, call, response, config)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            _parser(), _parse_and_merge, provider, call, response, config
+        )
 
-    def _accept(self, run: _Run, call: Call, result: CallResult) -> None:
+    def _accept(
+        self, run: _Run, call: Call, result: CallResult, tables: dict[str, BusyTable]
+    ) -> None:
         for i in call.ids:
             if i in result.errors:
                 self._fail(run, [i], result.errors[i])
-            elif i in result.busy:
-                rows = result.busy[i]
-                run.rows.setdefault(i, []).append(np.asarray(rows, dtype=np.int64).reshape(-1, 3))
+            elif i in tables:
+                run.tables.setdefault(i, []).append(tables[i])
             else:
                 self._fail(run, [i], f"{run.provider.name} returned no data for this id")
+
+    def _finish(self, run: _Run, i: str) -> None:
+        """Every call for ``i`` is over: merge its pieces now (an unknown id keeps none)."""
+        pieces = run.tables.pop(i, [])
+        if i in run.errors:
+            return
+        if len(pieces) == 1:
+            run.done[i] = pieces[0]
+        else:
+            run.done[i] = merge_rows(
+                [np.column_stack((t.starts, t.ends, t.status)) for t in pieces]
+            )
 
     async def _token(self, provider: HttpProvider, config: ProviderConfig) -> str:
         """A valid token; a credential the API refused is remembered for this fetch, so
