@@ -247,7 +247,7 @@ async def _query_schedule(request: web.Request) -> web.StreamResponse:
         if error is not None:
             infos.append(_dumps({"userId": uid, "error": error, "scheduleItems": []}))
             continue
-        items = ",".join(e.user_json() for e in tenant.events(uid, start, end))
+        items = tenant.items_json(uid, start, end)
         infos.append(f'{{"userId":{_dumps(uid)},"scheduleItems":[{items}]}}')
     return _json_reply(infos)
 
@@ -279,9 +279,7 @@ async def _rooms_schedule(request: web.Request) -> web.StreamResponse:
         app[STATS].errors += 1
         return reject.response
     infos = [
-        f'{{"roomId":{_dumps(rid)},"scheduleItems":['
-        + ",".join(e.room_json() for e in tenant.events(rid, start, end))
-        + "]}"
+        f'{{"roomId":{_dumps(rid)},"scheduleItems":[' + tenant.items_json(rid, start, end) + "]}"
         for rid in ids
     ]
     return _json_reply(infos)
