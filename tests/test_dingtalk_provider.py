@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from slotfinder_dingtalk import DingTalkSimulator
+from slotfinder_dingtalk import provider as dingtalk
 from slotfinder_dingtalk.provider import (
     ROOM_ENDPOINT,
     USER_ENDPOINT,
@@ -510,3 +514,275 @@ def test_token_lifetime_is_sane() -> None:
     for bad in (b"-1", b"0", b"NaN", b"Infinity", b'"7200"'):
         with pytest.raises(RetryLater):
             P.parse_token(reply(200, b'{"accessToken":"t","expireIn":' + bad + b"}"), CONFIG)
+
+
+# --- the fast reader equals the reference reader ------------------------------------------------
+
+
+def _two(lo: int, hi: int) -> st.SearchStrategy[str]:
+    return st.integers(lo, hi).map(lambda n: f"{n:02d}")
+
+
+_GOOD_DATES = st.one_of(
+    st.dates(date(2026, 1, 1), date(2027, 12, 31)), st.dates(), st.just(date(9999, 12, 31))
+)
+_DATE_TEXTS = st.one_of(
+    _GOOD_DATES.map(lambda d: d.isoformat()),
+    _GOOD_DATES.map(lambda d: d.isoformat()),
+    st.builds(lambda y, m, d: f"{y:04d}-{m}-{d}", st.integers(0, 9999), _two(0, 13), _two(0, 32)),
+    st.sampled_from(["2026-02-30", "2025-02-29", "2026-13-01", "0000-01-01", "2026-1-5", ""]),
+)
+_CLOCKS = st.one_of(
+    st.builds(lambda h, m, s: f"{h}:{m}:{s}", _two(0, 23), _two(0, 59), _two(0, 59)),
+    st.builds(lambda h, m, s: f"{h}:{m}:{s}", _two(0, 25), _two(0, 61), _two(0, 61)),
+    st.sampled_from(["09:00", "24:00:00", "9:00:00", "09:00:0", "0900:00", "09-00-00"]),
+)
+_GOOD_OFFSETS = ["+08:00", "Z", "-03:30", "+05:45", "+05:30", "-00:00", "+14:00", "-12:00"]
+_ODD_OFFSETS = ["z", "+23:59", "+24:00", "+08:60", "-99:99", "+0800", "+08", "", " ", "+", "X",
+                "Z ", "\n", "+08:00 ", "+08:0", "+8:00"]  # fmt: skip
+_OFFSETS = st.sampled_from(_GOOD_OFFSETS * 3 + _ODD_OFFSETS)
+_FRACTIONS = st.sampled_from(["", "", "", "", ".5", ".999999", ".123456789", ",25", "."])
+_SEPARATORS = st.sampled_from(["T", "T", "T", "T", " ", "t", "_"])
+_DATE_TIMES = st.one_of(
+    st.builds(
+        lambda d, sep, c, f, o: f"{d}{sep}{c}{f}{o}",
+        _DATE_TEXTS,
+        _SEPARATORS,
+        _CLOCKS,
+        _FRACTIONS,
+        _OFFSETS,
+    ),
+    st.sampled_from(["2026-11-26T14:55Z", "soon", "2026-11-25", "2026-11-25T24:00:00+00:00"]),
+    st.text(max_size=30),
+)
+
+
+@st.composite
+def _time_pairs(draw: st.DrawFn) -> tuple[str, str]:
+    """Start and end texts, mostly one clean meeting (end a little before, at or after start)."""
+    if draw(st.integers(0, 3)) == 0:
+        return draw(_DATE_TIMES), draw(_DATE_TIMES)
+    day = draw(_GOOD_DATES)
+    start = datetime(day.year, day.month, day.day) + timedelta(
+        seconds=draw(st.sampled_from([0, 9 * 3600, 13 * 3600 + 1800, 86399]))
+    )
+    delta = draw(st.sampled_from([-3600, -1, 0, 1, 900, 3600, 86400]))
+    try:
+        end = start + timedelta(seconds=delta)
+    except OverflowError:
+        end = start
+    offset = draw(_OFFSETS)
+    fraction = draw(_FRACTIONS)
+    other = offset if draw(st.integers(0, 3)) else draw(_OFFSETS)
+    text = "%Y-%m-%dT%H:%M:%S"
+    return start.strftime(text) + fraction + offset, end.strftime(text) + other
+
+
+_ABSENT = object()
+
+
+def _point(fields: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in fields.items() if v is not _ABSENT}
+
+
+_GOOD_ZONES = ["Asia/Shanghai", "UTC", "Etc/UTC", "America/New_York", "Europe/Berlin",
+               "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"]  # fmt: skip
+_ODD_ZONES = ["", None, "America", "Mars/Olympus", "A" * 300, "asia/shanghai", 8, ["UTC"]]
+_ZONES = st.sampled_from([_ABSENT] * 8 + _GOOD_ZONES + _ODD_ZONES)
+_STATUSES = st.sampled_from(
+    ["BUSY"] * 6 + ["TENTATIVE"] * 3 + ["busy", "Tentative", "FREE", "", None, 3, ["BUSY"], _ABSENT]
+)
+_DAY_TEXTS = st.one_of(
+    _DATE_TEXTS, st.sampled_from(["9999-12-31", " 2026-11-25", None, "", 20261125, _ABSENT])
+)
+
+
+@st.composite
+def _items(draw: st.DrawFn) -> object:
+    """A querySchedule item: mostly well formed, timed or all-day, with every odd part mixed in."""
+    kind = draw(st.sampled_from(["timed", "timed", "timed", "all-day", "odd"]))
+    status = draw(_STATUSES)
+    if kind == "timed":
+        first, last = draw(_time_pairs())
+        start = _point({"dateTime": first, "timeZone": draw(_ZONES)})
+        end = _point({"dateTime": last, "timeZone": draw(_ZONES)})
+    elif kind == "all-day":
+        start = _point({"date": draw(_DAY_TEXTS), "dateTime": draw(st.sampled_from([_ABSENT, ""]))})
+        end = _point({"date": draw(_DAY_TEXTS)})
+    else:
+        odd = st.one_of(
+            st.sampled_from(
+                [None, "2026-11-25", [], {}, {"dateTime": 5}, {"date": "2026-11-25", "dateTime": 5}]
+            ),
+            st.builds(lambda t: {"date": "2026-11-25", "dateTime": t}, _DATE_TIMES),
+        )
+        if draw(st.booleans()):
+            return draw(st.sampled_from([None, "item", [], 7]))
+        start, end = draw(odd), draw(odd)
+    return _point({"status": status, "start": start, "end": end})
+
+
+def _outcome(read: Any) -> tuple[object, ...]:
+    """A reader's rows and odd statuses, or the type and message of what it raised."""
+    odd: set[str] = set()
+    try:
+        rows = read(odd)
+    except Exception as exc:
+        return ("raised", type(exc), str(exc), odd)
+    return ("rows", rows, odd)
+
+
+_DAY_ZONES = ("UTC", "Asia/Shanghai", "America/New_York")
+
+
+@given(st.lists(_items(), max_size=6))
+def test_fast_reader_equals_the_reference(items: list[Any]) -> None:
+    """Rows, odd statuses and errors of the memoised reader equal the reference's, hits too."""
+    for day_zone in _DAY_ZONES:  # the same all-day dates under three attendee zones
+        expected = _outcome(lambda odd, z=day_zone: dingtalk._rows_reference(items, z, odd))
+        for _ in range(2):  # the second read comes from the memos
+            assert _outcome(lambda odd, z=day_zone: dingtalk._rows(items, z, odd)) == expected
+
+
+@given(st.lists(_items(), max_size=6))
+def test_fast_reader_from_cold_equals_the_reference(items: list[Any]) -> None:
+    """With every memo emptied first, the fast reader still equals the reference."""
+    dingtalk._forget()
+    expected = _outcome(lambda odd: dingtalk._rows_reference(items, "UTC", odd))
+    assert _outcome(lambda odd: dingtalk._rows(items, "UTC", odd)) == expected
+
+
+@given(st.one_of(_DATE_TIMES, _time_pairs().map(lambda pair: pair[0])))
+def test_canonical_reader_never_disagrees_with_parse_time(text: str) -> None:
+    """The canonical-form reader either declines a text or reads what parse_time reads."""
+    value = dingtalk._canonical(text)
+    if value is not None:
+        assert value == parse_time(text, "America/New_York")
+
+
+@st.composite
+def _near_misses(draw: st.DrawFn) -> str:
+    """A canonical time with one character replaced, inserted or deleted."""
+    first, _ = draw(_time_pairs())
+    at = draw(st.integers(0, len(first)))
+    char = draw(st.sampled_from("0123456789+-:TZz tT/._\n\u0663\uff10"))
+    edit = draw(st.sampled_from(["replace", "insert", "delete"]))
+    if edit == "replace":
+        return first[:at] + char + first[at + 1 :]
+    if edit == "insert":
+        return first[:at] + char + first[at:]
+    return first[:at] + first[at + 1 :]
+
+
+@given(_near_misses())
+@example("2026- 1-25T09:00:00+08:00")
+@example("2026-+1-25T09:00:00+08:00")
+@example("+026-11-25T09:00:00+08:00")
+@example("2026-11-2\u0663T09:00:00+08:00")
+@example("2026-11-25T09:00:00+08:\u0663\u0663")
+@example("2026-11-25T 9:00:00+08:00")
+@example("2026-11-25T09:00:00+ 8:00")
+def test_canonical_reader_declines_near_misses_parse_time_refuses(text: str) -> None:
+    """One edit away from the canonical form, the reader still agrees with parse_time."""
+    value = dingtalk._canonical(text)
+    if value is not None:
+        assert value == parse_time(text, "Asia/Kolkata")
+
+
+def test_fast_reader_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the bound a memo is emptied and refilled, and the rows stay right."""
+    monkeypatch.setattr(dingtalk, "_MEMO_MAX", 8)
+    dingtalk._forget()
+    items = [
+        {
+            "status": "BUSY",
+            "start": {"dateTime": f"2026-11-{d:02d}T09:00:00+08:00", "timeZone": "Asia/Shanghai"},
+            "end": {"dateTime": f"2026-11-{d:02d}T10:00:00+08:00", "timeZone": "Asia/Shanghai"},
+        }
+        for d in range(1, 31)
+    ]
+    for _ in range(2):
+        assert dingtalk._rows(items, "UTC", set()) == dingtalk._rows_reference(items, "UTC", set())
+        assert all(len(memo) <= 8 for memo in dingtalk._MEMOS)
+
+
+def test_fast_reader_reads_simulated_replies_like_the_reference() -> None:
+    """Every person's and room's 90-day items from the simulator read the same both ways."""
+    tenant = DingTalkSimulator().tenant(11, users=40, rooms=5)
+    start, end = 1_795_564_800, 1_795_564_800 + 90 * DAY
+    zone = "Asia/Shanghai"
+    for key in [p.union_id for p in tenant.people[:20]] + [r.room_id for r in tenant.rooms]:
+        room = tenant.room(key) is not None
+        items = [
+            json.loads(e.room_json() if room else e.user_json())
+            for e in tenant.events(key, start, end)
+        ]
+        expected = _outcome(lambda odd, i=items: dingtalk._rows_reference(i, zone, odd))
+        assert expected[0] == "rows"
+        for _ in range(2):
+            assert _outcome(lambda odd, i=items: dingtalk._rows(i, zone, odd)) == expected
+
+
+_WALL = "2026-11-23T10:00:00"
+
+
+@pytest.mark.parametrize(
+    "zones",
+    [
+        [_ABSENT, "Europe/Berlin", "", None, "America/New_York", "Mars/Olympus", _ABSENT],
+        ["Mars/Olympus", "Asia/Shanghai", "America", "Asia/Shanghai", "UTC", 8, "UTC"],
+    ],
+)
+def test_fast_reader_keys_a_time_on_its_zone(zones: list[object]) -> None:
+    """One wall-clock text under several timeZones: each read as the reference reads it."""
+    dingtalk._forget()
+    for zone in zones * 2:
+        start = _point({"dateTime": _WALL, "timeZone": zone})
+        items = [{"status": "BUSY", "start": start, "end": {"dateTime": "2026-11-24T10:00:00Z"}}]
+        expected = _outcome(lambda odd, i=items: dingtalk._rows_reference(i, "UTC", odd))
+        assert _outcome(lambda odd, i=items: dingtalk._rows(i, "UTC", odd)) == expected
+
+
+def test_fast_reader_keys_all_day_items_on_the_attendee_zone() -> None:
+    """The same all-day dates block different instants for attendees in different zones."""
+    dingtalk._forget()
+    for end in ({"date": "2026-11-26"}, {"date": "2026-11-25"}, {}, {"date": ""}):
+        items = [{"status": "BUSY", "start": {"date": "2026-11-25"}, "end": end}]
+        for zone in (*_DAY_ZONES, *_DAY_ZONES):
+            expected = dingtalk._rows_reference(items, zone, set())
+            assert dingtalk._rows(items, zone, set()) == expected
+
+
+@pytest.mark.parametrize("seconds", [1, 0])
+def test_fast_reader_refuses_an_end_before_its_start(seconds: int) -> None:
+    """An end one second before the start raises the reference message; equal times are fine."""
+    item = {
+        "status": "BUSY",
+        "start": {"dateTime": "2026-11-23T10:00:01+08:00"},
+        "end": {"dateTime": f"2026-11-23T10:00:0{1 - seconds}+08:00"},
+    }
+    for _ in range(2):
+        expected = _outcome(lambda odd: dingtalk._rows_reference([item], "UTC", odd))
+        assert _outcome(lambda odd: dingtalk._rows([item], "UTC", odd)) == expected
+        assert expected[0] == ("raised" if seconds else "rows")
+
+
+def test_fast_reader_collects_odd_statuses_like_the_reference() -> None:
+    """Unknown statuses count as busy and are collected for the warning, from the fast path too."""
+    items = [
+        {"status": s, "start": {"dateTime": "2026-11-23T10:00:00Z"}, "end": {"dateTime": t}}
+        for s, t in [("OOF", "2026-11-23T11:00:00Z"), ("free", "2026-11-23T12:00:00Z"),
+                     (None, "2026-11-23T13:00:00Z"), ("busy", "2026-11-23T09:00:00Z")]
+    ]  # fmt: skip
+    odd: set[str] = set()
+    with pytest.raises(ValueError, match="before start"):
+        dingtalk._rows(items, "UTC", odd)
+    assert odd == {"OOF", "free", "None"}
+
+
+def test_fast_reader_reads_a_date_beside_a_non_text_date_time_as_timed() -> None:
+    """A start with a date and a non-string dateTime is a timed item, as the reference says."""
+    item = {"status": "BUSY", "start": {"date": "2026-11-25", "dateTime": 5}, "end": {}}
+    for _ in range(2):
+        with pytest.raises(ValueError, match="expected an ISO 8601 string, got int"):
+            dingtalk._rows([item], "UTC", set())
