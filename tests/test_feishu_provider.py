@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from slotfinder_feishu import FeishuProvider, FeishuSimulator
-from slotfinder_feishu._times import format_time, parse_date, parse_time
+from hypothesis import example, given
+from hypothesis import strategies as st
+from slotfinder_feishu import FeishuProvider, FeishuSimulator, _times
+from slotfinder_feishu import provider as feishu
+from slotfinder_feishu._times import format_time, parse_date, parse_time, read_date, read_time
 from slotfinder_feishu.provider import BATCH, LIST, LIST_ROOM
+from slotfinder_feishu.simulator import _answer
 
 from slotfinder.errors import ConfigError
 from slotfinder.model import DAY, Span, Status
@@ -519,3 +525,234 @@ def test_format_time_round_trips() -> None:
     for t in (0, T0, T0 + 12345, 2_000_000_000):
         assert parse_time(format_time(t)) == t
     assert parse_date("2026-11-23", "Europe/Berlin") == T0 + DAY - 3600
+
+
+# --- the fast reader equals the reference reader ------------------------------------------------
+
+
+def _two(lo: int, hi: int) -> st.SearchStrategy[str]:
+    return st.integers(lo, hi).map(lambda n: f"{n:02d}")
+
+
+_GOOD_DATES = st.one_of(
+    st.dates(date(2026, 1, 1), date(2027, 12, 31)), st.dates(), st.just(date(9999, 12, 31))
+)
+_DATE_TEXTS = st.one_of(
+    _GOOD_DATES.map(lambda d: d.isoformat()),
+    _GOOD_DATES.map(lambda d: d.isoformat()),
+    st.builds(lambda y, m, d: f"{y:04d}-{m}-{d}", st.integers(0, 9999), _two(0, 13), _two(0, 32)),
+    st.sampled_from(["2026-02-30", "2025-02-29", "2026-13-01", "0000-01-01", "2026-1-5", ""]),
+)
+_CLOCKS = st.one_of(
+    st.builds(lambda h, m, s: f"{h}:{m}:{s}", _two(0, 23), _two(0, 59), _two(0, 59)),
+    st.builds(lambda h, m, s: f"{h}:{m}:{s}", _two(0, 25), _two(0, 61), _two(0, 99)),
+    st.sampled_from(["09:00", "24:00:00", "23:59:60", "9:00:00", "09:00:0", "09-00-00"]),
+)
+_GOOD_OFFSETS = ["+08:00", "Z", "-03:30", "+05:45", "+05:30", "-00:00", "+14:00", "-12:00"]
+_ODD_OFFSETS = ["z", "+23:59", "+24:00", "+08:60", "-99:99", "+0800", "+08", "", " ", "+", "X",
+                "Z ", "\n", "+08:00 ", "+08:0", "+8:00"]  # fmt: skip
+_OFFSETS = st.sampled_from(_GOOD_OFFSETS * 3 + _ODD_OFFSETS)
+_FRACTIONS = st.sampled_from(["", "", "", "", ".5", ".999999", ".123456789", ",25", "."])
+_SEPARATORS = st.sampled_from(["T", "T", "T", "T", " ", "t", "_"])
+_TEXTS = st.one_of(
+    st.builds(
+        lambda d, sep, c, f, o: f"{d}{sep}{c}{f}{o}",
+        _DATE_TEXTS,
+        _SEPARATORS,
+        _CLOCKS,
+        _FRACTIONS,
+        _OFFSETS,
+    ),
+    _DATE_TEXTS,
+    st.sampled_from(["2026-11-26T14:55Z", "soon", "2026/11/25", "2026-11-25T24:00:00+00:00"]),
+    st.text(max_size=30),
+)
+
+
+@st.composite
+def _time_pairs(draw: st.DrawFn) -> tuple[object, object]:
+    """Start and end, mostly one clean meeting (end a little before, at or after start)."""
+    choice = draw(st.integers(0, 7))
+    if choice == 0:
+        return draw(_TEXTS), draw(_TEXTS)
+    if choice == 1:
+        odd = st.sampled_from([None, 5, ["2026-11-25"], list("2026-11-25"), "2026-11-25"])
+        return draw(st.one_of(odd, _TEXTS)), draw(st.one_of(odd, _TEXTS))
+    day = draw(_GOOD_DATES)
+    start = datetime(day.year, day.month, day.day) + timedelta(
+        seconds=draw(st.sampled_from([0, 9 * 3600, 13 * 3600 + 1800, 86399]))
+    )
+    delta = draw(st.sampled_from([-3600, -1, 0, 1, 900, 3600, 86400]))
+    try:
+        end = start + timedelta(seconds=delta)
+    except OverflowError:
+        end = start
+    if choice == 2:  # an all-day item: bare dates
+        return start.date().isoformat(), end.date().isoformat()
+    offset = draw(_OFFSETS)
+    other = offset if draw(st.integers(0, 3)) else draw(_OFFSETS)
+    text = "%Y-%m-%d" + draw(_SEPARATORS) + "%H:%M:%S"
+    return start.strftime(text) + draw(_FRACTIONS) + offset, end.strftime(text) + other
+
+
+_ABSENT = object()
+_RSVPS = st.sampled_from(
+    [_ABSENT] * 4 + ["accept"] * 3
+    + ["tentative", "needs_action", "decline", "removed", "maybe", "", None, 3, ["accept"]]
+)  # fmt: skip
+
+
+@st.composite
+def _items(draw: st.DrawFn) -> object:
+    """A freebusy item: mostly well formed, with every odd part mixed in."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.sampled_from([None, "item", [], 7, {}]))
+    first, last = draw(_time_pairs())
+    fields = {"start_time": first, "end_time": last, "rsvp_status": draw(_RSVPS)}
+    if draw(st.integers(0, 9)) == 0:
+        fields[draw(st.sampled_from(["start_time", "end_time"]))] = _ABSENT
+    return {k: v for k, v in fields.items() if v is not _ABSENT}
+
+
+@contextmanager
+def _log_lines() -> Iterator[list[str]]:
+    """Level and message of each line logged on slotfinder.feishu inside the block."""
+    lines: list[str] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = lambda r: lines.append(f"{r.levelname} {r.getMessage()}")  # type: ignore[method-assign]
+    logger = logging.getLogger("slotfinder.feishu")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _outcome(read: Callable[[], object]) -> tuple[object, ...]:
+    """What a reader returned or the type and message of what it raised, and what it logged."""
+    with _log_lines() as lines:
+        try:
+            result: tuple[object, ...] = ("rows", read())
+        except Exception as exc:
+            result = ("raised", type(exc), str(exc))
+    return (*result, lines)
+
+
+_ZONES = ("UTC", "Asia/Shanghai", "America/New_York")
+
+
+@given(st.lists(_items(), max_size=6))
+def test_fast_reader_equals_the_reference(items: list[Any]) -> None:
+    """Rows, errors and log lines of the memoised reader equal the reference's, hits too."""
+    for zone in _ZONES:  # the same bare dates under three attendee zones
+        expected = _outcome(lambda z=zone: feishu._rows_reference(items, z))
+        for _ in range(2):  # the second read comes from the memos
+            assert _outcome(lambda z=zone: feishu._rows(items, z)) == expected
+
+
+@given(st.lists(_items(), max_size=6))
+def test_fast_reader_from_cold_equals_the_reference(items: list[Any]) -> None:
+    """With every memo emptied first, the fast reader still equals the reference."""
+    _times.forget()
+    expected = _outcome(lambda: feishu._rows_reference(items, "Asia/Shanghai"))
+    assert _outcome(lambda: feishu._rows(items, "Asia/Shanghai")) == expected
+
+
+@st.composite
+def _near_misses(draw: st.DrawFn) -> str:
+    """A time with one character replaced, inserted or deleted."""
+    first = draw(_time_pairs().map(lambda pair: pair[0]).filter(lambda t: isinstance(t, str)))
+    assert isinstance(first, str)
+    at = draw(st.integers(0, len(first)))
+    char = draw(st.sampled_from("0123456789+-:TZz tT/._\n\u0663\uff10"))
+    edit = draw(st.sampled_from(["replace", "insert", "delete"]))
+    if edit == "replace":
+        return first[:at] + char + first[at + 1 :]
+    if edit == "insert":
+        return first[:at] + char + first[at:]
+    return first[:at] + first[at + 1 :]
+
+
+def _read(fn: Callable[..., int], *args: object) -> tuple[object, ...]:
+    try:
+        return ("value", fn(*args))
+    except Exception as exc:
+        return ("raised", type(exc), str(exc))
+
+
+@given(st.one_of(_TEXTS, _near_misses()))
+@example("2026-11-25T09:00:00+08:00")
+@example("2026-11-25t09:00:00z")
+@example("2026-11-25 09:00:60+08:00")
+@example("2026-11-25T09:00:99Z")
+@example("2026-11-25T09:00:00+08:60")
+@example("2026- 1-25T09:00:00+08:00")
+@example("2026-+1-25T09:00:00+08:00")
+@example("2026-11-2\u0663T09:00:00+08:00")
+@example("2026-11-25T09:00:00+ 8:00")
+def test_read_time_equals_parse_time(text: str) -> None:
+    """read_time gives parse_time's value or error, first and from its memo."""
+    expected = _read(parse_time, text)
+    assert _read(read_time, text) == expected
+    assert _read(read_time, text) == expected
+    value = _times._canonical(text)
+    assert value is None or expected == ("value", value)
+
+
+@given(st.one_of(_DATE_TEXTS, st.sampled_from([None, 5, list("2026-11-25")])))
+def test_read_date_equals_parse_date(text: Any) -> None:
+    """read_date gives parse_date's value or error in each zone, first and from its memo."""
+    for zone in (*_ZONES, "Mars/Olympus"):
+        expected = _read(parse_date, text, zone)
+        assert _read(read_date, text, zone) == expected
+        assert _read(read_date, text, zone) == expected
+
+
+def test_fast_reader_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the bound a memo is emptied and refilled, and the rows stay right."""
+    monkeypatch.setattr(_times, "MEMO_MAX", 8)
+    _times.forget()
+    items = [
+        {"start_time": f"2026-11-{d:02d}T09:00:00+08:00", "end_time": f"2026-11-{d + 1:02d}"}
+        for d in range(1, 30)
+    ]
+    for _ in range(2):
+        assert feishu._rows(items, "UTC") == feishu._rows_reference(items, "UTC")
+        assert all(len(memo) <= 8 for memo in _times._MEMOS)
+
+
+def test_fast_reader_reads_simulated_replies_like_the_reference() -> None:
+    """Batch and list replies of the simulator read the same both ways, for every person."""
+    tenant = FeishuSimulator().tenant(11, users=30, rooms=3)
+    window = {"time_min": format_time(T0), "time_max": format_time(T0 + 14 * DAY)}
+    ids = [p.open_id for p in tenant.people[:10]]
+    batch = _answer(tenant, "open_id", {**window, "user_ids": ids}, "batch")
+    lists = [entry["freebusy_items"] for entry in batch["freebusy_lists"]]
+    for key in [*ids, *(r.room_id for r in tenant.rooms)]:
+        id_field = "room_id" if key.startswith("omm_") else "user_id"
+        body = {**window, id_field: key, "need_rsvp_status": True}
+        lists.append(_answer(tenant, "open_id", body, "list")["freebusy_list"])
+    assert sum(map(len, lists)) > 100
+    for items in lists:
+        expected = _outcome(lambda i=items: feishu._rows_reference(i, "Asia/Shanghai"))
+        assert expected[0] == "rows"
+        for _ in range(2):
+            assert _outcome(lambda i=items: feishu._rows(i, "Asia/Shanghai")) == expected
+
+
+@pytest.mark.parametrize("seconds", [1, 0])
+def test_fast_reader_refuses_an_end_before_its_start(seconds: int) -> None:
+    """An end one second before the start raises the reference message; equal times are fine."""
+    item = {
+        "start_time": "2026-11-23T10:00:01+08:00",
+        "end_time": f"2026-11-23T10:00:0{1 - seconds}+08:00",
+        "rsvp_status": "mystery",
+    }
+    for _ in range(2):
+        expected = _outcome(lambda: feishu._rows_reference([item], "UTC"))
+        assert _outcome(lambda: feishu._rows([item], "UTC")) == expected
+        assert expected[0] == ("raised" if seconds else "rows")
+        assert expected[-1] == ["DEBUG feishu: unknown rsvp_status 'mystery' counted as busy"]
