@@ -652,12 +652,30 @@ def test_fast_reader_from_cold_equals_the_reference(items: list[Any]) -> None:
     assert _outcome(lambda odd: dingtalk._rows(items, "UTC", odd)) == expected
 
 
+def _exact_agrees(text: str) -> None:
+    for zone in ("America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"):
+        value = dingtalk._exact(text, zone)
+        if value is not None:
+            assert value == parse_time(text, zone)
+
+
 @given(st.one_of(_DATE_TIMES, _time_pairs().map(lambda pair: pair[0])))
-def test_canonical_reader_never_disagrees_with_parse_time(text: str) -> None:
+def test_exact_reader_never_disagrees_with_parse_time(text: str) -> None:
     """The canonical-form reader either declines a text or reads what parse_time reads."""
-    value = dingtalk._canonical(text)
-    if value is not None:
-        assert value == parse_time(text, "America/New_York")
+    _exact_agrees(text)
+
+
+@given(
+    st.datetimes(datetime(1000, 1, 1), datetime(8999, 12, 31)),
+    st.sampled_from(["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Tehran"]),
+)
+@example(datetime(2026, 3, 8, 2, 30), "America/New_York")  # in the spring-forward gap
+@example(datetime(2026, 11, 1, 1, 30), "America/New_York")  # repeated in the fall back
+@example(datetime(2026, 4, 5, 1, 45), "Australia/Lord_Howe")  # a 30-minute fall back
+def test_exact_reader_reads_wall_clock_times_like_parse_time(moment: datetime, zone: str) -> None:
+    """Wall-clock times, DST gaps and folds too, read as parse_time reads them (RFC 5545)."""
+    text = moment.replace(microsecond=0).isoformat()
+    assert dingtalk._exact(text, zone) == parse_time(text, zone)
 
 
 @st.composite
@@ -682,11 +700,9 @@ def _near_misses(draw: st.DrawFn) -> str:
 @example("2026-11-25T09:00:00+08:\u0663\u0663")
 @example("2026-11-25T 9:00:00+08:00")
 @example("2026-11-25T09:00:00+ 8:00")
-def test_canonical_reader_declines_near_misses_parse_time_refuses(text: str) -> None:
+def test_exact_reader_declines_near_misses_parse_time_refuses(text: str) -> None:
     """One edit away from the canonical form, the reader still agrees with parse_time."""
-    value = dingtalk._canonical(text)
-    if value is not None:
-        assert value == parse_time(text, "Asia/Kolkata")
+    _exact_agrees(text)
 
 
 def test_fast_reader_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -786,3 +802,19 @@ def test_fast_reader_reads_a_date_beside_a_non_text_date_time_as_timed() -> None
     for _ in range(2):
         with pytest.raises(ValueError, match="expected an ISO 8601 string, got int"):
             dingtalk._rows([item], "UTC", set())
+
+
+@given(
+    st.dates(date(1000, 1, 1), date(8999, 12, 20)),
+    st.integers(-2, 4),
+    st.sampled_from(["UTC", "America/New_York", "America/Sao_Paulo", "Pacific/Apia", "Asia/Gaza"]),
+)
+@example(date(2026, 3, 8), 1, "America/New_York")  # a 23-hour day
+@example(date(2018, 11, 4), 0, "America/Sao_Paulo")  # midnight skipped by DST
+@example(date(2011, 12, 29), 1, "Pacific/Apia")  # 2011-12-30 never happened in Samoa
+def test_all_day_reader_equals_the_reference(day: date, length: int, zone: str) -> None:
+    """Local midnights of all-day items, DST and skipped days included, match the reference."""
+    first, last = day.isoformat(), (day + timedelta(days=length)).isoformat()
+    item = {"status": "BUSY", "start": {"date": first}, "end": {"date": last}}
+    s, e, _ = dingtalk._rows_reference([item], zone, set())[0]
+    assert dingtalk._all_day(first, last, zone) == (s, e)

@@ -607,6 +607,9 @@ _CLOCKS: dict[str, int] = {}
 _OFFSETS: dict[str, int] = {}
 """``+HH:mm``/``-HH:mm`` (hours 00-23, minutes 00-59) → seconds east of UTC."""
 _MEMOS: tuple[dict[Any, Any], ...] = (_TIMES, _DAYS, _ZONE_NAMES, _DAY_NUMBERS, _CLOCKS, _OFFSETS)
+_SAFE_FIRST = date(1000, 1, 1).toordinal() - _EPOCH_ORDINAL
+_SAFE_LAST = date(8999, 12, 31).toordinal() - _EPOCH_ORDINAL
+"""Days the integer readers handle; dates nearer year 1 or 9999 go to the reference reader."""
 _DATE_PART = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _CLOCK_PART = re.compile(r"(\d{2}):(\d{2}):(\d{2})", re.ASCII)
 _OFFSET_PART = re.compile(r"([+-])(\d{2}):(\d{2})", re.ASCII)
@@ -664,28 +667,66 @@ def _offset(text: str) -> int | None:
     return east
 
 
-def _canonical(text: str) -> int | None:
-    """Epoch seconds of ``yyyy-MM-ddTHH:mm:ss`` plus ``Z`` or ``±HH:mm``; ``None`` otherwise.
+def _exact(text: str, name: str) -> int | None:
+    """What :func:`parse_time` reads ``text`` in zone ``name`` as, for canonical texts only.
 
-    Only texts :func:`parse_time` reads (``datetime.fromisoformat``: whole seconds, an offset in
-    whole minutes) to this same exact integer are accepted; ``None`` sends a text to it.
+    ``yyyy-MM-ddTHH:mm:ss`` with ``Z`` or ``±HH:mm`` (read by ``datetime.fromisoformat``, whole
+    seconds, an offset in whole minutes: the same exact integer), or without an offset in a known
+    zone (``datetime(..., tzinfo=zone).timestamp()`` with the same ``utcoffset``, fold 0, in
+    integers; years 1000-8999 only, far from its overflow checks). ``None`` for anything else,
+    which goes to :func:`parse_time`.
     """
     size = len(text)
-    if size == 25:
-        east = _offset(text[19:])
-    elif size == 20 and text[19] == "Z":
-        east = 0
-    else:
+    if size not in (19, 20, 25) or text[10] != "T":
         return None
-    if east is None or text[10] != "T":
-        return None
-    days = _day_number(text[:10])
+    days = _DAY_NUMBERS.get(text[:10])
     if days is None:
-        return None
-    clock = _clock(text[11:19])
+        days = _day_number(text[:10])
+    clock = _CLOCKS.get(text[11:19])
     if clock is None:
+        clock = _clock(text[11:19])
+    if days is None or clock is None:
         return None
-    return days * DAY + clock - east
+    if size == 25:
+        east = _OFFSETS.get(text[19:])
+        if east is None:
+            east = _offset(text[19:])
+        return None if east is None else days * DAY + clock - east
+    if size == 20:
+        return days * DAY + clock if text[19] == "Z" else None
+    if not _SAFE_FIRST <= days <= _SAFE_LAST:
+        return None
+    offset = _zone(name).utcoffset(datetime.fromisoformat(text))
+    return None if offset is None else days * DAY + clock - (offset.days * DAY + offset.seconds)
+
+
+def _midnight(days: int, zone: str) -> int:
+    """Epoch seconds of local midnight starting day ``days`` (since 1970) in a known zone."""
+    offset = _zone(zone).utcoffset(datetime.fromordinal(days + _EPOCH_ORDINAL))
+    return days * DAY - (offset.days * DAY + offset.seconds if offset is not None else 0)
+
+
+def _all_day(first: str, last: str | None, zone: str) -> tuple[int, int] | None:
+    """The reference's all-day ``(start, end)`` for canonical dates in a known zone, or ``None``.
+
+    ``[first, last or first)`` in local midnights, one day when the end is not after the start.
+    """
+    start = _DAY_NUMBERS.get(first)
+    if start is None:
+        start = _day_number(first)
+    end = start
+    if last:
+        end = _DAY_NUMBERS.get(last)
+        if end is None:
+            end = _day_number(last)
+    if start is None or end is None:
+        return None
+    if not (_SAFE_FIRST <= start <= _SAFE_LAST and _SAFE_FIRST <= end <= _SAFE_LAST):
+        return None
+    s, e = _midnight(start, zone), _midnight(end, zone)
+    if e <= s:
+        e = _midnight(start + 1, zone)
+    return s, e
 
 
 def _timed(point: dict[str, Any], text: str, zone: str | None) -> int:
@@ -696,10 +737,12 @@ def _timed(point: dict[str, Any], text: str, zone: str | None) -> int:
         name = _zone_name(point)  # the reference check and message for an unknown timeZone
         if zone:
             _remember(_ZONE_NAMES, zone, None)
-    value = _canonical(text)
+    value = _exact(text, name)
     if value is None:
         value = parse_time(text, name)
-    _remember(_TIMES, (text, zone), value)
+    if len(_TIMES) >= _MEMO_MAX:
+        _TIMES.clear()
+    _TIMES[text, zone] = value
     return value
 
 
@@ -750,8 +793,10 @@ def _rows(items: object, day_zone: str, odd: set[str]) -> list[tuple[int, int, i
                             key = (day, last_day, day_zone)
                             span = known_days(key)
                             if span is None:
-                                s, e, _ = _rows_reference([item], day_zone, odd)[0]
-                                span = (s, e)
+                                span = _all_day(day, last_day, day_zone)
+                                if span is None:
+                                    s, e, _ = _rows_reference([item], day_zone, odd)[0]
+                                    span = (s, e)
                                 _remember(_DAYS, key, span)
                             append((span[0], span[1], status))
                             continue
