@@ -160,18 +160,22 @@ def _canonical(text: str) -> int | None:
     """
     size = len(text)
     if size == 25:
-        east = _offset(text[19:])
+        east = _OFFSETS.get(text[19:])
+        if east is None:
+            east = _offset(text[19:])
     elif size == 20 and text[19] in "Zz":
         east = 0
     else:
         return None
     if east is None or text[10] not in "Tt ":
         return None
-    days = _day_number(text[:10])
+    days = _DAY_NUMBERS.get(text[:10])
     if days is None:
-        return None
-    clock = _clock(text[11:19])
+        days = _day_number(text[:10])
+    clock = _CLOCKS.get(text[11:19])
     if clock is None:
+        clock = _clock(text[11:19])
+    if days is None or clock is None:
         return None
     return days * 86_400 + clock - east
 
@@ -185,7 +189,9 @@ def read_time(text: str) -> int:
         value = _canonical(text)
         if value is None:
             value = parse_time(text)
-        _remember(TIME_MEMO, text, value)
+        if len(TIME_MEMO) >= MEMO_MAX:
+            TIME_MEMO.clear()
+        TIME_MEMO[text] = value
     return value
 
 
