@@ -335,6 +335,7 @@ async def test_in_flight_calls_hold_their_place() -> None:
     await asyncio.wait_for(limiter.acquire(), 1.0)
     assert time.monotonic() - started >= 0.09  # a window after the reply came back
 
+
 async def test_a_place_counts_from_the_answer_not_the_end_of_the_body() -> None:
     """Freed when the status line is in (the server has counted the call by then), once: the
     body still being read does not hold the place, and leaving the block frees nothing more."""
@@ -349,7 +350,6 @@ async def test_a_place_counts_from_the_answer_not_the_end_of_the_body() -> None:
     assert before <= freed <= after
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(limiter.acquire(), 0.2)  # the place counts for 5 s from then
-
 
 
 async def test_penalty_keeps_the_history_of_longer_windows() -> None:

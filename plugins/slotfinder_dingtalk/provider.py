@@ -593,7 +593,7 @@ def _zone_name(point: Mapping[str, Any]) -> str:
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
-_MEMO_MAX = 200_000
+_MEMO_MAX = 65_536
 _TIMES: dict[tuple[str, str | None], int] = {}
 """Epoch seconds by ``(dateTime, timeZone)`` (``None``: the point has no timeZone)."""
 _DAYS: dict[tuple[str, str | None, str], tuple[int, int]] = {}

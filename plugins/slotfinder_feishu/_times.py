@@ -83,7 +83,7 @@ def parse_date(text: str, zone: str) -> int:
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
-MEMO_MAX = 200_000
+MEMO_MAX = 65_536
 TIME_MEMO: dict[str, int] = {}
 """Epoch seconds of date-times :func:`read_time` has read (never a 10-character bare date)."""
 _DATE_MEMO: dict[tuple[str, str], int] = {}
