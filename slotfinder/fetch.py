@@ -6,14 +6,16 @@ that makes a fetch robust is here, once, for every provider:
 * one caller-owned :class:`aiohttp.ClientSession`;
 * concurrency bounded per provider (``Limits.concurrency``);
 * a client-side limiter honouring every declared window at once (Feishu: 50/s AND 1000/min),
-  where a call holds its place until its reply is back, so a well-behaved run gets no
-  rate-limit reply whatever the network's jitter;
+  where a call holds its place until the server has answered (the status line is in), so a
+  well-behaved run gets no rate-limit reply whatever the network's jitter;
 * retries with exponential backoff and full jitter on 429, 5xx, connection errors, timeouts and
   the provider's retryable codes, honouring the server's wait hint when it gives one;
 * tokens fetched once per app (cached by the provider's ``token_key``), refreshed before they
   expire, and refreshed once when a reply says the token is no longer valid;
 * a batch failing because of one bad id is split until the bad id is isolated;
-* chunk results merged per status, so an event crossing a chunk seam counts once;
+* large replies parsed in one worker thread, and each id's chunks merged per status as soon
+  as its last call is over, so an event crossing a chunk seam counts once and no merge work
+  piles up after the last reply;
 * an unrecoverable failure marks exactly the ids of that call unknown, with the reason, and the
   run goes on for everyone else. Nothing is ever assumed free.
 """
@@ -320,15 +322,49 @@ def _call_all(functions: Sequence[Callable[[], None]]) -> None:
         function()
 
 
+_PACK_LIMIT = 2**40
+"""Times within ±2**40 s (±34,000 years: every real calendar) merge in one pass."""
+
+
 def merge_rows(rows: Sequence[np.ndarray]) -> BusyTable:
     """Merge busy rows from several calls: per status, the union of the spans.
 
     Events crossing a chunk seam come back in both chunks; the union counts them once, and
-    touching pieces of the same status become one entry.
+    touching pieces of the same status become one entry. Empty rows are dropped.
+
+    One sort for all statuses: each status's times are shifted into a band of their own, so a
+    single running maximum of the ends finds every merged span (a per-status loop of
+    :func:`slotfinder.intervals.normalize` costs several times more on the few hundred rows
+    of one person's reply, and runs for every id of every reply).
     """
     if not rows:
         return BusyTable.empty()
-    data = np.concatenate(rows).reshape(-1, 3)
+    data = rows[0].reshape(-1, 3) if len(rows) == 1 else np.concatenate(rows).reshape(-1, 3)
+    data = data[data[:, 1] > data[:, 0]]
+    if not data.size:
+        return BusyTable.empty()
+    lo, hi = int(data[:, :2].min()), int(data[:, :2].max())
+    if lo < -_PACK_LIMIT or hi > _PACK_LIMIT:
+        return _merge_per_status(data)
+    code = data[:, 2]
+    band = (code - int(code.min())) * (4 * _PACK_LIMIT)  # a status's band lies above the last
+    starts = data[:, 0] + band
+    ends = data[:, 1] + band
+    order = np.argsort(starts, kind="stable")
+    starts, ends, code = starts[order], ends[order], code[order]
+    reach = np.maximum.accumulate(ends)
+    first = np.empty(starts.size, dtype=bool)
+    first[0] = True
+    np.greater(starts[1:], reach[:-1], out=first[1:])  # touching spans join
+    last = np.empty(starts.size, dtype=bool)
+    last[-1] = True
+    last[:-1] = first[1:]
+    shift = band[order][first]
+    return BusyTable(starts=starts[first] - shift, ends=reach[last] - shift, status=code[first])
+
+
+def _merge_per_status(data: np.ndarray) -> BusyTable:
+    """:func:`merge_rows` for times too far out to band (normalize checks their range)."""
     starts: list[np.ndarray] = []
     ends: list[np.ndarray] = []
     codes: list[np.ndarray] = []
@@ -338,8 +374,6 @@ def merge_rows(rows: Sequence[np.ndarray]) -> BusyTable:
         starts.append(s)
         ends.append(e)
         codes.append(np.full(s.size, code, dtype=np.int8))
-    if not starts:
-        return BusyTable.empty()
     return BusyTable(
         starts=np.concatenate(starts), ends=np.concatenate(ends), status=np.concatenate(codes)
     )

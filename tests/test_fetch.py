@@ -8,6 +8,7 @@ Feishu and DingTalk simulators in their own test files.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -17,6 +18,8 @@ import aiohttp
 import numpy as np
 import pytest
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slotfinder import simkit
 from slotfinder.fetch import Fetcher, RateLimiter, RetryPolicy, TokenCache, merge_rows
@@ -373,6 +376,38 @@ def test_merge_rows_dedupes_per_status() -> None:
         zip(table.starts.tolist(), table.ends.tolist(), table.status.tolist(), strict=True)
     )
     assert rows == [(0, 15, BUSY), (20, 30, tent)]
+
+
+def _seconds(rows: Any) -> set[tuple[int, int]]:
+    """Brute force: the set of (second, status) pairs some row covers."""
+    return {(t, int(c)) for s, e, c in rows for t in range(int(s), int(e))}
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.integers(-50, 50), st.integers(0, 12), st.sampled_from([BUSY, 1, 3])).map(
+                lambda r: (r[0], r[0] + r[1], r[2])
+            ),
+            max_size=12,
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.sampled_from([0, 2**45]),
+)
+def test_merge_rows_is_the_per_status_union(chunks: list[list[Any]], far: int) -> None:
+    """Against brute force, near zero and beyond the one-pass band limit: the same seconds
+    per status, spans sorted within a status, none empty, none touching or overlapping."""
+    shift = np.array([far, far, 0], dtype=np.int64)
+    arrays = [np.asarray(c, dtype=np.int64).reshape(-1, 3) + shift for c in chunks]
+    table = merge_rows(arrays)
+    got = list(zip(table.starts.tolist(), table.ends.tolist(), table.status.tolist(), strict=True))
+    assert _seconds(got) == _seconds(np.concatenate(arrays))
+    for code in {c for _, _, c in got}:
+        spans = sorted((s, e) for s, e, c in got if c == code)
+        assert all(s < e for s, e in spans)
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
 
 
 def test_request_repr_hides_tokens() -> None:
