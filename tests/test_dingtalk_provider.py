@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_texts as tt
 from hypothesis import example, given
 from hypothesis import strategies as st
 from slotfinder_dingtalk import DingTalkSimulator
@@ -20,6 +21,7 @@ from slotfinder_dingtalk.provider import (
     parse_time,
 )
 
+import slotfinder.memo
 from slotfinder.errors import ConfigError
 from slotfinder.model import DAY, Span, Status
 from slotfinder.providers import (
@@ -519,61 +521,15 @@ def test_token_lifetime_is_sane() -> None:
 # --- the fast reader equals the reference reader ------------------------------------------------
 
 
-def _two(lo: int, hi: int) -> st.SearchStrategy[str]:
-    return st.integers(lo, hi).map(lambda n: f"{n:02d}")
-
-
-_GOOD_DATES = st.one_of(
-    st.dates(date(2026, 1, 1), date(2027, 12, 31)), st.dates(), st.just(date(9999, 12, 31))
-)
-_DATE_TEXTS = st.one_of(
-    _GOOD_DATES.map(lambda d: d.isoformat()),
-    _GOOD_DATES.map(lambda d: d.isoformat()),
-    st.builds(lambda y, m, d: f"{y:04d}-{m}-{d}", st.integers(0, 9999), _two(0, 13), _two(0, 32)),
-    st.sampled_from(["2026-02-30", "2025-02-29", "2026-13-01", "0000-01-01", "2026-1-5", ""]),
-)
-_CLOCKS = st.one_of(
-    st.builds(lambda h, m, s: f"{h}:{m}:{s}", _two(0, 23), _two(0, 59), _two(0, 59)),
-    st.builds(lambda h, m, s: f"{h}:{m}:{s}", _two(0, 25), _two(0, 61), _two(0, 61)),
-    st.sampled_from(["09:00", "24:00:00", "9:00:00", "09:00:0", "0900:00", "09-00-00"]),
-)
-_GOOD_OFFSETS = ["+08:00", "Z", "-03:30", "+05:45", "+05:30", "-00:00", "+14:00", "-12:00"]
-_ODD_OFFSETS = ["z", "+23:59", "+24:00", "+08:60", "-99:99", "+0800", "+08", "", " ", "+", "X",
-                "Z ", "\n", "+08:00 ", "+08:0", "+8:00"]  # fmt: skip
-_OFFSETS = st.sampled_from(_GOOD_OFFSETS * 3 + _ODD_OFFSETS)
-_FRACTIONS = st.sampled_from(["", "", "", "", ".5", ".999999", ".123456789", ",25", "."])
-_SEPARATORS = st.sampled_from(["T", "T", "T", "T", " ", "t", "_"])
-_DATE_TIMES = st.one_of(
-    st.builds(
-        lambda d, sep, c, f, o: f"{d}{sep}{c}{f}{o}",
-        _DATE_TEXTS,
-        _SEPARATORS,
-        _CLOCKS,
-        _FRACTIONS,
-        _OFFSETS,
-    ),
-    st.sampled_from(["2026-11-26T14:55Z", "soon", "2026-11-25", "2026-11-25T24:00:00+00:00"]),
-    st.text(max_size=30),
-)
-
-
 @st.composite
 def _time_pairs(draw: st.DrawFn) -> tuple[str, str]:
     """Start and end texts, mostly one clean meeting (end a little before, at or after start)."""
     if draw(st.integers(0, 3)) == 0:
-        return draw(_DATE_TIMES), draw(_DATE_TIMES)
-    day = draw(_GOOD_DATES)
-    start = datetime(day.year, day.month, day.day) + timedelta(
-        seconds=draw(st.sampled_from([0, 9 * 3600, 13 * 3600 + 1800, 86399]))
-    )
-    delta = draw(st.sampled_from([-3600, -1, 0, 1, 900, 3600, 86400]))
-    try:
-        end = start + timedelta(seconds=delta)
-    except OverflowError:
-        end = start
-    offset = draw(_OFFSETS)
-    fraction = draw(_FRACTIONS)
-    other = offset if draw(st.integers(0, 3)) else draw(_OFFSETS)
+        return draw(tt.DATE_TIMES), draw(tt.DATE_TIMES)
+    start, end = draw(tt.meetings())
+    offset = draw(tt.OFFSETS)
+    fraction = draw(tt.FRACTIONS)
+    other = offset if draw(st.integers(0, 3)) else draw(tt.OFFSETS)
     text = "%Y-%m-%dT%H:%M:%S"
     return start.strftime(text) + fraction + offset, end.strftime(text) + other
 
@@ -593,7 +549,7 @@ _STATUSES = st.sampled_from(
     ["BUSY"] * 6 + ["TENTATIVE"] * 3 + ["busy", "Tentative", "FREE", "", None, 3, ["BUSY"], _ABSENT]
 )
 _DAY_TEXTS = st.one_of(
-    _DATE_TEXTS, st.sampled_from(["9999-12-31", " 2026-11-25", None, "", 20261125, _ABSENT])
+    tt.DATE_TEXTS, st.sampled_from(["9999-12-31", " 2026-11-25", None, "", 20261125, _ABSENT])
 )
 
 
@@ -614,7 +570,7 @@ def _items(draw: st.DrawFn) -> object:
             st.sampled_from(
                 [None, "2026-11-25", [], {}, {"dateTime": 5}, {"date": "2026-11-25", "dateTime": 5}]
             ),
-            st.builds(lambda t: {"date": "2026-11-25", "dateTime": t}, _DATE_TIMES),
+            st.builds(lambda t: {"date": "2026-11-25", "dateTime": t}, tt.DATE_TIMES),
         )
         if draw(st.booleans()):
             return draw(st.sampled_from([None, "item", [], 7]))
@@ -659,7 +615,7 @@ def _exact_agrees(text: str) -> None:
             assert value == parse_time(text, zone)
 
 
-@given(st.one_of(_DATE_TIMES, _time_pairs().map(lambda pair: pair[0])))
+@given(st.one_of(tt.DATE_TIMES, _time_pairs().map(lambda pair: pair[0])))
 def test_exact_reader_never_disagrees_with_parse_time(text: str) -> None:
     """The canonical-form reader either declines a text or reads what parse_time reads."""
     _exact_agrees(text)
@@ -678,18 +634,9 @@ def test_exact_reader_reads_wall_clock_times_like_parse_time(moment: datetime, z
     assert dingtalk._exact(text, zone) == parse_time(text, zone)
 
 
-@st.composite
-def _near_misses(draw: st.DrawFn) -> str:
+def _near_misses() -> st.SearchStrategy[str]:
     """A canonical time with one character replaced, inserted or deleted."""
-    first, _ = draw(_time_pairs())
-    at = draw(st.integers(0, len(first)))
-    char = draw(st.sampled_from("0123456789+-:TZz tT/._\n\u0663\uff10"))
-    edit = draw(st.sampled_from(["replace", "insert", "delete"]))
-    if edit == "replace":
-        return first[:at] + char + first[at + 1 :]
-    if edit == "insert":
-        return first[:at] + char + first[at:]
-    return first[:at] + first[at + 1 :]
+    return tt.one_edit(_time_pairs().map(lambda pair: pair[0]))
 
 
 @given(_near_misses())
@@ -707,7 +654,7 @@ def test_exact_reader_declines_near_misses_parse_time_refuses(text: str) -> None
 
 def test_fast_reader_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the bound a memo is emptied and refilled, and the rows stay right."""
-    monkeypatch.setattr(dingtalk, "_MEMO_MAX", 8)
+    monkeypatch.setattr(slotfinder.memo, "MEMO_MAX", 8)
     dingtalk._forget()
     items = [
         {
@@ -719,7 +666,7 @@ def test_fast_reader_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     for _ in range(2):
         assert dingtalk._rows(items, "UTC", set()) == dingtalk._rows_reference(items, "UTC", set())
-        assert all(len(memo) <= 8 for memo in dingtalk._MEMOS)
+        assert all(len(m) <= 8 for m in (*dingtalk._MEMOS, *slotfinder.memo._PART_MEMOS))
 
 
 def test_fast_reader_reads_simulated_replies_like_the_reference() -> None:

@@ -6,10 +6,11 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 import pytest
+import time_texts as tt
 from hypothesis import example, given
 from hypothesis import strategies as st
 from slotfinder_feishu import FeishuProvider, FeishuSimulator, _times
@@ -18,6 +19,7 @@ from slotfinder_feishu._times import format_time, parse_date, parse_time, read_d
 from slotfinder_feishu.provider import BATCH, LIST, LIST_ROOM
 from slotfinder_feishu.simulator import _answer
 
+import slotfinder.memo
 from slotfinder.errors import ConfigError
 from slotfinder.model import DAY, Span, Status
 from slotfinder.providers import (
@@ -530,69 +532,22 @@ def test_format_time_round_trips() -> None:
 # --- the fast reader equals the reference reader ------------------------------------------------
 
 
-def _two(lo: int, hi: int) -> st.SearchStrategy[str]:
-    return st.integers(lo, hi).map(lambda n: f"{n:02d}")
-
-
-_GOOD_DATES = st.one_of(
-    st.dates(date(2026, 1, 1), date(2027, 12, 31)), st.dates(), st.just(date(9999, 12, 31))
-)
-_DATE_TEXTS = st.one_of(
-    _GOOD_DATES.map(lambda d: d.isoformat()),
-    _GOOD_DATES.map(lambda d: d.isoformat()),
-    st.builds(lambda y, m, d: f"{y:04d}-{m}-{d}", st.integers(0, 9999), _two(0, 13), _two(0, 32)),
-    st.sampled_from(["2026-02-30", "2025-02-29", "2026-13-01", "0000-01-01", "2026-1-5", ""]),
-)
-_CLOCKS = st.one_of(
-    st.builds(lambda h, m, s: f"{h}:{m}:{s}", _two(0, 23), _two(0, 59), _two(0, 59)),
-    st.builds(lambda h, m, s: f"{h}:{m}:{s}", _two(0, 25), _two(0, 61), _two(0, 99)),
-    st.sampled_from(["09:00", "24:00:00", "23:59:60", "9:00:00", "09:00:0", "09-00-00"]),
-)
-_GOOD_OFFSETS = ["+08:00", "Z", "-03:30", "+05:45", "+05:30", "-00:00", "+14:00", "-12:00"]
-_ODD_OFFSETS = ["z", "+23:59", "+24:00", "+08:60", "-99:99", "+0800", "+08", "", " ", "+", "X",
-                "Z ", "\n", "+08:00 ", "+08:0", "+8:00"]  # fmt: skip
-_OFFSETS = st.sampled_from(_GOOD_OFFSETS * 3 + _ODD_OFFSETS)
-_FRACTIONS = st.sampled_from(["", "", "", "", ".5", ".999999", ".123456789", ",25", "."])
-_SEPARATORS = st.sampled_from(["T", "T", "T", "T", " ", "t", "_"])
-_TEXTS = st.one_of(
-    st.builds(
-        lambda d, sep, c, f, o: f"{d}{sep}{c}{f}{o}",
-        _DATE_TEXTS,
-        _SEPARATORS,
-        _CLOCKS,
-        _FRACTIONS,
-        _OFFSETS,
-    ),
-    _DATE_TEXTS,
-    st.sampled_from(["2026-11-26T14:55Z", "soon", "2026/11/25", "2026-11-25T24:00:00+00:00"]),
-    st.text(max_size=30),
-)
-
-
 @st.composite
 def _time_pairs(draw: st.DrawFn) -> tuple[object, object]:
     """Start and end, mostly one clean meeting (end a little before, at or after start)."""
     choice = draw(st.integers(0, 7))
     if choice == 0:
-        return draw(_TEXTS), draw(_TEXTS)
+        return draw(tt.DATE_TIMES), draw(tt.DATE_TIMES)
     if choice == 1:
         odd = st.sampled_from([None, 5, ["2026-11-25"], list("2026-11-25"), "2026-11-25"])
-        return draw(st.one_of(odd, _TEXTS)), draw(st.one_of(odd, _TEXTS))
-    day = draw(_GOOD_DATES)
-    start = datetime(day.year, day.month, day.day) + timedelta(
-        seconds=draw(st.sampled_from([0, 9 * 3600, 13 * 3600 + 1800, 86399]))
-    )
-    delta = draw(st.sampled_from([-3600, -1, 0, 1, 900, 3600, 86400]))
-    try:
-        end = start + timedelta(seconds=delta)
-    except OverflowError:
-        end = start
+        return draw(st.one_of(odd, tt.DATE_TIMES)), draw(st.one_of(odd, tt.DATE_TIMES))
+    start, end = draw(tt.meetings())
     if choice == 2:  # an all-day item: bare dates
         return start.date().isoformat(), end.date().isoformat()
-    offset = draw(_OFFSETS)
-    other = offset if draw(st.integers(0, 3)) else draw(_OFFSETS)
-    text = "%Y-%m-%d" + draw(_SEPARATORS) + "%H:%M:%S"
-    return start.strftime(text) + draw(_FRACTIONS) + offset, end.strftime(text) + other
+    offset = draw(tt.OFFSETS)
+    other = offset if draw(st.integers(0, 3)) else draw(tt.OFFSETS)
+    text = "%Y-%m-%d" + draw(tt.SEPARATORS) + "%H:%M:%S"
+    return start.strftime(text) + draw(tt.FRACTIONS) + offset, end.strftime(text) + other
 
 
 _ABSENT = object()
@@ -661,19 +616,10 @@ def test_fast_reader_from_cold_equals_the_reference(items: list[Any]) -> None:
     assert _outcome(lambda: feishu._rows(items, "Asia/Shanghai")) == expected
 
 
-@st.composite
-def _near_misses(draw: st.DrawFn) -> str:
+def _near_misses() -> st.SearchStrategy[str]:
     """A time with one character replaced, inserted or deleted."""
-    first = draw(_time_pairs().map(lambda pair: pair[0]).filter(lambda t: isinstance(t, str)))
-    assert isinstance(first, str)
-    at = draw(st.integers(0, len(first)))
-    char = draw(st.sampled_from("0123456789+-:TZz tT/._\n\u0663\uff10"))
-    edit = draw(st.sampled_from(["replace", "insert", "delete"]))
-    if edit == "replace":
-        return first[:at] + char + first[at + 1 :]
-    if edit == "insert":
-        return first[:at] + char + first[at:]
-    return first[:at] + first[at + 1 :]
+    texts = _time_pairs().map(lambda pair: pair[0]).filter(lambda t: isinstance(t, str))
+    return tt.one_edit(cast("st.SearchStrategy[str]", texts))
 
 
 def _read(fn: Callable[..., int], *args: object) -> tuple[object, ...]:
@@ -683,7 +629,7 @@ def _read(fn: Callable[..., int], *args: object) -> tuple[object, ...]:
         return ("raised", type(exc), str(exc))
 
 
-@given(st.one_of(_TEXTS, _near_misses()))
+@given(st.one_of(tt.DATE_TIMES, _near_misses()))
 @example("2026-11-25T09:00:00+08:00")
 @example("2026-11-25t09:00:00z")
 @example("2026-11-25 09:00:60+08:00")
@@ -702,7 +648,7 @@ def test_read_time_equals_parse_time(text: str) -> None:
     assert value is None or expected == ("value", value)
 
 
-@given(st.one_of(_DATE_TEXTS, st.sampled_from([None, 5, list("2026-11-25")])))
+@given(st.one_of(tt.DATE_TEXTS, st.sampled_from([None, 5, list("2026-11-25")])))
 def test_read_date_equals_parse_date(text: Any) -> None:
     """read_date gives parse_date's value or error in each zone, first and from its memo."""
     for zone in (*_ZONES, "Mars/Olympus"):
@@ -713,7 +659,7 @@ def test_read_date_equals_parse_date(text: Any) -> None:
 
 def test_fast_reader_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the bound a memo is emptied and refilled, and the rows stay right."""
-    monkeypatch.setattr(_times, "MEMO_MAX", 8)
+    monkeypatch.setattr(slotfinder.memo, "MEMO_MAX", 8)
     _times.forget()
     items = [
         {"start_time": f"2026-11-{d:02d}T09:00:00+08:00", "end_time": f"2026-11-{d + 1:02d}"}
@@ -721,7 +667,7 @@ def test_fast_reader_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     for _ in range(2):
         assert feishu._rows(items, "UTC") == feishu._rows_reference(items, "UTC")
-        assert all(len(memo) <= 8 for memo in _times._MEMOS)
+        assert all(len(m) <= 8 for m in (*_times._MEMOS, *slotfinder.memo._PART_MEMOS))
 
 
 def test_fast_reader_reads_simulated_replies_like_the_reference() -> None:

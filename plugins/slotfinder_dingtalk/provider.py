@@ -46,9 +46,10 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slotfinder import memo
 from slotfinder.errors import ConfigError
 from slotfinder.model import DAY, Span, Status
 from slotfinder.plan import plan_calls
@@ -586,85 +587,26 @@ def _zone_name(point: Mapping[str, Any]) -> str:
 # string dates) through memos of values already read, with a canonical-form reader for memo
 # misses; every other item goes whole to `_rows_reference`. Only successful reads are
 # remembered, so an unreadable item raises from the reference code, with its message, on every
-# reply. Replies are also parsed in worker threads: the memos are plain dicts used with single
-# get/set calls (atomic under the GIL), each value a pure function of its key, so a race costs at
-# most a recomputation; a memo is emptied when it reaches `_MEMO_MAX` entries.
+# reply. The memos follow slotfinder.memo's rules (thread-safe by construction, bounded), and
+# dates, clocks and offsets are read through its shared part memos.
 
-_K = TypeVar("_K")
-_V = TypeVar("_V")
-
-_MEMO_MAX = 65_536
 _TIMES: dict[tuple[str, str | None], int] = {}
 """Epoch seconds by ``(dateTime, timeZone)`` (``None``: the point has no timeZone)."""
 _DAYS: dict[tuple[str, str | None, str], tuple[int, int]] = {}
 """``(start, end)`` of all-day items by ``(start date, end date or None, attendee zone)``."""
 _ZONE_NAMES: dict[str, None] = {}
 """timeZone strings :func:`_zone_name` accepted (IANA names only: a few hundred at most)."""
-_DAY_NUMBERS: dict[str, int] = {}
-"""Valid ``yyyy-MM-dd`` dates → days since 1970-01-01."""
-_CLOCKS: dict[str, int] = {}
-"""``HH:mm:ss`` (hours 00-23, minutes and seconds 00-59) → seconds after midnight."""
-_OFFSETS: dict[str, int] = {}
-"""``+HH:mm``/``-HH:mm`` (hours 00-23, minutes 00-59) → seconds east of UTC."""
-_MEMOS: tuple[dict[Any, Any], ...] = (_TIMES, _DAYS, _ZONE_NAMES, _DAY_NUMBERS, _CLOCKS, _OFFSETS)
+_MEMOS: tuple[dict[Any, Any], ...] = (_TIMES, _DAYS, _ZONE_NAMES)
 _SAFE_FIRST = date(1000, 1, 1).toordinal() - _EPOCH_ORDINAL
 _SAFE_LAST = date(8999, 12, 31).toordinal() - _EPOCH_ORDINAL
 """Days the integer readers handle; dates nearer year 1 or 9999 go to the reference reader."""
-_DATE_PART = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_CLOCK_PART = re.compile(r"(\d{2}):(\d{2}):(\d{2})", re.ASCII)
-_OFFSET_PART = re.compile(r"([+-])(\d{2}):(\d{2})", re.ASCII)
-
-
-def _remember(memo: dict[_K, _V], key: _K, value: _V) -> None:
-    if len(memo) >= _MEMO_MAX:
-        memo.clear()
-    memo[key] = value
 
 
 def _forget() -> None:
     """Empty every memo of the fast reader (benchmarks/parse.py times a cold start)."""
-    for memo in _MEMOS:
-        memo.clear()
-
-
-def _day_number(text: str) -> int | None:
-    days = _DAY_NUMBERS.get(text)
-    if days is None and _DATE_PART.fullmatch(text):
-        try:
-            days = date(int(text[:4]), int(text[5:7]), int(text[8:])).toordinal()
-        except ValueError:
-            return None
-        days -= _EPOCH_ORDINAL
-        _remember(_DAY_NUMBERS, text, days)
-    return days
-
-
-def _clock(text: str) -> int | None:
-    seconds = _CLOCKS.get(text)
-    if seconds is None:
-        match = _CLOCK_PART.fullmatch(text)
-        if match is None:
-            return None
-        h, mi, s = int(match[1]), int(match[2]), int(match[3])
-        if h > 23 or mi > 59 or s > 59:
-            return None
-        seconds = h * 3600 + mi * 60 + s
-        _remember(_CLOCKS, text, seconds)
-    return seconds
-
-
-def _offset(text: str) -> int | None:
-    east = _OFFSETS.get(text)
-    if east is None:
-        match = _OFFSET_PART.fullmatch(text)
-        if match is None:
-            return None
-        hours, minutes = int(match[2]), int(match[3])
-        if hours > 23 or minutes > 59:
-            return None
-        east = (hours * 3600 + minutes * 60) * (-1 if match[1] == "-" else 1)
-        _remember(_OFFSETS, text, east)
-    return east
+    for table in _MEMOS:
+        table.clear()
+    memo.forget()
 
 
 def _exact(text: str, name: str) -> int | None:
@@ -679,18 +621,12 @@ def _exact(text: str, name: str) -> int | None:
     size = len(text)
     if size not in (19, 20, 25) or text[10] != "T":
         return None
-    days = _DAY_NUMBERS.get(text[:10])
-    if days is None:
-        days = _day_number(text[:10])
-    clock = _CLOCKS.get(text[11:19])
-    if clock is None:
-        clock = _clock(text[11:19])
+    days = memo.day_number(text[:10])
+    clock = memo.clock_seconds(text[11:19])
     if days is None or clock is None:
         return None
     if size == 25:
-        east = _OFFSETS.get(text[19:])
-        if east is None:
-            east = _offset(text[19:])
+        east = memo.offset_seconds(text[19:])
         return None if east is None else days * DAY + clock - east
     if size == 20:
         return days * DAY + clock if text[19] == "Z" else None
@@ -711,14 +647,8 @@ def _all_day(first: str, last: str | None, zone: str) -> tuple[int, int] | None:
 
     ``[first, last or first)`` in local midnights, one day when the end is not after the start.
     """
-    start = _DAY_NUMBERS.get(first)
-    if start is None:
-        start = _day_number(first)
-    end = start
-    if last:
-        end = _DAY_NUMBERS.get(last)
-        if end is None:
-            end = _day_number(last)
+    start = memo.day_number(first)
+    end = memo.day_number(last) if last else start
     if start is None or end is None:
         return None
     if not (_SAFE_FIRST <= start <= _SAFE_LAST and _SAFE_FIRST <= end <= _SAFE_LAST):
@@ -736,13 +666,11 @@ def _timed(point: dict[str, Any], text: str, zone: str | None) -> int:
     else:
         name = _zone_name(point)  # the reference check and message for an unknown timeZone
         if zone:
-            _remember(_ZONE_NAMES, zone, None)
+            memo.remember(_ZONE_NAMES, zone, None)
     value = _exact(text, name)
     if value is None:
         value = parse_time(text, name)
-    if len(_TIMES) >= _MEMO_MAX:
-        _TIMES.clear()
-    _TIMES[text, zone] = value
+    memo.remember(_TIMES, (text, zone), value)
     return value
 
 
@@ -797,7 +725,7 @@ def _rows(items: object, day_zone: str, odd: set[str]) -> list[tuple[int, int, i
                                 if span is None:
                                     s, e, _ = _rows_reference([item], day_zone, odd)[0]
                                     span = (s, e)
-                                _remember(_DAYS, key, span)
+                                memo.remember(_DAYS, key, span)
                             append((span[0], span[1], status))
                             continue
         append(_rows_reference([item], day_zone, odd)[0])

@@ -7,9 +7,8 @@ reads items with :func:`read_time` and :func:`read_date`: the same values and th
 through memos of texts already read and, on a miss, a reader of the canonical form
 ``YYYY-MM-DDThh:mm:ss±hh:mm`` built from memos of its date, clock and offset parts. Only
 successful reads are remembered (an unreadable text raises from the reference reader every
-time). Replies may also be parsed in worker threads: the memos are plain dicts used with single
-get/set calls (atomic under the GIL), each value a pure function of its key, so a race costs at
-most a recomputation; a memo is emptied when it reaches ``MEMO_MAX`` entries.
+time). The memos follow :mod:`slotfinder.memo`'s rules (safe across threads, bounded), and the
+date, clock and offset parts are read through its shared part memos.
 """
 
 from __future__ import annotations
@@ -17,11 +16,11 @@ from __future__ import annotations
 import re
 import time
 from datetime import date, datetime
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from slotfinder import memo
+
 __all__ = [
-    "MEMO_MAX",
     "TIME_MEMO",
     "forget",
     "format_in_zone",
@@ -80,76 +79,18 @@ def parse_date(text: str, zone: str) -> int:
 
 # --- memoised readers -----------------------------------------------------------------------
 
-_K = TypeVar("_K")
-_V = TypeVar("_V")
-
-MEMO_MAX = 65_536
 TIME_MEMO: dict[str, int] = {}
 """Epoch seconds of date-times :func:`read_time` has read (never a 10-character bare date)."""
 _DATE_MEMO: dict[tuple[str, str], int] = {}
 """Epoch seconds of ``(bare date, zone)`` pairs :func:`read_date` has read."""
-_DAY_NUMBERS: dict[str, int] = {}
-"""Valid ``YYYY-MM-DD`` dates → days since 1970-01-01."""
-_CLOCKS: dict[str, int] = {}
-"""``hh:mm:ss`` (hours 00-23, minutes and seconds 00-59) → seconds after midnight."""
-_OFFSETS: dict[str, int] = {}
-"""``+hh:mm``/``-hh:mm`` (hours 00-23, minutes 00-59) → seconds east of UTC."""
-_MEMOS = (TIME_MEMO, _DATE_MEMO, _DAY_NUMBERS, _CLOCKS, _OFFSETS)
-_DATE_PART = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_CLOCK_PART = re.compile(r"(\d{2}):(\d{2}):(\d{2})", re.ASCII)
-_OFFSET_PART = re.compile(r"([+-])(\d{2}):(\d{2})", re.ASCII)
-
-
-def _remember(memo: dict[_K, _V], key: _K, value: _V) -> None:
-    if len(memo) >= MEMO_MAX:
-        memo.clear()
-    memo[key] = value
+_MEMOS = (TIME_MEMO, _DATE_MEMO)
 
 
 def forget() -> None:
     """Empty every memo (benchmarks time a cold start with it)."""
-    for memo in _MEMOS:
-        memo.clear()
-
-
-def _day_number(text: str) -> int | None:
-    days = _DAY_NUMBERS.get(text)
-    if days is None and _DATE_PART.fullmatch(text):
-        try:
-            days = date(int(text[:4]), int(text[5:7]), int(text[8:])).toordinal()
-        except ValueError:
-            return None
-        days -= _EPOCH_ORDINAL
-        _remember(_DAY_NUMBERS, text, days)
-    return days
-
-
-def _clock(text: str) -> int | None:
-    seconds = _CLOCKS.get(text)
-    if seconds is None:
-        match = _CLOCK_PART.fullmatch(text)
-        if match is None:
-            return None
-        h, mi, s = int(match[1]), int(match[2]), int(match[3])
-        if h > 23 or mi > 59 or s > 59:
-            return None
-        seconds = h * 3600 + mi * 60 + s
-        _remember(_CLOCKS, text, seconds)
-    return seconds
-
-
-def _offset(text: str) -> int | None:
-    east = _OFFSETS.get(text)
-    if east is None:
-        match = _OFFSET_PART.fullmatch(text)
-        if match is None:
-            return None
-        hours, minutes = int(match[2]), int(match[3])
-        if hours > 23 or minutes > 59:
-            return None
-        east = (hours * 3600 + minutes * 60) * (-1 if match[1] == "-" else 1)
-        _remember(_OFFSETS, text, east)
-    return east
+    for table in _MEMOS:
+        table.clear()
+    memo.forget()
 
 
 def _canonical(text: str) -> int | None:
@@ -160,21 +101,15 @@ def _canonical(text: str) -> int | None:
     """
     size = len(text)
     if size == 25:
-        east = _OFFSETS.get(text[19:])
-        if east is None:
-            east = _offset(text[19:])
+        east = memo.offset_seconds(text[19:])
     elif size == 20 and text[19] in "Zz":
         east = 0
     else:
         return None
     if east is None or text[10] not in "Tt ":
         return None
-    days = _DAY_NUMBERS.get(text[:10])
-    if days is None:
-        days = _day_number(text[:10])
-    clock = _CLOCKS.get(text[11:19])
-    if clock is None:
-        clock = _clock(text[11:19])
+    days = memo.day_number(text[:10])
+    clock = memo.clock_seconds(text[11:19])
     if days is None or clock is None:
         return None
     return days * 86_400 + clock - east
@@ -189,9 +124,7 @@ def read_time(text: str) -> int:
         value = _canonical(text)
         if value is None:
             value = parse_time(text)
-        if len(TIME_MEMO) >= MEMO_MAX:
-            TIME_MEMO.clear()
-        TIME_MEMO[text] = value
+        memo.remember(TIME_MEMO, text, value)
     return value
 
 
@@ -203,7 +136,7 @@ def read_date(text: str, zone: str) -> int:
     value = _DATE_MEMO.get(key)
     if value is None:
         value = parse_date(text, zone)
-        _remember(_DATE_MEMO, key, value)
+        memo.remember(_DATE_MEMO, key, value)
     return value
 
 
