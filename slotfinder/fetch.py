@@ -514,10 +514,12 @@ class Fetcher:
         out: list[Availability] = []
         for t in dict.fromkeys(t.id for t in targets):
             full = f"{provider.name}:{t}"
-            if t in run.errors:
-                out.append(Availability.unknown(full, run.errors[t]))
+            busy = run.done.get(t)
+            if t in run.errors or busy is None:
+                reason = run.errors.get(t, f"no {provider.name} call was planned for this id")
+                out.append(Availability.unknown(full, reason))
             else:
-                out.append(Availability(id=full, busy=run.done[t], covered=window))
+                out.append(Availability(id=full, busy=busy, covered=window))
         return out
 
     def _fail(self, run: _Run, ids: Sequence[str], reason: str) -> None:

@@ -240,6 +240,22 @@ async def test_giving_up_marks_exactly_the_call_unknown(server: tuple[Server, st
     assert result["toy:d"].known
 
 
+class ForgetfulProvider(ToyProvider):
+    """A provider whose plan leaves out its last target (a plugin bug)."""
+
+    def plan(self, targets: Sequence[Target], window: Span, config: ProviderConfig) -> list[Call]:
+        return super().plan(targets[:-1], window, config)
+
+
+async def test_an_id_no_call_covered_is_unknown_not_free(server: tuple[Server, str]) -> None:
+    """With no data for an id there is nothing to call it free on: it is reported unknown."""
+    _, url = server
+    result, _ = await run(url, ["a", "b"], ForgetfulProvider(max_days=10))
+    assert result["toy:a"].known
+    assert not result["toy:b"].known
+    assert "no toy call was planned" in (result["toy:b"].error or "")
+
+
 async def test_timeout_is_retried_then_reported(server: tuple[Server, str]) -> None:
     """A reply slower than the per-call timeout counts as a failed attempt, never as free."""
     srv, url = server
