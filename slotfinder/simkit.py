@@ -31,6 +31,7 @@ __all__ = [
     "SimStats",
     "TokenStore",
     "WindowLimiter",
+    "before_reply",
     "free_port",
     "latency_middleware",
     "running",
@@ -194,6 +195,7 @@ def latency_middleware(
         delay = max(0.0, latency + (rng.uniform(-jitter, jitter) if jitter else 0.0))
         if stats is not None:
             stats.delays.append((request.path, delay))
+        request[_DEADLINE] = arrived + delay
         try:
             response = await handler(request)
         except Exception:
@@ -203,6 +205,25 @@ def latency_middleware(
         return response
 
     return middleware
+
+
+_DEADLINE = web.RequestKey("simkit_deadline", float)
+"""When the reply to a request is due (loop time), set by :func:`latency_middleware`."""
+
+
+async def before_reply(request: web.Request) -> None:
+    """In a handler, after the checks a server makes on arrival (token, rate limit) and before
+    building a large reply: wait half of what is left of the call's simulated latency.
+
+    Fifty calls arriving together are then all taken in, each timed from its arrival, before
+    any reply is built; built on arrival, each reply would hold up the next call's arrival (a
+    queue no real gateway has), and built in a worker thread it would fight the event loop for
+    the GIL. The reply still leaves at its deadline. Without simulated latency: no wait.
+    """
+    deadline = request.get(_DEADLINE)
+    if deadline is not None:
+        loop = asyncio.get_running_loop()
+        await _sleep_until(loop, loop.time() + (deadline - loop.time()) / 2)
 
 
 async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:

@@ -54,3 +54,28 @@ async def test_delays_are_drawn_per_call_in_arrival_order() -> None:
     assert [p for p, _ in runs[0]] == ["/a", "/b", "/a"]
     assert all(0.03 <= d <= 0.07 for _, d in runs[0])
     assert len({d for _, d in runs[0]}) == 3
+
+
+async def test_before_reply_waits_half_the_latency_left_and_the_reply_stays_on_time() -> None:
+    """A handler that builds its reply after before_reply() builds it about half way to the
+    deadline (so a burst is taken in first), and the reply still takes the whole latency."""
+    stats: simkit.SimStats = simkit.SimStats()
+    marks: list[float] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        loop = asyncio.get_running_loop()
+        marks.append(loop.time())
+        await simkit.before_reply(request)
+        marks.append(loop.time())
+        return web.Response(text="ok")
+
+    app = web.Application(middlewares=[simkit.latency_middleware(0.6, 0.0, 3, stats)])
+    app.router.add_get("/a", handler)
+    async with simkit.running(app) as url, aiohttp.ClientSession() as s:
+        loop = asyncio.get_running_loop()
+        sent = loop.time()
+        async with asyncio.timeout(10), s.get(url + "/a") as reply:
+            await reply.read()
+        done = loop.time()
+    assert marks[1] - marks[0] >= 0.25  # about 0.3 s: half of what was left
+    assert marks[1] < sent + 0.6 <= done + 0.01

@@ -239,6 +239,7 @@ async def _query_schedule(request: web.Request) -> web.StreamResponse:
     except _Reject as reject:
         app[STATS].errors += 1
         return reject.response
+    await simkit.before_reply(request)  # take in the rest of a burst before building replies
     infos: list[str] = []
     for uid in ids:
         error = state.user_errors.get(uid)
@@ -278,6 +279,7 @@ async def _rooms_schedule(request: web.Request) -> web.StreamResponse:
     except _Reject as reject:
         app[STATS].errors += 1
         return reject.response
+    await simkit.before_reply(request)
     infos = [
         f'{{"roomId":{_dumps(rid)},"scheduleItems":[' + tenant.items_json(rid, start, end) + "]}"
         for rid in ids
