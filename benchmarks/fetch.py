@@ -11,7 +11,7 @@ The client is the real :class:`slotfinder.fetch.Fetcher` with the library's defa
 :class:`~slotfinder.fetch.RetryPolicy` (``--margin`` overrides its limiter margin), and the
 providers' own ``Limits.concurrency`` unless ``--concurrency`` overrides it.
 
-Each scenario runs ``--repeats`` times (default 3), each time against new simulator processes
+Each scenario runs ``--repeats`` times (default 5), each time against new simulator processes
 (clean server-side windows, the same seed); the table shows the run with the median
 wall/floor and, under ``range``, the lowest and highest. The short scenarios take ~0.1 s and
 are bound by the client's CPU (a 220 KB reply is several ms of Python), and these small virtual
@@ -745,7 +745,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, help="override every Limits.concurrency")
     parser.add_argument("--margin", type=float, help="RetryPolicy.margin for the limiter")
     parser.add_argument(
-        "--repeats", type=int, default=3, help="runs per scenario (median shown; default 3)"
+        "--repeats", type=int, default=5, help="runs per scenario (median shown; default 5)"
     )
     parser.add_argument(
         "--only", help="run only scenarios whose name contains one of these (comma-separated)"
