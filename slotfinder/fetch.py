@@ -429,6 +429,8 @@ class Fetcher:
         self._ids_done = 0
         self._calls_total = 0
         self._calls_done = 0
+        self._queued = 0
+        """Calls waiting for a rate place or a connection, across providers."""
 
     def _limiter(self, key: tuple[str, str], windows: Sequence[RateWindow]) -> RateLimiter:
         limiter = self._limiters.get(key)
@@ -553,14 +555,22 @@ class Fetcher:
             try:
                 # Rate places first, then a connection: a call waiting for its endpoint's
                 # window must not hold a connection another endpoint could use.
-                async with (
-                    shared.slot() as free_shared,
-                    limiter.slot() as free_own,
-                    run.in_flight,
-                ):
-                    self.stats.add(self.stats.calls, name)
-                    answered = functools.partial(_call_all, (free_own, free_shared))
-                    response = await self._send(request, timeout, answered)
+                self._queued += 1
+                queued = True
+                try:
+                    async with (
+                        shared.slot() as free_shared,
+                        limiter.slot() as free_own,
+                        run.in_flight,
+                    ):
+                        self._queued -= 1
+                        queued = False
+                        self.stats.add(self.stats.calls, name)
+                        answered = functools.partial(_call_all, (free_own, free_shared))
+                        response = await self._send(request, timeout, answered)
+                finally:
+                    if queued:  # cancelled while waiting
+                        self._queued -= 1
             except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
                 last = f"{type(exc).__name__} talking to {provider.name}"
                 if isinstance(exc, TimeoutError):
@@ -610,10 +620,14 @@ class Fetcher:
     async def _parse(
         self, provider: HttpProvider, call: Call, response: HttpResponse, config: ProviderConfig
     ) -> tuple[CallResult, dict[str, BusyTable]]:
-        """Decipher a reply and merge each id's rows; a large reply in the parsing thread, so
-        the event loop keeps reading other replies (and freeing their rate places) while
-        thousands of items are parsed."""
-        if len(response.body) < PARSE_IN_THREAD:
+        """Decipher a reply and merge each id's rows.
+
+        A large reply goes to the parsing thread while calls wait for rate places or
+        connections, so the event loop keeps freeing places and sending them. Once every call
+        is out it is parsed here: the GIL makes the thread no faster, and handing the last
+        replies between it and the loop only delays them (benchmarks/fetch.py).
+        """
+        if len(response.body) < PARSE_IN_THREAD or not self._queued:
             return _parse_and_merge(provider, call, response, config)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(

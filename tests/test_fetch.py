@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
 
+import slotfinder.fetch
 from slotfinder import simkit
 from slotfinder.fetch import Fetcher, RateLimiter, RetryPolicy, TokenCache, merge_rows
 from slotfinder.model import Span, Status
@@ -254,6 +256,33 @@ async def test_an_id_no_call_covered_is_unknown_not_free(server: tuple[Server, s
     assert result["toy:a"].known
     assert not result["toy:b"].known
     assert "no toy call was planned" in (result["toy:b"].error or "")
+
+
+class ThreadNotingProvider(ToyProvider):
+    """Notes which thread parses each reply."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.threads: list[str] = []
+
+    def parse(self, call: Call, response: HttpResponse, config: ProviderConfig) -> CallResult:
+        self.threads.append(threading.current_thread().name)
+        return super().parse(call, response, config)
+
+
+async def test_large_replies_leave_the_loop_only_while_calls_wait(
+    server: tuple[Server, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While calls wait for rate places a large reply is parsed in the worker thread (the loop
+    must free places and send them); once every call is out, on the loop itself."""
+    _, url = server
+    monkeypatch.setattr(slotfinder.fetch, "PARSE_IN_THREAD", 0)  # every reply counts as large
+    provider = ThreadNotingProvider(max_ids=1, max_days=10, rate=2)
+    result, _ = await run(url, ["a", "b", "c", "d"], provider)
+    assert all(a.known for a in result.values())
+    main = threading.main_thread().name
+    assert provider.threads[:2] == ["slotfinder-parse_0"] * 2  # c and d still waiting
+    assert provider.threads[-1] == main  # nothing left to send
 
 
 async def test_timeout_is_retried_then_reported(server: tuple[Server, str]) -> None:
