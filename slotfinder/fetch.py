@@ -14,8 +14,8 @@ that makes a fetch robust is here, once, for every provider:
   expire, and refreshed once when a reply says the token is no longer valid;
 * a batch failing because of one bad id is split until the bad id is isolated;
 * large replies parsed in one worker thread while other calls wait to be sent, and each id's
-  chunks merged per status as soon as its last call is over, so an event crossing a chunk seam counts once and no merge work
-  piles up after the last reply;
+  chunks merged per status as soon as its last call is over, so an event crossing a chunk
+  seam counts once and no merge work piles up after the last reply;
 * an unrecoverable failure marks exactly the ids of that call unknown, with the reason, and the
   run goes on for everyone else. Nothing is ever assumed free.
 """
