@@ -399,10 +399,13 @@ def dealt_floors(
     Calls are grouped by URL path, which is how a server keeps its budgets (Feishu's
     freebusy/list serves users and rooms from one budget); the token path is left out.
     """
+    one_per_endpoint = {
+        c.endpoint: c for c in side.provider.plan(side.targets, window, side.config)
+    }
     paths: dict[str, Sequence[RateWindow]] = {}
-    for call in side.provider.plan(side.targets, window, side.config):
+    for endpoint, call in one_per_endpoint.items():
         request = side.provider.build(call, "token", side.config)
-        paths[urlsplit(request.url).path] = limits.endpoint(call.endpoint).rate
+        paths[urlsplit(request.url).path] = limits.endpoint(endpoint).rate
     data = [(p, d) for p, d in delays if p in paths]
     conc = limits.concurrency
     rate = max(

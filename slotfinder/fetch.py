@@ -351,7 +351,7 @@ def merge_rows(rows: Sequence[np.ndarray]) -> BusyTable:
     starts = data[:, 0] + band
     ends = data[:, 1] + band
     order = np.argsort(starts, kind="stable")
-    starts, ends, code = starts[order], ends[order], code[order]
+    starts, ends, code, band = starts[order], ends[order], code[order], band[order]
     reach = np.maximum.accumulate(ends)
     first = np.empty(starts.size, dtype=bool)
     first[0] = True
@@ -359,7 +359,7 @@ def merge_rows(rows: Sequence[np.ndarray]) -> BusyTable:
     last = np.empty(starts.size, dtype=bool)
     last[-1] = True
     last[:-1] = first[1:]
-    shift = band[order][first]
+    shift = band[first]
     return BusyTable(starts=starts[first] - shift, ends=reach[last] - shift, status=code[first])
 
 

@@ -223,7 +223,8 @@ async def before_reply(request: web.Request) -> None:
     deadline = request.get(_DEADLINE)
     if deadline is not None:
         loop = asyncio.get_running_loop()
-        await _sleep_until(loop, loop.time() + (deadline - loop.time()) / 2)
+        now = loop.time()
+        await _sleep_until(loop, now + (deadline - now) / 2)
 
 
 async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:
