@@ -13,9 +13,10 @@ that makes a fetch robust is here, once, for every provider:
 * tokens fetched once per app (cached by the provider's ``token_key``), refreshed before they
   expire, and refreshed once when a reply says the token is no longer valid;
 * a batch failing because of one bad id is split until the bad id is isolated;
-* large replies parsed in one worker thread while other calls wait to be sent, and each id's
-  chunks merged per status as soon as its last call is over, so an event crossing a chunk
-  seam counts once and no merge work piles up after the last reply;
+* large replies parsed on the other core by a helper process when it is free
+  (:mod:`slotfinder.offload`), else in one worker thread while other calls wait to be sent,
+  else on the loop; each id's chunks merged per status as soon as its last call is over, so
+  an event crossing a chunk seam counts once and no merge work piles up after the last reply;
 * an unrecoverable failure marks exactly the ids of that call unknown, with the reason, and the
   run goes on for everyone else. Nothing is ever assumed free.
 """
@@ -40,6 +41,7 @@ import numpy as np
 from slotfinder import intervals
 from slotfinder.errors import ConfigError
 from slotfinder.model import Availability, BusyTable, Span
+from slotfinder.offload import Helper, OffloadFailed
 from slotfinder.providers import (
     BatchError,
     Call,
@@ -58,6 +60,7 @@ from slotfinder.providers import (
 )
 
 __all__ = [
+    "HELPER",
     "FetchStats",
     "Fetcher",
     "Progress",
@@ -71,7 +74,11 @@ __all__ = [
 log = logging.getLogger("slotfinder.fetch")
 
 PARSE_IN_THREAD = 64 * 1024
-"""Replies at least this large (bytes) are parsed off the event loop."""
+"""Replies at least this large (bytes) are parsed off the event loop when there is room."""
+
+HELPER = Helper()
+"""The process-wide parse helper: started at the first large reply (or by ``await
+HELPER.ready()`` in an application's warm-up), shared by every Fetcher that does not opt out."""
 
 
 @attrs.frozen
@@ -307,14 +314,17 @@ def _parser() -> concurrent.futures.ThreadPoolExecutor:
 def _parse_and_merge(
     provider: HttpProvider, call: Call, response: HttpResponse, config: ProviderConfig
 ) -> tuple[CallResult, dict[str, BusyTable]]:
-    """``provider.parse``, then each readable id's rows merged (where they were parsed)."""
+    """``provider.parse``, then each readable id's rows merged (where they were parsed).
+
+    The result keeps only the per-id errors: the rows travel as merged tables, which is all
+    the fetcher needs and far less to send back from the helper process."""
     result = provider.parse(call, response, config)
     tables = {
         i: merge_rows([np.asarray(rows, dtype=np.int64).reshape(-1, 3)])
         for i, rows in result.busy.items()
         if i not in result.errors
     }
-    return result, tables
+    return CallResult(busy={}, errors=result.errors), tables
 
 
 def _call_all(functions: Sequence[Callable[[], None]]) -> None:
@@ -414,11 +424,15 @@ class Fetcher:
         progress: ProgressCallback | None = None,
         tokens: TokenCache | None = None,
         seed: int | None = None,
+        helper: Helper | None = HELPER,
     ) -> None:
         self.session = session
         self.policy = policy or RetryPolicy()
         self.progress = progress
         self.tokens = tokens or _SHARED_TOKENS
+        self.helper = helper
+        """Where large replies are parsed when it is free; ``None`` keeps parsing in this
+        process (the event loop, or the parse thread while calls are queued)."""
         self.stats = FetchStats()
         self.config_errors: list[ConfigError] = []
         self._token_failures: dict[tuple[str, ...], ConfigError] = {}
@@ -622,12 +636,25 @@ class Fetcher:
     ) -> tuple[CallResult, dict[str, BusyTable]]:
         """Decipher a reply and merge each id's rows.
 
-        A large reply goes to the parsing thread while calls wait for rate places or
-        connections, so the event loop keeps freeing places and sending them. Once every call
-        is out it is parsed here: the GIL makes the thread no faster, and handing the last
-        replies between it and the loop only delays them (benchmarks/fetch.py).
+        A large reply goes to the helper process when it is up and free: it parses on the other
+        core while the loop reads and parses the next replies. Otherwise, while calls wait for
+        rate places or connections, it goes to the parsing thread, so the event loop keeps
+        freeing places and sending them. Once every call is out it is parsed here: the GIL
+        makes the thread no faster, and handing the last replies between it and the loop only
+        delays them (benchmarks/fetch.py).
         """
-        if len(response.body) < PARSE_IN_THREAD or not self._queued:
+        if len(response.body) < PARSE_IN_THREAD:
+            return _parse_and_merge(provider, call, response, config)
+        helper = self.helper
+        if helper is not None:
+            helper.start()
+            if helper.claim():
+                with contextlib.suppress(OffloadFailed):
+                    parsed: tuple[CallResult, dict[str, BusyTable]] = await helper.run(
+                        _parse_and_merge, provider, call, response, config
+                    )
+                    return parsed
+        if not self._queued:
             return _parse_and_merge(provider, call, response, config)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(

@@ -9,8 +9,9 @@ the part readers here are shared.
 
 Memos are plain dicts used with single get/set calls (atomic under the GIL), each value a pure
 function of its key: replies are parsed in a worker thread as well as on the event loop, and a
-race costs at most a recomputation. A memo is emptied when it reaches :data:`MEMO_MAX` entries,
-so a long-lived process never holds more than a few MiB per memo.
+race costs at most a recomputation. The parse helper process (:mod:`slotfinder.offload`) has
+memos of its own, warmed by the replies it parses. A memo is emptied when it reaches
+:data:`MEMO_MAX` entries, so a long-lived process never holds more than a few MiB per memo.
 """
 
 from __future__ import annotations

@@ -191,6 +191,7 @@ async def run(
             session,
             policy=policy or RetryPolicy(base=0.0, attempts=4),
             tokens=tokens or TokenCache(),
+            helper=None,  # parsed here, where the tests can watch it (see test_offload.py)
         )
         avails = await asyncio.wait_for(
             fetcher.fetch(provider, [Target(i) for i in ids], WINDOW, config(url)), 30
