@@ -9,7 +9,9 @@ the client's timing or memory figures), on 127.0.0.1, with its real rate limits 
 ``--latency`` ± ``--jitter`` seconds (default 80 ± 20 ms) by the simulators' latency option.
 The client is the real :class:`slotfinder.fetch.Fetcher` with the library's default
 :class:`~slotfinder.fetch.RetryPolicy` (``--margin`` overrides its limiter margin), and the
-providers' own ``Limits.concurrency`` unless ``--concurrency`` overrides it.
+providers' own ``Limits.concurrency`` unless ``--concurrency`` overrides it. Its parse helper
+process (:data:`slotfinder.fetch.HELPER`) is started once, before the first scenario, as a
+long-lived application has it after its first large reply; the time that takes is printed.
 
 Each scenario runs ``--repeats`` times (default 5), each time against new simulator processes
 (clean server-side windows, the same seed); the table shows the run with the median
@@ -54,8 +56,11 @@ Columns.
   are shown for detail (``part``): there both providers share one client CPU.
 * ``429 cli`` rate-limit replies the fetcher saw (``FetchStats.rate_limited``); ``429 sim``
   the ones the simulator sent (``SimStats.rate_limited``: real limits and injected faults).
+* ``cli cpu s`` CPU seconds of this process during the timed fetch; ``helper cpu s`` those of
+  the parse helper process (``/proc``, 10 ms ticks), and ``helper jobs`` the replies it parsed.
 * ``peak MiB``: ``tracemalloc`` peak of the client process during the fetch (allocations of
-  the fetch only; started after the token warm-up).
+  the fetch only; started after the token warm-up). That run parses every reply in this
+  process (no helper), so the peak includes all the parsing.
 * ``check``: availability of a sample of ids equals the simulator's ground truth (the tenant),
   and no id is unknown.
 """
@@ -67,6 +72,7 @@ import asyncio
 import gc
 import math
 import multiprocessing as mp
+import os
 import random
 import sys
 import time
@@ -89,7 +95,7 @@ from slotfinder_feishu.tenant import FeishuTenant
 
 from slotfinder import simkit
 from slotfinder.engine import find_slots
-from slotfinder.fetch import Fetcher, FetchStats, RetryPolicy, TokenCache, merge_rows
+from slotfinder.fetch import HELPER, Fetcher, FetchStats, RetryPolicy, TokenCache, merge_rows
 from slotfinder.model import DAY, Attendee, Availability, BusyTable, MeetingRequest, Span, Status
 from slotfinder.plan import min_calls
 from slotfinder.providers import (
@@ -465,21 +471,53 @@ async def _warm_pool(session: aiohttp.ClientSession, side: Side) -> None:
     side.pool_ms = (time.perf_counter() - started) * 1000
 
 
+async def _warm_helper() -> float:
+    """Have the parse helper process up before timing (a long-lived application starts it
+    once, at its first large reply or in its warm-up): ms it took to get it ready."""
+    started = time.perf_counter()
+    if not await HELPER.ready():
+        raise RuntimeError("the parse helper process did not start")
+    return (time.perf_counter() - started) * 1000
+
+
+@attrs.frozen
+class Cpu:
+    """CPU seconds of a timed fetch: this process, and the parse helper process."""
+
+    client: float
+    helper: float
+    jobs: int
+
+
+def _helper_cpu() -> float:
+    """CPU seconds the parse helper process has used so far (Linux ``/proc``; -1 elsewhere)."""
+    pid = HELPER.pid
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return -1.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run(
     sides: Sequence[Side], window: Span, policy: RetryPolicy, trace: bool
-) -> tuple[Fetcher, float, float, int]:
-    """Fetch every side concurrently through one Fetcher: (fetcher, wall, client CPU seconds,
+) -> tuple[Fetcher, float, Cpu, int]:
+    """Fetch every side concurrently through one Fetcher: (fetcher, wall, CPU seconds,
     tracemalloc peak).
 
     With ``trace`` the fetch runs under tracemalloc, which slows the client's parsing several
-    times over: such a run is for the memory figure only, never for the wall time.
+    times over: such a run is for the memory figure only, never for the wall time. It parses
+    every reply in this process (no helper), so the peak counts all of the fetch's memory.
     """
     tokens = TokenCache()
+    await _warm_helper()
     async with aiohttp.ClientSession() as session:
         for side in sides:
             await _warm_token(session, side, tokens, policy)
             await _warm_pool(session, side)
-        fetcher = Fetcher(session, policy=policy, tokens=tokens, seed=0)
+        helper = None if trace else HELPER
+        fetcher = Fetcher(session, policy=policy, tokens=tokens, seed=0, helper=helper)
 
         async def one(side: Side) -> None:
             started = time.perf_counter()
@@ -493,17 +531,19 @@ async def run(
         gc.freeze()
         if trace:
             tracemalloc.start()
+        jobs, helper_cpu = HELPER.jobs, _helper_cpu()
         started, cpu = time.perf_counter(), time.process_time()
         try:
             await asyncio.wait_for(asyncio.gather(*(one(s) for s in sides)), 600)
         finally:
             gc.unfreeze()
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        used = Cpu(cpu, _helper_cpu() - helper_cpu, HELPER.jobs - jobs)
         peak = 0
         if trace:
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-    return fetcher, wall, cpu, peak
+    return fetcher, wall, used, peak
 
 
 def _calls_of(stats: Mapping[str, int], provider: str) -> dict[str, int]:
@@ -540,6 +580,8 @@ class Row:
     least: int
     wall: float
     cpu: float
+    helper_cpu: float
+    helper_jobs: int
     rate: float
     latency: float
     nominal: float
@@ -645,6 +687,8 @@ def scenario_once(
                 least=least_calls(side, window),
                 wall=side.wall,
                 cpu=-1,
+                helper_cpu=-1,
+                helper_jobs=-1,
                 rate=rate,
                 latency=lat,
                 nominal=nominal,
@@ -665,7 +709,9 @@ def scenario_once(
         calls=sum(r.calls for r in rows),
         least=sum(r.least for r in rows),
         wall=wall,
-        cpu=cpu,
+        cpu=cpu.client,
+        helper_cpu=cpu.helper,
+        helper_jobs=cpu.jobs,
         rate=totals["rate"],
         latency=totals["latency"],
         nominal=totals["nominal"],
@@ -703,7 +749,8 @@ def _cell(value: float, fmt: str) -> str:
 
 def table(rows: Sequence[Row]) -> str:
     head = (
-        "scenario", "part", "conc", "calls", "min", "wall s", "cli cpu s", "rate floor",
+        "scenario", "part", "conc", "calls", "min", "wall s", "cli cpu s", "helper cpu s",
+        "helper jobs", "rate floor",
         "lat floor", "wall/floor", "range", "nominal", "wall/nom", "429 cli", "429 sim", "retries",
         "token ms", "pool ms", "peak MiB", "check", "target",
     )  # fmt: skip
@@ -716,6 +763,8 @@ def table(rows: Sequence[Row]) -> str:
             str(r.least),
             f"{r.wall:.2f}",
             _cell(r.cpu, ".2f"),
+            _cell(r.helper_cpu, ".2f"),
+            _cell(r.helper_jobs, "d"),
             f"{r.rate:.2f}",
             f"{r.latency:.2f}",
             f"{r.wall / r.floor:.2f}" if r.floor else "-",
@@ -760,6 +809,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{args.jitter * 1000:.0f} ms, limiter margin {policy.margin:g} (+20 ms), "
         f"concurrency {args.concurrency or 'per provider'}, python {sys.version.split()[0]}"
     )
+    print(f"parse helper process ready in {asyncio.run(_warm_helper()):.0f} ms (once per process)")
     rows: list[Row] = []
     notes: list[str] = []
     for sc in scenarios(args.quick):
