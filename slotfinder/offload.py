@@ -7,18 +7,21 @@ parallel, while the loop goes on reading replies and parsing the ones the helper
 for.
 
 The helper is a plain ``python -c`` child of this interpreter talking over its stdin and stdout
-in length-prefixed pickle frames, not :mod:`multiprocessing`: its ``spawn`` and ``forkserver``
-start methods re-run the parent's ``__main__`` script in the child, which a script without an
-``if __name__ == "__main__"`` guard does not survive, and ``fork`` is unsafe in a process that
-has threads and an event loop. The parent waits on the pipes through the running event loop
-(``add_reader``/``add_writer``), so no thread competes for the GIL and the helper outlives any
-one loop (``asyncio.run`` per call is fine).
+in numbered, length-prefixed pickle frames, not :mod:`multiprocessing`: its ``spawn`` and
+``forkserver`` start methods re-run the parent's ``__main__`` script in the child, which a
+script without an ``if __name__ == "__main__"`` guard does not survive, and ``fork`` is unsafe
+in a process that has threads and an event loop. The parent waits on the pipes through the
+running event loop (``add_reader``/``add_writer``), so no thread competes for the GIL, and the
+helper outlives any one loop (``asyncio.run`` per call is fine).
 
-Jobs travel by reference (``module.function`` and pickled arguments). The helper is never
-waited for: it counts as free only once it has started (imported slotfinder and the registered
-plugins) and has no job, and a job it cannot run (unpicklable, the helper died or was
-cancelled mid-job) raises :class:`OffloadFailed` so the caller runs it itself. Log records a
-job emits in the helper are handed to the parent's loggers, as if the job had run here.
+Jobs travel by reference (``module.function`` and pickled arguments) and are answered in
+order. The helper is never waited for: it takes a job only once it has started (imported
+slotfinder and the registered plugins) and while fewer than ``depth`` jobs are in it (two: one
+running and the next already in the pipe, so it does not sit idle while the loop is busy
+elsewhere). A job it cannot run (unpicklable, or the helper died) raises
+:class:`OffloadFailed`, and the caller runs it itself. A cancelled job's answer is dropped when
+it comes. Log records a job emits in the helper are handed to the parent's loggers, as if the
+job had run here.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import gc
+import itertools
 import logging
 import os
 import pickle
@@ -40,27 +45,44 @@ try:
 except ImportError:  # pragma: no cover - not on Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Helper", "OffloadFailed"]
+__all__ = ["MAX_STARTS", "PIPE_SIZE", "Helper", "OffloadFailed"]
 
 log = logging.getLogger("slotfinder.offload")
 
-_HEADER = 8
-"""Bytes of the little-endian length before each frame."""
+_HEADER = 16
+"""Before each frame: its payload's length and its job number, 8 bytes each, little-endian."""
 _READY = b"ready"
+"""The helper's first frame (job number 0): it has imported what jobs need."""
 _CHILD = "import sys; sys.path[:0] = {path!r}; from slotfinder.offload import _serve; _serve()"
 PIPE_SIZE = 1 << 20
 """Bytes asked for the pipe that carries jobs (Linux's default ceiling for a user)."""
 MAX_STARTS = 3
 """Helper processes in a row that may die before they are ready; then the helper stays off
-(a helper lost later, e.g. to a cancelled job, is simply started again)."""
+(a helper lost later is simply started again)."""
 
 
 class OffloadFailed(Exception):
     """The helper could not run the job (not picklable, or the helper is gone): run it here."""
 
 
-def _frame(payload: bytes) -> bytes:
-    return len(payload).to_bytes(_HEADER, "little") + payload
+def _frame(number: int, payload: bytes) -> bytes:
+    return len(payload).to_bytes(8, "little") + number.to_bytes(8, "little") + payload
+
+
+def _split(buffer: bytearray) -> tuple[int, bytes] | None:
+    """The first whole frame in ``buffer`` as ``(job number, payload)``, removed from it."""
+    if len(buffer) < _HEADER:
+        return None
+    size = int.from_bytes(buffer[:8], "little")
+    if len(buffer) < _HEADER + size:
+        return None
+    number = int.from_bytes(buffer[8:_HEADER], "little")
+    payload = bytes(buffer[_HEADER : _HEADER + size])
+    del buffer[: _HEADER + size]
+    return number, payload
+
+
+# --- the helper's side ------------------------------------------------------------------------
 
 
 class _Records(logging.Handler):
@@ -85,8 +107,33 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _answer(payload: bytes, handler: _Records) -> bytes:
+    """Run one job: the pickled ``(ok, value or exception, log records)``."""
+    handler.records = []
+    try:
+        function, args = pickle.loads(payload)
+    except Exception as exc:  # e.g. a module the helper cannot import: run it in the parent
+        failed = OffloadFailed(f"job not readable in the helper: {type(exc).__name__}")
+        return pickle.dumps((False, failed, []), pickle.HIGHEST_PROTOCOL)
+    try:
+        value: tuple[bool, Any] = (True, function(*args))
+    except BaseException as exc:  # the parent decides what the failure means
+        value = (False, exc)
+    try:
+        return pickle.dumps((*value, handler.records), pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # an unpicklable value or exception: the parent runs the job
+        failed = OffloadFailed(f"answer not picklable: {type(exc).__name__}")
+        return pickle.dumps((False, failed, []), pickle.HIGHEST_PROTOCOL)
+
+
 def _serve() -> None:
-    """The helper's loop: read a job, run it, answer ``(ok, value, records)``; stop at EOF."""
+    """The helper's loop: read a job, run it, answer under its number; stop at EOF."""
     inp = sys.stdin.fileno()
     out = os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not corrupt a frame
@@ -101,30 +148,24 @@ def _serve() -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    os.write(out, _frame(_READY))
+    # Everything imported so far lives as long as the helper: keep it out of the collector's
+    # view, or each full collection a large reply's objects trigger walks all of it again.
+    gc.collect()
+    gc.freeze()
+    _write_all(out, _frame(0, _READY))
     while (header := _read_exactly(inp, _HEADER)) is not None:
-        payload = _read_exactly(inp, int.from_bytes(header, "little"))
+        payload = _read_exactly(inp, int.from_bytes(header[:8], "little"))
         if payload is None:
             return
-        handler.records = []
-        try:
-            function, args = pickle.loads(payload)
-            value: tuple[bool, Any] = (True, function(*args))
-        except BaseException as exc:  # the parent decides what the failure means
-            value = (False, exc)
-        try:
-            answer = pickle.dumps((*value, handler.records), pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # an unpicklable value or exception: the parent runs the job
-            failed = OffloadFailed(f"answer not picklable: {type(exc).__name__}")
-            answer = pickle.dumps((False, failed, []), pickle.HIGHEST_PROTOCOL)
-        data = memoryview(_frame(answer))
-        while data:
-            data = data[os.write(out, data) :]
+        _write_all(out, _frame(int.from_bytes(header[8:], "little"), _answer(payload, handler)))
 
 
-def _wake(future: asyncio.Future[None]) -> None:
+# --- the parent's side ------------------------------------------------------------------------
+
+
+def _settle(future: asyncio.Future[bytes], error: OffloadFailed) -> None:
     if not future.done():
-        future.set_result(None)
+        future.set_exception(error)
 
 
 def _widen(fd: int) -> None:
@@ -142,25 +183,35 @@ def _widen(fd: int) -> None:
 
 
 class Helper:
-    """One helper process, one job at a time.
+    """One helper process, up to ``depth`` jobs in it at a time.
 
-    ``start`` launches it without waiting; ``claim`` takes it for a job when it is up and
-    idle (never blocks); ``run`` ships the claimed job and awaits the answer on the running
-    event loop. ``close`` (also at interpreter exit) ends the process.
+    ``start`` launches it without waiting; ``claim`` takes a place for one job when it is up
+    and has room (never blocks); ``run`` ships the claimed job and awaits the answer on the
+    running event loop. One event loop uses the helper at a time (another loop's ``claim``
+    is refused while jobs are in it). ``close`` (also at interpreter exit) ends the process.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, depth: int = 2) -> None:
+        self.depth = depth
+        self._lock = threading.Lock()
+        """Guards everything below: loops in several threads may share one helper."""
         self._process: subprocess.Popen[bytes] | None = None
         self._ready = False
-        self._busy = threading.Lock()
-        """Held for a job, from :meth:`claim` to the end of :meth:`run` (loops in several
-        threads may share one helper)."""
-        self._starting = threading.Lock()
-        self._buffer = bytearray()
-        self.starts = 0
-        """Helper processes started."""
+        self._inbox = bytearray()
+        """What the helper wrote that is not yet a whole frame."""
+        self._outbox = bytearray()
+        """Frames not yet taken by the pipe (the writer callback sends the rest)."""
+        self._owed: dict[int, asyncio.Future[bytes]] = {}
+        """Answers still to come, by job number (a cancelled job's future is done already)."""
+        self._claims = 0
+        """Places taken by :meth:`claim` and not yet given back by :meth:`run`."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop the pipes are watched from while jobs are in the helper."""
+        self._numbers = itertools.count(1)
         self._stillborn = 0
         """Helper processes in a row lost before they were ready."""
+        self.starts = 0
+        """Helper processes started."""
         self.jobs = 0
         """Jobs the helper answered (a test and the benchmark read it)."""
 
@@ -173,12 +224,13 @@ class Helper:
     @property
     def pid(self) -> int | None:
         """The helper process's id while one runs (the benchmark reads its CPU time)."""
-        return None if self._process is None else self._process.pid
+        process = self._process
+        return None if process is None else process.pid
 
     def start(self) -> None:
         """Launch the helper process if none runs (about 0.5 ms here; the helper then spends
         about 0.4 s of the other core importing, and signals when it is ready)."""
-        with self._starting:
+        with self._lock:
             if self._process is not None or not self.usable:
                 return
             self.starts += 1
@@ -198,83 +250,155 @@ class Helper:
             os.set_blocking(process.stdin.fileno(), False)
             os.set_blocking(process.stdout.fileno(), False)
             self._process, self._ready = process, False
-            self._buffer.clear()
+            self._inbox.clear()
+            self._outbox.clear()
             if self.starts == 1:
                 atexit.register(self.close)
+
+    def claim(self) -> bool:
+        """Take a place for one job if the helper is up and has room; never waits.
+
+        Call it from the event loop that will :meth:`run` the job, which gives the place back.
+        """
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._process is None or self._claims >= self.depth:
+                return False
+            if self._loop is not None and self._loop is not loop and not self._loop.is_closed():
+                return False  # another loop has jobs in the helper
+            if not self._ready and not self._check_ready():
+                return False
+            if self._loop is not loop:
+                self._bind(loop)
+            self._claims += 1
+            return True
+
+    def _check_ready(self) -> bool:
+        """Has the helper said it is ready? (Under the lock, before it has taken any job.)"""
+        try:
+            alive = self._pump()
+        except OSError:
+            alive = False
+        frame = _split(self._inbox)
+        if frame == (0, _READY):
+            self._ready = True
+            self._stillborn = 0
+            return True
+        if not alive or frame is not None:
+            self._stillborn += 1
+            self._lose("the helper process stopped while starting")
+        return False
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch the pipes from ``loop`` (an earlier loop closed with answers still owed: those
+        jobs were cancelled with it, and their answers are read and dropped here)."""
+        assert self._process is not None
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        self._loop = loop
+        loop.add_reader(self._process.stdout.fileno(), self._readable)
+        if self._outbox:
+            loop.add_writer(self._process.stdin.fileno(), self._writable)
+
+    def _unbind(self) -> None:
+        """Stop watching the pipes once nothing is owed or waiting to be written."""
+        loop, process = self._loop, self._process
+        if loop is None or self._claims or self._owed or self._outbox:
+            return
+        self._loop = None
+        if process is not None and not loop.is_closed():
+            assert process.stdin is not None
+            assert process.stdout is not None
+            loop.remove_reader(process.stdout.fileno())
+            loop.remove_writer(process.stdin.fileno())
 
     def _pump(self) -> bool:
         """Read what the helper wrote; False when it has closed its end."""
         assert self._process is not None
         assert self._process.stdout is not None
+        fd = self._process.stdout.fileno()
         while True:
             try:
-                chunk = os.read(self._process.stdout.fileno(), 1 << 20)
+                chunk = os.read(fd, 1 << 20)
             except BlockingIOError:
                 return True
             if not chunk:
                 return False
-            self._buffer += chunk
+            self._inbox += chunk
 
-    def _next_frame(self) -> bytes | None:
-        if len(self._buffer) < _HEADER:
-            return None
-        size = int.from_bytes(self._buffer[:_HEADER], "little")
-        if len(self._buffer) < _HEADER + size:
-            return None
-        payload = bytes(self._buffer[_HEADER : _HEADER + size])
-        del self._buffer[: _HEADER + size]
-        return payload
-
-    def claim(self) -> bool:
-        """Take the helper for one job if it is up and idle; never waits.
-
-        After a successful claim the caller must :meth:`run` a job (which releases it).
-        """
-        if self._process is None or not self._busy.acquire(blocking=False):
-            return False
-        if self._ready:
-            return True
-        try:
-            alive = self._pump()
-            if self._next_frame() == _READY:
-                self._ready = True
-                self._stillborn = 0
-                return True
+    def _readable(self) -> None:
+        with self._lock:
+            if self._process is None:
+                return
+            try:
+                alive = self._pump()
+            except OSError:
+                alive = False
+            while (frame := _split(self._inbox)) is not None:
+                number, payload = frame
+                future = self._owed.pop(number, None)
+                if future is not None and not future.done():
+                    future.set_result(payload)
             if not alive:
-                self._stillborn += 1
-                self._lose("the helper process stopped while starting")
+                self._lose("the helper process stopped")
+            else:
+                self._unbind()
+
+    def _flush(self) -> None:
+        """Write what the pipe takes now; watch for room when some is left (under the lock)."""
+        assert self._process is not None
+        assert self._process.stdin is not None
+        fd = self._process.stdin.fileno()
+        try:
+            while self._outbox:
+                sent = os.write(fd, self._outbox)
+                del self._outbox[:sent]
+        except BlockingIOError:
+            pass
         except OSError:
-            self._stillborn += 1
-            self._lose("the helper process cannot be read")
-        self._busy.release()
-        return False
+            self._lose("the helper process stopped")
+            return
+        if self._loop is not None and not self._loop.is_closed():
+            if self._outbox:
+                self._loop.add_writer(fd, self._writable)
+            else:
+                self._loop.remove_writer(fd)
+
+    def _writable(self) -> None:
+        with self._lock:
+            if self._process is not None:
+                self._flush()
+                self._unbind()
 
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
         """``function(*args)`` in the helper (after :meth:`claim`); its exception re-raised.
 
-        Raises :class:`OffloadFailed` when the job cannot be shipped or answered; when the
-        wait is cancelled the helper is stopped, since its pipe is then mid-frame.
+        Raises :class:`OffloadFailed` when the job cannot be shipped or answered. Cancelled,
+        the job still runs in the helper, and its answer is dropped.
         """
-        process = self._process
+        loop = asyncio.get_running_loop()
         try:
-            if process is None:
-                raise OffloadFailed("the helper process stopped")
             try:
-                job = _frame(pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL))
+                job = pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL)
             except Exception as exc:
                 raise OffloadFailed(f"job not picklable: {type(exc).__name__}") from None
-            try:
-                await self._write(process, job)
-                answer = await self._answer()
-            except BaseException:
-                self._lose("the helper's job was interrupted")
-                raise
-            try:
-                ok, value, records = pickle.loads(answer)
-            except Exception as exc:  # e.g. an exception class that cannot be rebuilt here
-                raise OffloadFailed(f"answer not readable: {type(exc).__name__}") from None
+            answer: asyncio.Future[bytes] = loop.create_future()
+            with self._lock:
+                if self._process is None:
+                    raise OffloadFailed("the helper process stopped")
+                number = next(self._numbers)
+                self._owed[number] = answer
+                self._outbox += _frame(number, job)
+                self._flush()
+            payload = await answer
         finally:
-            self._busy.release()
+            with self._lock:
+                self._claims -= 1
+                self._unbind()
+        try:
+            ok, value, records = pickle.loads(payload)
+        except Exception as exc:  # e.g. an exception class that cannot be rebuilt here
+            raise OffloadFailed(f"answer not readable: {type(exc).__name__}") from None
         self.jobs += 1
         for name, level, message in records:
             logger = logging.getLogger(name)
@@ -284,51 +408,42 @@ class Helper:
             return value
         raise value
 
-    async def _write(self, process: subprocess.Popen[bytes], data: bytes) -> None:
-        assert process.stdin is not None
-        fd = process.stdin.fileno()
-        view = memoryview(data)
-        loop = asyncio.get_running_loop()
-        while view:
-            try:
-                view = view[os.write(fd, view) :]
-                continue
-            except BlockingIOError:
-                pass
-            except OSError:
-                raise OffloadFailed("the helper process stopped") from None
-            writable = loop.create_future()
-            loop.add_writer(fd, _wake, writable)
-            try:
-                await writable
-            finally:
-                loop.remove_writer(fd)
-
-    async def _answer(self) -> bytes:
-        assert self._process is not None
-        assert self._process.stdout is not None
-        fd = self._process.stdout.fileno()
-        loop = asyncio.get_running_loop()
-        while True:
-            alive = self._pump()
-            frame = self._next_frame()
-            if frame is not None:
-                return frame
-            if not alive:
-                raise OffloadFailed("the helper process stopped")
-            readable = loop.create_future()
-            loop.add_reader(fd, _wake, readable)
-            try:
-                await readable
-            finally:
-                loop.remove_reader(fd)
-
     def _lose(self, reason: str) -> None:
-        """Drop a helper whose pipe is mid-frame or closed: it holds nothing worth waiting for."""
+        """Drop the helper process (under the lock): every answer still owed fails."""
         log.debug("parse helper lost: %s", reason)
-        if self._process is not None:
-            self._process.kill()
-        self.close()
+        self._fail_owed(reason)
+        self._stop(kill=True)
+
+    def _fail_owed(self, reason: str) -> None:
+        """Fail every answer still owed, each on its own loop (close may run in any thread)."""
+        owed, self._owed = self._owed, {}
+        for future in owed.values():
+            loop = future.get_loop()
+            if not future.done() and not loop.is_closed():
+                loop.call_soon_threadsafe(_settle, future, OffloadFailed(reason))
+
+    def _stop(self, *, kill: bool) -> None:
+        process, loop = self._process, self._loop
+        self._process, self._ready, self._loop = None, False, None
+        self._inbox.clear()
+        self._outbox.clear()
+        if process is None:
+            return
+        assert process.stdin is not None
+        assert process.stdout is not None
+        if loop is not None and not loop.is_closed():
+            loop.remove_reader(process.stdout.fileno())
+            loop.remove_writer(process.stdin.fileno())
+        for stream in (process.stdin, process.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
+        if kill:
+            process.kill()
+        try:
+            process.wait(2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
     async def ready(self, timeout: float = 30.0) -> bool:
         """Start the helper and wait until it can take a job: a long-lived application's
@@ -340,27 +455,16 @@ class Helper:
             self.start()
             if not self.usable:
                 return False
-            if self.claim():
-                self._busy.release()
-                return True
+            with self._lock:
+                if self._process is not None and (self._ready or self._check_ready()):
+                    return True
             await asyncio.sleep(0.01)
         return False
 
     def close(self) -> None:
         """End the helper process: a ready one exits when its stdin closes, one still
-        importing is killed (an exiting program should not wait for it)."""
-        process, ready = self._process, self._ready
-        self._process, self._ready = None, False
-        if process is None:
-            return
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        if not ready:
-            process.kill()
-        try:
-            process.wait(2)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        importing is killed (an exiting program should not wait for it). Answers still owed
+        fail with :class:`OffloadFailed`."""
+        with self._lock:
+            self._fail_owed("the helper was closed")
+            self._stop(kill=not self._ready)

@@ -7,6 +7,7 @@ it. Jobs are module-level functions of this file, which the helper imports by na
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -132,25 +133,46 @@ async def test_logs_come_home_and_prints_do_not_break_frames(
     assert messages == ["from the helper: 7"]
 
 
-async def test_only_one_job_at_a_time(helper: Helper) -> None:
-    """``claim`` never waits: while a job holds the helper, the next caller is told no."""
+async def test_jobs_beyond_the_depth_are_refused(helper: Helper) -> None:
+    """``claim`` never waits: with ``depth`` jobs in the helper, the next caller is told no;
+    the jobs in it are answered in order, each with its own answer."""
+    assert helper.depth == 2
+    assert helper.claim()
     assert helper.claim()
     assert not helper.claim()
-    assert await helper.run(double, 2) == 4
+    slow, fast = helper.run(sleep, 0.3), helper.run(double, 3)
+    assert await asyncio.wait_for(asyncio.gather(slow, fast), 60) == [0.3, 6]
     assert helper.claim()
-    assert await helper.run(double, 3) == 6
+    assert await helper.run(double, 4) == 8
 
 
-async def test_a_cancelled_job_costs_the_helper_process_not_the_helper(helper: Helper) -> None:
-    """Cancelled mid-job, the pipe is mid-frame: that process is dropped, and the next start
-    brings up a new one."""
+async def test_a_cancelled_job_is_dropped_not_mistaken(helper: Helper) -> None:
+    """Cancelled, a job still runs in the helper; its answer is dropped when it comes, and the
+    next job gets its own answer from the same helper process."""
     before = await job(helper, pid)
     assert helper.claim()
     with pytest.raises(TimeoutError):
-        await asyncio.wait_for(helper.run(sleep, 30), 0.5)
-    assert not helper.claim()  # no process until the next start
-    assert await helper.ready(60)
-    assert await job(helper, pid) != before
+        await asyncio.wait_for(helper.run(sleep, 0.5), 0.1)
+    assert await job(helper, double, 5) == 10  # waited behind the cancelled job
+    assert await job(helper, pid) == before
+
+
+async def test_a_job_cancelled_with_its_loop_does_not_confuse_the_next_loop() -> None:
+    """asyncio.run per call: a job left in the helper when its loop closed is answered later,
+    on nobody's behalf; the next loop's job gets its own answer."""
+    h = Helper()
+
+    async def abandon() -> None:
+        assert await h.ready(60)
+        assert h.claim()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(h.run(sleep, 0.3), 0.05)
+
+    await asyncio.to_thread(asyncio.run, abandon())
+    try:
+        assert await job(h, double, 21) == 42
+    finally:
+        h.close()
 
 
 async def test_a_dead_helper_fails_the_job_then_is_replaced(helper: Helper) -> None:
