@@ -445,6 +445,8 @@ class Fetcher:
         self._calls_done = 0
         self._queued = 0
         """Calls waiting for a rate place or a connection, across providers."""
+        self._unanswered = 0
+        """Calls queued or sent whose reply is not yet read, across providers."""
 
     def _limiter(self, key: tuple[str, str], windows: Sequence[RateWindow]) -> RateLimiter:
         limiter = self._limiters.get(key)
@@ -570,6 +572,7 @@ class Fetcher:
                 # Rate places first, then a connection: a call waiting for its endpoint's
                 # window must not hold a connection another endpoint could use.
                 self._queued += 1
+                self._unanswered += 1
                 queued = True
                 try:
                     async with (
@@ -583,6 +586,7 @@ class Fetcher:
                         answered = functools.partial(_call_all, (free_own, free_shared))
                         response = await self._send(request, timeout, answered)
                 finally:
+                    self._unanswered -= 1
                     if queued:  # cancelled while waiting
                         self._queued -= 1
             except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
@@ -648,7 +652,9 @@ class Fetcher:
         helper = self.helper
         if helper is not None:
             helper.start()
-            if helper.claim():
+            # Queue behind a job already in the helper only while more replies are coming
+            # (the loop will be busy with them); the last ones are parsed wherever is free now.
+            if helper.claim(None if self._unanswered else 1):
                 with contextlib.suppress(OffloadFailed):
                     parsed: tuple[CallResult, dict[str, BusyTable]] = await helper.run(
                         _parse_and_merge, provider, call, response, config

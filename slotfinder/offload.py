@@ -255,14 +255,16 @@ class Helper:
             if self.starts == 1:
                 atexit.register(self.close)
 
-    def claim(self) -> bool:
-        """Take a place for one job if the helper is up and has room; never waits.
+    def claim(self, limit: int | None = None) -> bool:
+        """Take a place for one job if the helper is up and has fewer than ``limit`` jobs
+        (default and at most ``depth``); never waits.
 
         Call it from the event loop that will :meth:`run` the job, which gives the place back.
         """
         loop = asyncio.get_running_loop()
+        room = self.depth if limit is None else min(limit, self.depth)
         with self._lock:
-            if self._process is None or self._claims >= self.depth:
+            if self._process is None or self._claims >= room:
                 return False
             if self._loop is not None and self._loop is not loop and not self._loop.is_closed():
                 return False  # another loop has jobs in the helper

@@ -137,7 +137,8 @@ async def test_jobs_beyond_the_depth_are_refused(helper: Helper) -> None:
     """``claim`` never waits: with ``depth`` jobs in the helper, the next caller is told no;
     the jobs in it are answered in order, each with its own answer."""
     assert helper.depth == 2
-    assert helper.claim()
+    assert helper.claim(1)
+    assert not helper.claim(1)  # a caller may ask for an idle helper only
     assert helper.claim()
     assert not helper.claim()
     slow, fast = helper.run(sleep, 0.3), helper.run(double, 3)
