@@ -34,6 +34,7 @@ import itertools
 import logging
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -134,6 +135,9 @@ def _answer(payload: bytes, handler: _Records) -> bytes:
 
 def _serve() -> None:
     """The helper's loop: read a job, run it, answer under its number; stop at EOF."""
+    # Ctrl-C at a terminal reaches the whole process group: the parent decides what it means,
+    # and ends the helper by closing its stdin (or dies, which closes it too).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     inp = sys.stdin.fileno()
     out = os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not corrupt a frame

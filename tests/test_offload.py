@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -174,6 +175,15 @@ async def test_a_job_cancelled_with_its_loop_does_not_confuse_the_next_loop() ->
         assert await job(h, double, 21) == 42
     finally:
         h.close()
+
+
+async def test_ctrl_c_is_the_parents_business(helper: Helper) -> None:
+    """SIGINT (Ctrl-C reaches the whole process group) leaves the helper running: it ends when
+    the parent closes its stdin, without a traceback of its own."""
+    before = await job(helper, pid)
+    os.kill(before, signal.SIGINT)
+    await asyncio.sleep(0.2)
+    assert await job(helper, pid) == before
 
 
 async def test_a_dead_helper_fails_the_job_then_is_replaced(helper: Helper) -> None:
