@@ -294,6 +294,41 @@ def test_unreadable_item_makes_that_id_unknown() -> None:
     assert dict(result.busy) == {"u2": []}
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2026-11-25T09:00:00+08:99",  # read as +09:39 before
+        "2026-02-31T09:00:00+08:00",  # read as 3 March before
+        "2026-11-25T24:30:00+08:00",  # read as 00:30 the next day before
+    ],
+)
+def test_impossible_time_makes_only_that_id_unknown(bad: str) -> None:
+    """An impossible time makes its id unknown with a reason naming it; the others are read."""
+    good = {
+        "status": "BUSY",
+        "start": {"dateTime": "2026-11-25T09:00:00+08:00"},
+        "end": {"dateTime": "2026-11-25T10:00:00+08:00"},
+    }
+    wrong = {
+        "status": "BUSY",
+        "start": {"dateTime": bad},
+        "end": {"dateTime": "2026-12-31T10:00:00+08:00"},  # after any reading of the start
+    }
+    body = {
+        "scheduleInformation": [
+            {"userId": "u1", "scheduleItems": [good, wrong]},
+            {"userId": "u2", "scheduleItems": [good]},
+        ]
+    }
+    for _ in range(2):  # the second reply finds the good times in the memos
+        result = P.parse(user_call("u1", "u2"), reply(200, body), CONFIG)
+        assert set(result.errors) == {"u1"}
+        assert "unreadable" in result.errors["u1"]
+        assert repr(bad) in result.errors["u1"]
+        row = (epoch("2026-11-25T09:00:00+08:00"), epoch("2026-11-25T10:00:00+08:00"), BUSY)
+        assert dict(result.busy) == {"u2": [row]}
+
+
 def test_parse_room_reply() -> None:
     """Room items (BUSY, TENTATIVE pending approval) become rows; empty items mean free."""
     body = {
@@ -650,6 +685,91 @@ def _near_misses() -> st.SearchStrategy[str]:
 def test_exact_reader_declines_near_misses_parse_time_refuses(text: str) -> None:
     """One edit away from the canonical form, the reader still agrees with parse_time."""
     _exact_agrees(text)
+
+
+@given(st.one_of(tt.impossible_date_times(), tt.impossible_date_times(offset=False)))
+@example("2026-11-25T09:00:00+08:99")  # fromisoformat reads it as +09:39
+@example("2026-11-25T09:00:00+08:60")  # ... and this as +09:00
+@example("2026-11-25T09:00:00+0899")
+@example("2026-11-25T09:00:00+08:00:60")
+@example("2026-11-25T09:00:00-00:99")
+@example("2026-11-25 09:00:00+08:99")  # the regex path, as are the next ones
+@example("2026-11-25T09:00+24:00")
+@example("2026-11-25T09:00:00+99")
+@example("2026-02-31T09:00:00")  # read as 3 March in UTC before
+@example("2026-02-29T09:00:00Z")
+@example("2100-02-29T09:00:00Z")
+@example("2026-04-31T09:00:00")
+@example("2026-11-25T24:30:00+08:00")
+@example("2026-11-25T24:00:01Z")
+@example("2026-11-25T24:00:00.5Z")
+@example("2026-11-25T24:00:60Z")
+def test_impossible_times_are_refused_by_both_readers(text: str) -> None:
+    """A date, clock time or offset out of range raises ValueError naming the text, from
+    parse_time and from the fast reader alike, in any zone, cold or warm: never a time rolled
+    into a neighbouring day, minute or offset."""
+    for zone in (_ABSENT, "UTC", "Asia/Shanghai", "America/New_York"):
+        name = zone if isinstance(zone, str) else None
+        with pytest.raises(ValueError) as raised:
+            parse_time(text, name)
+        assert repr(text) in str(raised.value)
+        assert dingtalk._exact(text, name or dingtalk.DEFAULT_ZONE) is None
+        start = _point({"dateTime": text, "timeZone": zone})
+        items = [{"status": "BUSY", "start": start, "end": {"dateTime": "2026-11-25T10:00:00Z"}}]
+        expected = _outcome(lambda odd, i=items: dingtalk._rows_reference(i, "UTC", odd))
+        assert expected == ("raised", ValueError, str(raised.value), set())
+        for _ in range(2):  # nothing was remembered: the second read raises the same
+            assert _outcome(lambda odd, i=items: dingtalk._rows(i, "UTC", odd)) == expected
+
+
+@given(tt.IMPOSSIBLE_DATES, st.sampled_from(_DAY_ZONES), st.booleans())
+@example("2026-02-30", "UTC", False)  # read as 2 March before
+@example("2026-02-31", "UTC", True)
+def test_impossible_all_day_dates_are_refused_by_both_readers(
+    day: str, zone: str, at_end: bool
+) -> None:
+    """An all-day item with an impossible start or end date raises ValueError naming it."""
+    first, last = ("2026-02-01", day) if at_end else (day, "2026-03-05")
+    items = [{"status": "BUSY", "start": {"date": first}, "end": {"date": last}}]
+    expected = _outcome(lambda odd: dingtalk._rows_reference(items, zone, odd))
+    assert expected[:2] == ("raised", ValueError)
+    assert repr(day) in str(expected[2])
+    for _ in range(2):
+        assert _outcome(lambda odd: dingtalk._rows(items, zone, odd)) == expected
+
+
+def test_24_00_with_an_offset_is_the_next_midnight() -> None:
+    """``24:00:00`` is accepted on purpose: ISO 8601 makes it the end of a day, exactly the next
+    day's ``00:00:00``, so no guess is involved. A wall clock in a zone other than UTC is read
+    through datetime, which has no hour 24, so there it needs an offset."""
+    cases = [
+        ("2026-11-25T24:00:00+08:00", None, "2026-11-26T00:00:00+08:00"),
+        ("2026-12-31T24:00:00Z", None, "2027-01-01T00:00:00+00:00"),
+        ("2026-11-25T24:00:00.000-03:30", None, "2026-11-26T00:00:00-03:30"),
+        ("2026-11-25T24:00:00", "UTC", "2026-11-26T00:00:00+00:00"),
+    ]
+    for text, zone, same in cases:
+        assert parse_time(text, zone) == epoch(same)
+        start = _point({"dateTime": text, "timeZone": zone or _ABSENT})
+        items = [{"status": "BUSY", "start": start, "end": {"dateTime": "2027-01-02T00:00:00Z"}}]
+        for _ in range(2):
+            assert dingtalk._rows(items, "UTC", set()) == [
+                (epoch(same), epoch("2027-01-02T00:00:00+00:00"), BUSY)
+            ]
+    with pytest.raises(ValueError, match="need a UTC offset: '2026-11-25T24:00:00'"):
+        parse_time("2026-11-25T24:00:00", "Asia/Shanghai")
+
+
+def test_a_leap_second_is_the_next_minute() -> None:
+    """``:60`` (refused by fromisoformat) is read as the next minute's ``:00``, as it always was;
+    ``:61`` is refused."""
+    new_year = epoch("2017-01-01T00:00:00+00:00")
+    assert parse_time("2016-12-31T23:59:60Z") == new_year
+    assert parse_time("2017-01-01T07:59:60+08:00") == new_year
+    assert parse_time("2016-12-31T23:59:60", "UTC") == new_year
+    for text, zone in [("2016-12-31T23:59:60", "Asia/Shanghai"), ("2016-12-31T23:59:61Z", None)]:
+        with pytest.raises(ValueError, match="2016-12-31T23:59:6"):
+            parse_time(text, zone)
 
 
 def test_fast_reader_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -114,11 +114,12 @@ _TENTATIVE = Status.TENTATIVE.code
 _STATUS = {"BUSY": _BUSY, "TENTATIVE": _TENTATIVE}
 
 _ISO_RE = re.compile(
-    r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
+    r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
     r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?\s*$"
 )
 _DATE_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 # --- time -----------------------------------------------------------------------------------
@@ -148,10 +149,56 @@ def _known_zone(name: str) -> bool:
     return True
 
 
-def _check_civil(parts: tuple[int, int, int, int, int, int]) -> None:
-    _, m, d, h, mi, s = parts
-    if not (1 <= m <= 12 and 1 <= d <= 31 and h <= 24 and mi <= 59 and s <= 60):
-        raise ValueError("out of range")
+def _month_days(y: int, m: int) -> int:
+    """Days in month ``m`` (1-12) of proleptic Gregorian year ``y`` (year 0 is a leap year)."""
+    if m == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
+        return 29
+    return _MONTH_DAYS[m - 1]
+
+
+def _check_date(text: str, y: int, m: int, d: int) -> None:
+    """Refuse a date that does not exist (2026-02-31, 2026-13-01), naming ``text``.
+
+    Integer arithmetic would roll such a date into the next month, a silently wrong time.
+    """
+    if not (1 <= m <= 12 and 1 <= d <= _month_days(y, m)):
+        raise ValueError(f"impossible date in {text[:40]!r}")
+
+
+def _check_civil(text: str, parts: tuple[int, int, int, int, int, int], fraction: str) -> None:
+    """Refuse a date or clock time that does not exist, naming ``text``; never roll it over.
+
+    Two clock times beyond ``23:59:59`` are accepted deliberately, as they always were, because
+    each names one exact instant: ``24:00:00`` (no other minute, second or fraction) is ISO
+    8601's end of a day, which *is* the next day's ``00:00:00`` (an event may well end so), and
+    a leap second ``hh:mm:60`` is read as the next minute's ``:00`` (epoch seconds have no room
+    for it). :func:`datetime.fromisoformat` refuses both, so only this path reads them; without
+    an offset only a UTC wall clock can hold them (:func:`parse_time` refuses them elsewhere).
+    """
+    y, m, d, h, mi, s = parts
+    _check_date(text, y, m, d)
+    if h > 24 or mi > 59 or s > 60 or (h == 24 and (mi or s or fraction.strip("0"))):
+        raise ValueError(f"impossible time of day in {text[:40]!r}")
+
+
+def _offset_fields_ok(text: str) -> bool:
+    """False when the UTC offset of a text :func:`datetime.fromisoformat` read has its minutes
+    or seconds over 59.
+
+    CPython 3.11's ``fromisoformat`` checks only that the whole offset is under 24 hours, so it
+    reads ``+08:99`` as +09:39 and ``+08:60`` as +09:00. The offset is what follows the last
+    sign after the date (``Z`` has none); its fields are two digits each, colons optional.
+    The common endings, ``Z`` and ``±hh:mm``, are checked first, in a few character reads.
+    """
+    if text[-6] in "+-" and text[-3] == ":":
+        return text[-2] < "6"
+    if text[-1] in "Zz":
+        return True
+    at = max(text.rfind("+"), text.rfind("-"))
+    if at < 11:
+        return True
+    digits = text[at + 1 :].replace(":", "")
+    return digits[2:4] <= "59" and digits[4:6] <= "59"
 
 
 def parse_time(text: object, zone: str | None = None) -> int:
@@ -159,7 +206,10 @@ def parse_time(text: object, zone: str | None = None) -> int:
 
     An offset (``Z``, ``+08:00``) in the text wins; otherwise the wall-clock time is read in
     ``zone`` (``Asia/Shanghai`` when ``None``) with the RFC 5545 rule (``fold=0``).
-    Raises :class:`ValueError` on anything else.
+    Raises :class:`ValueError` on anything else, naming the text when a date, clock time or
+    offset is out of range (``2026-02-31``, ``09:60``, ``+08:99``): such a time is refused, never
+    rolled into a neighbouring day, minute or offset (see :func:`_check_civil` for ``24:00:00``
+    and leap seconds).
     """
     if not isinstance(text, str):
         raise ValueError(f"expected an ISO 8601 string, got {type(text).__name__}")
@@ -170,32 +220,37 @@ def parse_time(text: object, zone: str | None = None) -> int:
         except ValueError:
             aware = None
         if aware is not None and aware.tzinfo is not None:
+            if not _offset_fields_ok(text):
+                raise ValueError(f"impossible UTC offset in {text[:40]!r}")
             return math.floor(aware.timestamp())
     match = _ISO_RE.match(text)
     if match is None:
         raise ValueError(f"not an ISO 8601 time: {text[:40]!r}")
     y, m, d = int(match[1]), int(match[2]), int(match[3])
     h, mi, s = int(match[4] or 0), int(match[5] or 0), int(match[6] or 0)
-    _check_civil((y, m, d, h, mi, s))
+    _check_civil(text, (y, m, d, h, mi, s), match[7] or "")
     local = _days_from_civil(y, m, d) * DAY + h * 3600 + mi * 60 + s
-    offset = match[7]
+    offset = match[8]
     if offset is not None:
         if offset in ("Z", "z"):
             return local
-        sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
-        minutes = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) > 2 else 0)
-        return local - sign * minutes * 60
+        hours, minutes = int(digits[:2]), (int(digits[2:4]) if len(digits) > 2 else 0)
+        if hours > 23 or minutes > 59:  # +08:99 is no offset, not +09:39
+            raise ValueError(f"impossible UTC offset in {text[:40]!r}")
+        east = hours * 3600 + minutes * 60
+        return local + east if offset[0] == "-" else local - east
     name = zone or DEFAULT_ZONE
     if name in ("UTC", "Etc/UTC", "GMT", "Z"):
         return local
-    if h == 24:
-        raise ValueError("24:00 needs an offset")
+    if h == 24 or s == 60:
+        # A wall clock in a zone is read through datetime, which has neither.
+        raise ValueError(f"24:00 and leap seconds need a UTC offset: {text[:40]!r}")
     if not _known_zone(name):
         raise ValueError(f"unknown time zone {name[:40]!r}")
     try:
         return math.floor(datetime(y, m, d, h, mi, s, tzinfo=_zone(name)).timestamp())
-    except (OverflowError, OSError) as exc:
+    except (OverflowError, OSError, ValueError) as exc:  # ValueError: year 0
         raise ValueError(f"time out of range: {text[:40]!r}") from exc
 
 
@@ -206,6 +261,7 @@ def _parse_date(text: object, zone: str) -> int:
     match = _DATE_RE.match(text)
     if match is None:
         raise ValueError(f"not a yyyy-MM-dd date: {text[:40]!r}")
+    _check_date(text, int(match[1]), int(match[2]), int(match[3]))
     return parse_time(f"{match[1]}-{match[2]}-{match[3]}T00:00:00", zone)
 
 
