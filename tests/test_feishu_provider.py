@@ -522,6 +522,38 @@ def test_parse_time_refuses_non_rfc3339(text: str) -> None:
         parse_time(text)
 
 
+def test_a_leap_second_reads_as_its_minute_s_last_second() -> None:
+    """``:60`` is RFC 3339's leap second and reads as ``:59`` (documented); ``:61`` is refused."""
+    last = int(datetime.fromisoformat("2016-12-31T23:59:59+00:00").timestamp())
+    for read in (parse_time, read_time, read_time):
+        assert read("2016-12-31T23:59:60Z") == last
+        assert read("2017-01-01T07:59:60.5+08:00") == last
+        with pytest.raises(ValueError, match="'2016-12-31T23:59:61Z'"):
+            read("2016-12-31T23:59:61Z")
+
+
+@pytest.mark.parametrize("endpoint", [LIST, BATCH])
+def test_impossible_time_fails_the_call_naming_it(endpoint: str) -> None:
+    """A time with seconds 99 (read as :59 before) fails the reply with a reason naming it.
+
+    Feishu's parse has no per-id errors for unreadable items: the whole call fails, and the
+    fetcher marks each of its ids unknown with that reason (never free, never shifted).
+    """
+    bad = "2026-11-23T10:00:99+08:00"
+    items = [{"start_time": bad, "end_time": "2026-11-23T11:00:00+08:00"}]
+    if endpoint == BATCH:
+        entries = [{"user_id": "ou_a", "freebusy_items": items},
+                   {"user_id": "ou_b", "freebusy_items": []}]  # fmt: skip
+        call, data = batch_call("ou_a", "ou_b"), {"freebusy_lists": entries}
+    else:
+        call, data = list_call("ou_a"), {"freebusy_list": items}
+    with pytest.raises(CallFailed) as failed:
+        P.parse(call, reply({"code": 0, "msg": "success", "data": data}), CONFIG)
+    assert "unexpected reply shape" in failed.value.reason
+    assert repr(bad) in failed.value.reason
+    assert not failed.value.fatal
+
+
 def test_format_time_round_trips() -> None:
     """Formatting with the +08:00 offset reads back to the same second."""
     for t in (0, T0, T0 + 12345, 2_000_000_000):
@@ -646,6 +678,46 @@ def test_read_time_equals_parse_time(text: str) -> None:
     assert _read(read_time, text) == expected
     value = _times._canonical(text)
     assert value is None or expected == ("value", value)
+
+
+@given(tt.impossible_date_times())
+@example("2026-11-25T09:00:61+08:00")  # read as :59 before, as were the next two
+@example("2026-11-25T09:00:99Z")
+@example("2026-11-25T09:00:99.5+08:00")
+@example("2026-11-25T24:00:00+08:00")  # RFC 3339 has no 24:00
+@example("2026-11-25T09:60:00+08:00")
+@example("2026-11-25T09:00:00+08:60")
+@example("2026-11-25T09:00:00+24:00")
+@example("2026-02-29T09:00:00Z")
+@example("2026-13-01T09:00:00Z")
+def test_impossible_times_are_refused_by_both_readers(text: str) -> None:
+    """A date, clock time or offset out of range raises ValueError naming the text from
+    parse_time and read_time, first and again (nothing is remembered), and from both item
+    readers: never a clamped or rolled-over time."""
+    with pytest.raises(ValueError) as raised:
+        parse_time(text)
+    assert repr(text) in str(raised.value)
+    expected = ("raised", ValueError, str(raised.value))
+    assert _read(read_time, text) == expected
+    assert _read(read_time, text) == expected
+    assert _times._canonical(text) is None
+    items = [{"start_time": text, "end_time": "2026-11-25T10:00:00Z"}]
+    assert _outcome(lambda: feishu._rows_reference(items, "UTC")) == (*expected, [])
+    for _ in range(2):
+        assert _outcome(lambda: feishu._rows(items, "UTC")) == (*expected, [])
+
+
+@given(tt.IMPOSSIBLE_DATES)
+@example("2026-02-29")
+def test_impossible_bare_dates_are_refused_by_both_readers(text: str) -> None:
+    """An all-day date out of range raises ValueError naming it, from both readers."""
+    for zone in _ZONES:
+        with pytest.raises(ValueError) as raised:
+            parse_date(text, zone)
+        assert repr(text) in str(raised.value)
+        expected = ("raised", ValueError, str(raised.value))
+        assert _read(read_date, text, zone) == expected
+        assert _read(read_date, text, zone) == expected
 
 
 @given(st.one_of(tt.DATE_TEXTS, st.sampled_from([None, 5, list("2026-11-25")])))

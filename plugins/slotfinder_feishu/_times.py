@@ -45,7 +45,10 @@ def parse_time(text: str) -> int:
     """Epoch seconds of an RFC 3339 date-time with ``Z`` or a ``±HH:MM`` offset.
 
     Fractions of a second are dropped (calendars work in whole seconds); a leap second ``:60``
-    reads as ``:59``. Raises :class:`ValueError` naming the text when it is not RFC 3339.
+    (RFC 3339 allows it) reads as ``:59``, the last second before it, as it always has. Raises
+    :class:`ValueError` naming the text when it is not RFC 3339, including a date, hour
+    (``24`` too: RFC 3339 has no ``24:00``), minute, second (``61``-``99``) or offset out of
+    range: an impossible time is refused, never clamped or rolled into a neighbouring day.
     """
     m = _RFC3339.fullmatch(text) if isinstance(text, str) else None
     if m is None:
@@ -55,9 +58,10 @@ def parse_time(text: str) -> int:
         days = date(int(y), int(mo), int(d)).toordinal() - _EPOCH_ORDINAL
     except ValueError as exc:
         raise ValueError(f"not an RFC 3339 date-time: {text!r} ({exc})") from None
-    hour, minute, second = int(h), int(mi), min(int(s), 59)
-    if hour > 23 or minute > 59:
+    hour, minute, second = int(h), int(mi), int(s)
+    if hour > 23 or minute > 59 or second > 60:
         raise ValueError(f"not an RFC 3339 date-time: {text!r} (time out of range)")
+    second = min(second, 59)  # the leap second, see above
     offset = 0
     if zulu is None:
         offset = int(oh) * 3600 + int(om) * 60
@@ -74,7 +78,12 @@ def parse_date(text: str, zone: str) -> int:
     if m is None:
         raise ValueError(f"not a date: {text!r}")
     y, mo, d = (int(g) for g in m.groups())
-    return int(datetime(y, mo, d, tzinfo=ZoneInfo(zone)).timestamp())
+    tz = ZoneInfo(zone)
+    try:
+        day = date(y, mo, d)
+    except ValueError as exc:  # 2026-02-30 is refused, naming the text, not rolled into March
+        raise ValueError(f"not a date: {text!r} ({exc})") from None
+    return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
 
 
 # --- memoised readers -----------------------------------------------------------------------
