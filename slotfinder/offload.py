@@ -343,7 +343,8 @@ class Helper:
             while (frame := _split(self._inbox)) is not None:
                 number, payload = frame
                 future = self._owed.pop(number, None)
-                if future is not None and not future.done():
+                # A job whose loop closed under it has nobody waiting: drop its answer.
+                if future is not None and not future.done() and not future.get_loop().is_closed():
                     future.set_result(payload)
             if not alive:
                 self._lose("the helper process stopped")
