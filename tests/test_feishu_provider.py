@@ -26,6 +26,7 @@ from slotfinder.providers import (
     BatchError,
     Call,
     CallFailed,
+    CallResult,
     HttpProvider,
     HttpResponse,
     RetryLater,
@@ -532,26 +533,139 @@ def test_a_leap_second_reads_as_its_minute_s_last_second() -> None:
             read("2016-12-31T23:59:61Z")
 
 
-@pytest.mark.parametrize("endpoint", [LIST, BATCH])
+@pytest.mark.parametrize("endpoint", [LIST, LIST_ROOM])
 def test_impossible_time_fails_the_call_naming_it(endpoint: str) -> None:
-    """A time with seconds 99 (read as :59 before) fails the reply with a reason naming it.
+    """A time with seconds 99 (read as :59 before) fails a list reply with a reason naming it.
 
-    Feishu's parse has no per-id errors for unreadable items: the whole call fails, and the
-    fetcher marks each of its ids unknown with that reason (never free, never shifted).
+    A list reply holds one id, so the whole call fails and the fetcher marks that id unknown
+    with the reason (never free, never shifted). A batch reply makes only the user whose items
+    hold the bad time unknown (test_batch_unreadable_item_makes_only_its_user_unknown).
     """
     bad = "2026-11-23T10:00:99+08:00"
     items = [{"start_time": bad, "end_time": "2026-11-23T11:00:00+08:00"}]
-    if endpoint == BATCH:
-        entries = [{"user_id": "ou_a", "freebusy_items": items},
-                   {"user_id": "ou_b", "freebusy_items": []}]  # fmt: skip
-        call, data = batch_call("ou_a", "ou_b"), {"freebusy_lists": entries}
-    else:
-        call, data = list_call("ou_a"), {"freebusy_list": items}
+    call = list_call("omm_a", "room") if endpoint == LIST_ROOM else list_call("ou_a")
+    data = {"freebusy_list": items}
     with pytest.raises(CallFailed) as failed:
-        P.parse(call, reply({"code": 0, "msg": "success", "data": data}), CONFIG)
-    assert "unexpected reply shape" in failed.value.reason
-    assert repr(bad) in failed.value.reason
+        P.parse(call, reply({"code": 0, "msg": "success", "data": data}, 200, **LOGID), CONFIG)
+    who = "room_id omm_a" if endpoint == LIST_ROOM else "user_id ou_a"
+    assert failed.value.reason == (
+        f"feishu {endpoint} ({who}): HTTP 200: unexpected reply shape: "
+        f"not an RFC 3339 date-time: {bad!r} (time out of range), log id 202611230001"
+    )
     assert not failed.value.fatal
+
+
+LOGID = {"X-Tt-Logid": "202611230001"}
+
+
+def _good(hour: int, user: int = 0) -> dict[str, str]:
+    """A clean one-hour item on 2026-11-23 (minute ``user`` tells the users' items apart)."""
+    return {
+        "start_time": f"2026-11-23T{hour:02d}:{user:02d}:00+08:00",
+        "end_time": f"2026-11-23T{hour + 1:02d}:{user:02d}:00+08:00",
+    }
+
+
+def _batch_reply(entries: list[tuple[str, object]]) -> HttpResponse:
+    lists = [{"freebusy_items": items, "user_id": uid} for uid, items in entries]
+    return reply({"code": 0, "msg": "success", "data": {"freebusy_lists": lists}}, 200, **LOGID)
+
+
+_UNREADABLE = [
+    pytest.param(
+        {"start_time": "2026-11-25T09:00:61+08:00", "end_time": "2026-11-25T10:00:00+08:00"},
+        "not an RFC 3339 date-time: '2026-11-25T09:00:61+08:00' (time out of range)",
+        id="impossible-second",
+    ),
+    pytest.param(
+        {"start_time": "2026-11-25T10:00:00+08:00", "end_time": "2026-11-25T09:59:59+08:00"},
+        "item ends before it starts: '2026-11-25T10:00:00+08:00'",
+        id="end-before-start",
+    ),
+    pytest.param(
+        {"start_time": "2026-02-30", "end_time": "2026-03-01"},
+        "not a date: '2026-02-30' (day is out of range for month)",
+        id="impossible-bare-date",
+    ),
+    pytest.param(
+        {"start_time": 1795395600, "end_time": "2026-11-25T10:00:00+08:00"},
+        "object of type 'int' has no len()",
+        id="number-for-a-time",
+    ),
+    pytest.param(
+        {"end_time": "2026-11-25T10:00:00+08:00"}, "missing field 'start_time'", id="no-start"
+    ),
+    pytest.param("an item", "'str' object has no attribute 'get'", id="not-an-object"),
+]
+
+
+@pytest.mark.parametrize(("bad", "message"), _UNREADABLE)
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_batch_unreadable_item_makes_only_its_user_unknown(
+    bad: object, message: str, where: int
+) -> None:
+    """One unreadable item among three users' items makes that user unknown, naming the text;
+    the other two get exactly the rows a reply without the bad user gives them."""
+    ids = ("ou_a", "ou_b", "ou_c")
+    items: dict[str, list[object]] = {uid: [_good(9, n), _good(13, n)] for n, uid in enumerate(ids)}
+    sick = ids[where]
+    items[sick].insert(1, bad)
+    result = P.parse(batch_call(*ids), _batch_reply(list(items.items())), CONFIG)
+    assert result.errors == {
+        sick: f"feishu freebusy/batch returned an unreadable busy item for user_id {sick}: "
+        f"{message}, log id 202611230001"
+    }
+    assert sick not in result.busy
+    healthy = [uid for uid in ids if uid != sick]
+    alone = P.parse(
+        batch_call(*healthy), _batch_reply([(uid, items[uid]) for uid in healthy]), CONFIG
+    )
+    assert not alone.errors
+    assert result.busy == alone.busy
+    assert all(len(alone.busy[uid]) == 2 for uid in healthy)
+
+
+@pytest.mark.parametrize("bad_first", [True, False])
+def test_batch_user_listed_twice_with_one_bad_entry_is_unknown(bad_first: bool) -> None:
+    """Rows of a user read from a good entry are dropped when another entry of theirs is
+    unreadable, in either order; the user stays unknown and the other user is kept."""
+    bad = {"start_time": "2026-11-23T09:00:00+08:00", "end_time": "2026-11-23T08:00:00+08:00"}
+    entries: list[tuple[str, object]] = [("ou_a", [bad]), ("ou_a", [_good(9)])]
+    if not bad_first:
+        entries.reverse()
+    result = P.parse(batch_call("ou_a", "ou_b"), _batch_reply([*entries, ("ou_b", [])]), CONFIG)
+    assert list(result.errors) == ["ou_a"]
+    assert "item ends before it starts: '2026-11-23T09:00:00+08:00'" in result.errors["ou_a"]
+    assert result.busy == {"ou_b": []}
+
+
+def test_batch_user_whose_items_are_not_a_list_is_unknown() -> None:
+    """freebusy_items that is not a list concerns its user only."""
+    result = P.parse(
+        batch_call("ou_a", "ou_b"), _batch_reply([("ou_a", "busy"), ("ou_b", [_good(9)])]), CONFIG
+    )
+    assert result.errors == {
+        "ou_a": "feishu freebusy/batch returned an unreadable busy item for user_id ou_a: "
+        "busy items are not a list, log id 202611230001"
+    }
+    assert list(result.busy) == ["ou_b"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"freebusy_lists": "nope"},
+        {"freebusy_lists": [{"user_id": "ou_a", "freebusy_items": []}, 7]},
+        {"freebusy_lists": {"ou_a": []}},
+    ],
+)
+def test_batch_reply_of_the_wrong_shape_still_fails_the_call(data: object) -> None:
+    """A batch reply whose freebusy_lists is not a list of objects fails the whole call."""
+    body = {"code": 0, "msg": "success", "data": data}
+    with pytest.raises(CallFailed) as failed:
+        P.parse(batch_call("ou_a", "ou_b"), reply(body, 200, **LOGID), CONFIG)
+    assert "HTTP 200: unexpected reply shape" in failed.value.reason
+    assert "202611230001" in failed.value.reason
 
 
 def test_format_time_round_trips() -> None:
@@ -646,6 +760,33 @@ def test_fast_reader_from_cold_equals_the_reference(items: list[Any]) -> None:
     _times.forget()
     expected = _outcome(lambda: feishu._rows_reference(items, "Asia/Shanghai"))
     assert _outcome(lambda: feishu._rows(items, "Asia/Shanghai")) == expected
+
+
+@contextmanager
+def _reference_rows() -> Iterator[None]:
+    """The provider's parse reads items with ``_rows_reference`` inside the block."""
+    fast = feishu._rows
+    setattr(feishu, "_rows", feishu._rows_reference)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(feishu, "_rows", fast)  # noqa: B010
+
+
+@given(st.lists(st.lists(_items(), max_size=4), min_size=1, max_size=4))
+def test_batch_parse_with_the_fast_reader_equals_the_reference(lists: list[list[Any]]) -> None:
+    """A batch reply gives the same rows, per-user errors and log lines with either reader;
+    every user is in busy or in errors, never both."""
+    ids = tuple(f"ou_{n}" for n in range(len(lists)))
+    call, response = batch_call(*ids), _batch_reply(list(zip(ids, lists, strict=True)))
+    with _reference_rows():
+        expected = _outcome(lambda: P.parse(call, response, CONFIG))
+    assert expected[0] == "rows"
+    for _ in range(2):
+        assert _outcome(lambda: P.parse(call, response, CONFIG)) == expected
+    result = expected[1]
+    assert isinstance(result, CallResult)
+    assert sorted([*result.busy, *result.errors]) == sorted(ids)
 
 
 def _near_misses() -> st.SearchStrategy[str]:

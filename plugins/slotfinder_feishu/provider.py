@@ -312,7 +312,7 @@ class FeishuProvider:
             )
         try:
             if call.endpoint == BATCH:
-                return self._parse_batch(call, data)
+                return self._parse_batch(call, data, _logid(response))
             items = data.get("freebusy_list")
             return CallResult(busy={call.ids[0]: _rows(items, call.zone_of(call.ids[0]))})
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
@@ -404,12 +404,22 @@ class FeishuProvider:
         raise CallFailed(f"{where}: Feishu error ({said})")
 
     @staticmethod
-    def _parse_batch(call: Call, data: Mapping[str, Any]) -> CallResult:
+    def _parse_batch(call: Call, data: Mapping[str, Any], logid: str = "") -> CallResult:
+        """Rows per user of a batch reply; a user whose items cannot be read is unknown.
+
+        The reply's shape (``freebusy_lists`` a list of objects) concerns every user and fails
+        the call (``parse`` turns the error into :class:`CallFailed`). An unreadable item (an
+        impossible time, an end before its start, a missing or mistyped field) concerns only
+        the user whose ``freebusy_items`` hold it: that user goes into ``errors`` with the
+        reason, any rows already read for them (from an earlier entry) are dropped, and the
+        other users are read as usual.
+        """
         lists = data.get("freebusy_lists") or []
         if not isinstance(lists, list):
             raise TypeError("'freebusy_lists' is not a list")
         wanted = set(call.ids)
         busy: dict[str, list[tuple[int, int, int]]] = {}
+        errors: dict[str, str] = {}
         for entry in lists:
             if not isinstance(entry, Mapping):
                 raise TypeError("a 'freebusy_lists' entry is not an object")
@@ -417,13 +427,22 @@ class FeishuProvider:
             if uid not in wanted:
                 log.debug("feishu batch reply names an id not asked for; ignored")
                 continue
-            rows = _rows(entry.get("freebusy_items"), call.zone_of(str(uid)))
-            busy.setdefault(str(uid), []).extend(rows)
-        errors = {
-            i: "feishu freebusy/batch reply has no entry for this user"
-            for i in call.ids
-            if i not in busy
-        }
+            uid = str(uid)
+            if uid in errors:  # an earlier entry of this user was unreadable
+                continue
+            try:
+                rows = _rows(entry.get("freebusy_items"), call.zone_of(uid))
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                busy.pop(uid, None)
+                errors[uid] = (
+                    f"feishu {BATCH} returned an unreadable busy item for user_id {uid}: "
+                    f"{_unreadable(exc)}{logid}"
+                )
+                continue
+            busy.setdefault(uid, []).extend(rows)
+        for i in call.ids:
+            if i not in busy and i not in errors:
+                errors[i] = "feishu freebusy/batch reply has no entry for this user"
         return CallResult(busy=busy, errors=errors)
 
     # -- token ----------------------------------------------------------------------------
@@ -493,6 +512,14 @@ class FeishuProvider:
         except OverflowError:
             lifetime = 7200.0
         return Token(value=value, expires_in=lifetime)
+
+
+def _unreadable(exc: Exception) -> str:
+    """What was wrong with an item: the reader's message; a missing field is named as such.
+
+    Only a plain KeyError is a missing field (a ZoneInfoNotFoundError is a KeyError too).
+    """
+    return f"missing field {exc}" if type(exc) is KeyError else str(exc)
 
 
 def _rows_reference(items: object, zone: str) -> list[tuple[int, int, int]]:
