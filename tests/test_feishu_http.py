@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 import aiohttp
@@ -12,7 +12,7 @@ import pytest
 from slotfinder_feishu import FeishuProvider, FeishuSimulator
 from slotfinder_feishu.provider import LIST, LIST_ROOM
 from slotfinder_feishu.simulator import STATE, STATS, TENANT
-from slotfinder_feishu.tenant import FeishuTenant
+from slotfinder_feishu.tenant import Event, FeishuTenant
 
 from slotfinder.fetch import Fetcher, RetryPolicy, TokenCache
 from slotfinder.model import DAY, Availability, Span, Status
@@ -229,6 +229,44 @@ async def test_195100_in_a_batch_isolates_the_bad_id() -> None:
         for t, a in known:
             assert by_status(a) == expected(r.tenant, t.id, window, rsvp_visible=False)
         assert len(known) == 9
+
+
+def with_event(tenant: FeishuTenant, id: str, extra: Event) -> Callable[..., list[Event]]:
+    """``tenant.events`` with ``extra`` added to ``id``'s events (the simulator serves it)."""
+    real = tenant.events
+
+    def events(who: str, start: int, end: int) -> list[Event]:
+        found = real(who, start, end)
+        return [*found, extra] if who == id else found
+
+    return events
+
+
+async def test_an_unreadable_item_in_a_batch_makes_only_its_user_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch reply where one of three users has an impossible time: one batch call, that
+    user unknown with a reason naming the time, the other two exactly their ground truth."""
+    async for r in rig():
+        window = Span(T0, T0 + 7 * DAY)
+        targets = users(r.tenant, 3)
+        sick = targets[1].id
+        bad = "2026-11-25T09:00:61+08:00"
+        planted = Event(T0 + 3 * DAY, T0 + 3 * DAY + 3600, text=(bad, "2026-11-25T10:00:00Z"))
+        monkeypatch.setattr(r.tenant, "events", with_event(r.tenant, sick, planted))
+        avails = await r.fetch(targets, window)
+        assert r.fetcher.stats.calls == {"feishu/freebusy/batch": 1}
+        assert r.fetcher.stats.splits == 0
+        assert [a.known for a in avails] == [True, False, True]
+        reason = avails[1].error or ""
+        assert reason.startswith(
+            f"feishu freebusy/batch returned an unreadable busy item for user_id {sick}: "
+            f"not an RFC 3339 date-time: {bad!r}"
+        )
+        assert "log id" in reason
+        for t, a in zip(targets[::2], avails[::2], strict=True):
+            assert by_status(a) == expected(r.tenant, t.id, window, rsvp_visible=False)
+            assert a.busy.starts.size > 0
 
 
 async def test_token_expiry_mid_run_refreshes_once() -> None:
