@@ -589,13 +589,13 @@ _UNREADABLE = [
     ),
     pytest.param(
         {"start_time": 1795395600, "end_time": "2026-11-25T10:00:00+08:00"},
-        "object of type 'int' has no len()",
+        "not an RFC 3339 date-time: 1795395600",
         id="number-for-a-time",
     ),
     pytest.param(
         {"end_time": "2026-11-25T10:00:00+08:00"}, "missing field 'start_time'", id="no-start"
     ),
-    pytest.param("an item", "'str' object has no attribute 'get'", id="not-an-object"),
+    pytest.param("an item", "busy item is not an object: 'an item'", id="not-an-object"),
 ]
 
 

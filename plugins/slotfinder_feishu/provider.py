@@ -535,7 +535,10 @@ def _rows_reference(items: object, zone: str) -> list[tuple[int, int, int]]:
         raise TypeError("busy items are not a list")
     rows: list[tuple[int, int, int]] = []
     for item in items:
-        rsvp = item.get("rsvp_status")
+        try:
+            rsvp = item.get("rsvp_status")
+        except AttributeError:  # a try, not a check: nothing added to the reader's per-item work
+            raise ValueError(f"busy item is not an object: {item!r:.60}") from None
         status = _RSVP.get(rsvp, _BUSY)
         if rsvp not in _RSVP:
             log.debug("feishu: unknown rsvp_status %r counted as busy", rsvp)
@@ -549,8 +552,16 @@ def _rows_reference(items: object, zone: str) -> list[tuple[int, int, int]]:
 
 
 def _instant(text: str, zone: str) -> int:
-    """An item time: RFC 3339 date-time; a bare date (all-day) is the attendee's local day."""
-    if len(text) == 10:
+    """An item time: RFC 3339 date-time; a bare date (all-day) is the attendee's local day.
+
+    A value without a length (a number, ``None``) goes to :func:`parse_time`, whose ValueError
+    names it.
+    """
+    try:
+        size = len(text)
+    except TypeError:
+        return parse_time(text)
+    if size == 10:
         return parse_date(text, zone)
     return parse_time(text)
 
