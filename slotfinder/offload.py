@@ -38,6 +38,7 @@ import signal
 import subprocess
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -166,6 +167,18 @@ def _serve() -> None:
 
 # --- the parent's side ------------------------------------------------------------------------
 
+_HELPERS: weakref.WeakSet[Helper] = weakref.WeakSet()
+"""Every Helper, so a forked child can drop what it inherited (see ``_forget_after_fork``)."""
+
+
+def _after_fork() -> None:
+    for helper in list(_HELPERS):
+        helper._forget_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
 
 def _settle(future: asyncio.Future[bytes], error: OffloadFailed) -> None:
     if not future.done():
@@ -197,6 +210,7 @@ class Helper:
 
     def __init__(self, depth: int = 2) -> None:
         self.depth = depth
+        _HELPERS.add(self)
         self._lock = threading.Lock()
         """Guards everything below: loops in several threads may share one helper."""
         self._process: subprocess.Popen[bytes] | None = None
@@ -218,6 +232,16 @@ class Helper:
         """Helper processes started."""
         self.jobs = 0
         """Jobs the helper answered (a test and the benchmark read it)."""
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child: the helper process and its pipes belong to the parent (frames
+        from two processes would interleave in one pipe). Drop them, unclosed, with a lock
+        that may have been held at the fork; this process starts its own helper when needed."""
+        self._lock = threading.Lock()
+        self._process, self._ready, self._loop = None, False, None
+        self._inbox, self._outbox = bytearray(), bytearray()
+        self._owed, self._claims = {}, 0
+        self._stillborn, self.starts, self.jobs = 0, 0, 0
 
     @property
     def usable(self) -> bool:

@@ -186,6 +186,33 @@ async def test_ctrl_c_is_the_parents_business(helper: Helper) -> None:
     assert await job(helper, pid) == before
 
 
+def test_a_forked_child_starts_its_own_helper() -> None:
+    """A process forked after the helper started must not write into the parent's pipe: the
+    child drops what it inherited and starts a helper of its own; the parent's goes on."""
+    h = Helper()
+
+    async def pid_of_helper() -> int:
+        assert await h.ready(60)
+        return int(await job(h, pid))
+
+    try:
+        before = asyncio.run(pid_of_helper())
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the forked child
+            code = 1
+            try:
+                own = asyncio.run(pid_of_helper())
+                code = 0 if own not in (before, os.getpid()) and h.starts == 1 else 2
+            finally:
+                h.close()
+                os._exit(code)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert asyncio.run(pid_of_helper()) == before
+    finally:
+        h.close()
+
+
 async def test_a_dead_helper_fails_the_job_then_is_replaced(helper: Helper) -> None:
     """A helper killed from outside fails the job in hand with OffloadFailed."""
     process = helper._process
