@@ -47,7 +47,7 @@ try:
 except ImportError:  # pragma: no cover - not on Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["MAX_STARTS", "PIPE_SIZE", "Helper", "OffloadFailed"]
+__all__ = ["ENV_SWITCH", "MAX_STARTS", "PIPE_SIZE", "Helper", "OffloadFailed"]
 
 log = logging.getLogger("slotfinder.offload")
 
@@ -58,6 +58,8 @@ _READY = b"ready"
 _CHILD = "import sys; sys.path[:0] = {path!r}; from slotfinder.offload import _serve; _serve()"
 PIPE_SIZE = 1 << 20
 """Bytes asked for the pipe that carries jobs (Linux's default ceiling for a user)."""
+ENV_SWITCH = "SLOTFINDER_PARSE_HELPER"
+"""Set to ``0`` to never start a helper process (every reply is parsed in-process)."""
 MAX_STARTS = 3
 """Helper processes in a row that may die before they are ready; then the helper stays off
 (a helper lost later is simply started again)."""
@@ -245,9 +247,14 @@ class Helper:
 
     @property
     def usable(self) -> bool:
-        """False once :data:`MAX_STARTS` helper processes in a row died while starting, and
-        on Windows (whose event loops cannot wait on pipes)."""
-        return self._stillborn < MAX_STARTS and sys.platform != "win32"
+        """False once :data:`MAX_STARTS` helper processes in a row died while starting, on
+        Windows (whose event loops cannot wait on pipes), and where the operator said so
+        (``SLOTFINDER_PARSE_HELPER=0``: a sandbox that forbids child processes, say)."""
+        return (
+            self._stillborn < MAX_STARTS
+            and sys.platform != "win32"
+            and os.environ.get(ENV_SWITCH, "1").strip() != "0"
+        )
 
     @property
     def pid(self) -> int | None:

@@ -236,6 +236,19 @@ async def test_a_helper_that_never_starts_is_given_up(monkeypatch: pytest.Monkey
     assert h.starts == offload.MAX_STARTS
 
 
+async def test_the_operator_can_switch_the_helper_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SLOTFINDER_PARSE_HELPER=0: no process is ever started, and every reply is parsed here."""
+    monkeypatch.setenv(offload.ENV_SWITCH, "0")
+    h = Helper()
+    assert not h.usable
+    assert not await h.ready(5)
+    monkeypatch.setattr(slotfinder.fetch, "PARSE_IN_THREAD", 0)
+    got = await fetch_rooms(h, DingTalkProvider(), n=2, days=7)
+    assert h.starts == 0
+    assert h.jobs == 0
+    assert all(known for known, _, _ in got.values())
+
+
 # --- the fetcher ------------------------------------------------------------------------------
 
 
