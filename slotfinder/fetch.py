@@ -32,7 +32,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 import aiohttp
 import attrs
@@ -46,7 +46,6 @@ from slotfinder.providers import (
     BatchError,
     Call,
     CallFailed,
-    CallResult,
     HttpProvider,
     HttpRequest,
     HttpResponse,
@@ -311,20 +310,24 @@ def _parser() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="slotfinder-parse")
 
 
+_Parsed = tuple[Mapping[str, str], dict[str, BusyTable]]
+"""A reply deciphered: per-id errors, and each readable id's rows merged into a table."""
+
+
 def _parse_and_merge(
     provider: HttpProvider, call: Call, response: HttpResponse, config: ProviderConfig
-) -> tuple[CallResult, dict[str, BusyTable]]:
+) -> _Parsed:
     """``provider.parse``, then each readable id's rows merged (where they were parsed).
 
-    The result keeps only the per-id errors: the rows travel as merged tables, which is all
-    the fetcher needs and far less to send back from the helper process."""
+    The rows travel as merged tables, which is all the fetcher needs and far less to send
+    back from the helper process."""
     result = provider.parse(call, response, config)
     tables = {
         i: merge_rows([np.asarray(rows, dtype=np.int64).reshape(-1, 3)])
         for i, rows in result.busy.items()
         if i not in result.errors
     }
-    return CallResult(busy={}, errors=result.errors), tables
+    return result.errors, tables
 
 
 def _call_all(functions: Sequence[Callable[[], None]]) -> None:
@@ -404,9 +407,6 @@ class _Run:
     pending: dict[str, int]
     in_flight: asyncio.Semaphore
     fatal: str | None = None
-    calls_done: int = 0
-    calls_planned: int = 0
-    ids_done: int = 0
 
 
 class Fetcher:
@@ -596,7 +596,7 @@ class Fetcher:
                 await asyncio.sleep(self.policy.backoff(attempt, self._rng))
                 continue
             try:
-                result, tables = await self._parse(provider, call, response, config)
+                errors, tables = await self._parse(provider, call, response, config)
             except RetryLater as exc:
                 last = exc.reason
                 if exc.rate_limited or response.status == 429:
@@ -631,13 +631,13 @@ class Fetcher:
                 log.warning("%s could not parse a reply: %s", provider.name, type(exc).__name__)
                 self._fail(run, call.ids, f"{provider.name} reply not understood ({exc})")
                 return
-            self._accept(run, call, result, tables)
+            self._accept(run, call, errors, tables)
             return
         self._fail(run, call.ids, f"gave up after {self.policy.attempts} attempts: {last}")
 
     async def _parse(
         self, provider: HttpProvider, call: Call, response: HttpResponse, config: ProviderConfig
-    ) -> tuple[CallResult, dict[str, BusyTable]]:
+    ) -> _Parsed:
         """Decipher a reply and merge each id's rows.
 
         A large reply goes to the helper process when it is up and free: it parses on the other
@@ -656,7 +656,7 @@ class Fetcher:
             # (the loop will be busy with them); the last ones are parsed wherever is free now.
             if helper.claim(None if self._unanswered else 1):
                 with contextlib.suppress(OffloadFailed):
-                    parsed: tuple[CallResult, dict[str, BusyTable]] = await helper.run(
+                    parsed: _Parsed = await helper.run(
                         _parse_and_merge, provider, call, response, config
                     )
                     return parsed
@@ -668,11 +668,11 @@ class Fetcher:
         )
 
     def _accept(
-        self, run: _Run, call: Call, result: CallResult, tables: dict[str, BusyTable]
+        self, run: _Run, call: Call, errors: Mapping[str, str], tables: dict[str, BusyTable]
     ) -> None:
         for i in call.ids:
-            if i in result.errors:
-                self._fail(run, [i], result.errors[i])
+            if i in errors:
+                self._fail(run, [i], errors[i])
             elif i in tables:
                 run.tables.setdefault(i, []).append(tables[i])
             else:

@@ -117,14 +117,18 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _refusal(reason: str) -> bytes:
+    """An answer that sends the job back to the parent, to be run there."""
+    return pickle.dumps((False, OffloadFailed(reason), []), pickle.HIGHEST_PROTOCOL)
+
+
 def _answer(payload: bytes, handler: _Records) -> bytes:
     """Run one job: the pickled ``(ok, value or exception, log records)``."""
     handler.records = []
     try:
         function, args = pickle.loads(payload)
     except Exception as exc:  # e.g. a module the helper cannot import: run it in the parent
-        failed = OffloadFailed(f"job not readable in the helper: {type(exc).__name__}")
-        return pickle.dumps((False, failed, []), pickle.HIGHEST_PROTOCOL)
+        return _refusal(f"job not readable in the helper: {type(exc).__name__}")
     try:
         value: tuple[bool, Any] = (True, function(*args))
     except BaseException as exc:  # the parent decides what the failure means
@@ -132,8 +136,7 @@ def _answer(payload: bytes, handler: _Records) -> bytes:
     try:
         return pickle.dumps((*value, handler.records), pickle.HIGHEST_PROTOCOL)
     except Exception as exc:  # an unpicklable value or exception: the parent runs the job
-        failed = OffloadFailed(f"answer not picklable: {type(exc).__name__}")
-        return pickle.dumps((False, failed, []), pickle.HIGHEST_PROTOCOL)
+        return _refusal(f"answer not picklable: {type(exc).__name__}")
 
 
 def _serve() -> None:
@@ -185,6 +188,15 @@ if hasattr(os, "register_at_fork"):
 def _settle(future: asyncio.Future[bytes], error: OffloadFailed) -> None:
     if not future.done():
         future.set_exception(error)
+
+
+def _unwatch(loop: asyncio.AbstractEventLoop, process: subprocess.Popen[bytes]) -> None:
+    """Stop ``loop`` watching the helper's pipes (a closed loop watches nothing any more)."""
+    if not loop.is_closed():
+        assert process.stdin is not None
+        assert process.stdout is not None
+        loop.remove_reader(process.stdout.fileno())
+        loop.remove_writer(process.stdin.fileno())
 
 
 def _widen(fd: int) -> None:
@@ -284,9 +296,7 @@ class Helper:
             _widen(process.stdin.fileno())
             os.set_blocking(process.stdin.fileno(), False)
             os.set_blocking(process.stdout.fileno(), False)
-            self._process, self._ready = process, False
-            self._inbox.clear()
-            self._outbox.clear()
+            self._process, self._ready = process, False  # inbox and outbox are empty
             if self.starts == 1:
                 atexit.register(self.close)
 
@@ -343,11 +353,8 @@ class Helper:
         if loop is None or self._claims or self._owed or self._outbox:
             return
         self._loop = None
-        if process is not None and not loop.is_closed():
-            assert process.stdin is not None
-            assert process.stdout is not None
-            loop.remove_reader(process.stdout.fileno())
-            loop.remove_writer(process.stdin.fileno())
+        if process is not None:
+            _unwatch(loop, process)
 
     def _pump(self) -> bool:
         """Read what the helper wrote; False when it has closed its end."""
@@ -467,14 +474,12 @@ class Helper:
         self._outbox.clear()
         if process is None:
             return
-        assert process.stdin is not None
-        assert process.stdout is not None
-        if loop is not None and not loop.is_closed():
-            loop.remove_reader(process.stdout.fileno())
-            loop.remove_writer(process.stdin.fileno())
+        if loop is not None:
+            _unwatch(loop, process)
         for stream in (process.stdin, process.stdout):
-            with contextlib.suppress(OSError):
-                stream.close()
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
         if kill:
             process.kill()
         try:

@@ -38,6 +38,7 @@ Decisions (see the seed pages ``seeds/000_*.txt`` and ``seeds/001_*.txt``; where
 
 from __future__ import annotations
 
+import calendar
 import functools
 import json
 import logging
@@ -119,7 +120,6 @@ _ISO_RE = re.compile(
 )
 _DATE_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 # --- time -----------------------------------------------------------------------------------
@@ -149,19 +149,12 @@ def _known_zone(name: str) -> bool:
     return True
 
 
-def _month_days(y: int, m: int) -> int:
-    """Days in month ``m`` (1-12) of proleptic Gregorian year ``y`` (year 0 is a leap year)."""
-    if m == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
-        return 29
-    return _MONTH_DAYS[m - 1]
-
-
 def _check_date(text: str, y: int, m: int, d: int) -> None:
     """Refuse a date that does not exist (2026-02-31, 2026-13-01), naming ``text``.
 
     Integer arithmetic would roll such a date into the next month, a silently wrong time.
     """
-    if not (1 <= m <= 12 and 1 <= d <= _month_days(y, m)):
+    if not (1 <= m <= 12 and 1 <= d <= calendar.monthrange(y, m)[1]):  # year 0: leap
         raise ValueError(f"impossible date in {text[:40]!r}")
 
 
