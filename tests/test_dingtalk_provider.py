@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 import time_texts as tt
+from dingtalk_items import ABSENT as _ABSENT
+from dingtalk_items import items as _items
+from dingtalk_items import point as _point
+from dingtalk_items import time_pairs as _time_pairs
 from hypothesis import example, given
 from hypothesis import strategies as st
 from slotfinder_dingtalk import DingTalkSimulator
@@ -554,63 +558,6 @@ def test_token_lifetime_is_sane() -> None:
 
 
 # --- the fast reader equals the reference reader ------------------------------------------------
-
-
-@st.composite
-def _time_pairs(draw: st.DrawFn) -> tuple[str, str]:
-    """Start and end texts, mostly one clean meeting (end a little before, at or after start)."""
-    if draw(st.integers(0, 3)) == 0:
-        return draw(tt.DATE_TIMES), draw(tt.DATE_TIMES)
-    start, end = draw(tt.meetings())
-    offset = draw(tt.OFFSETS)
-    fraction = draw(tt.FRACTIONS)
-    other = offset if draw(st.integers(0, 3)) else draw(tt.OFFSETS)
-    text = "%Y-%m-%dT%H:%M:%S"
-    return start.strftime(text) + fraction + offset, end.strftime(text) + other
-
-
-_ABSENT = object()
-
-
-def _point(fields: dict[str, object]) -> dict[str, object]:
-    return {k: v for k, v in fields.items() if v is not _ABSENT}
-
-
-_GOOD_ZONES = ["Asia/Shanghai", "UTC", "Etc/UTC", "America/New_York", "Europe/Berlin",
-               "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"]  # fmt: skip
-_ODD_ZONES = ["", None, "America", "Mars/Olympus", "A" * 300, "asia/shanghai", 8, ["UTC"]]
-_ZONES = st.sampled_from([_ABSENT] * 8 + _GOOD_ZONES + _ODD_ZONES)
-_STATUSES = st.sampled_from(
-    ["BUSY"] * 6 + ["TENTATIVE"] * 3 + ["busy", "Tentative", "FREE", "", None, 3, ["BUSY"], _ABSENT]
-)
-_DAY_TEXTS = st.one_of(
-    tt.DATE_TEXTS, st.sampled_from(["9999-12-31", " 2026-11-25", None, "", 20261125, _ABSENT])
-)
-
-
-@st.composite
-def _items(draw: st.DrawFn) -> object:
-    """A querySchedule item: mostly well formed, timed or all-day, with every odd part mixed in."""
-    kind = draw(st.sampled_from(["timed", "timed", "timed", "all-day", "odd"]))
-    status = draw(_STATUSES)
-    if kind == "timed":
-        first, last = draw(_time_pairs())
-        start = _point({"dateTime": first, "timeZone": draw(_ZONES)})
-        end = _point({"dateTime": last, "timeZone": draw(_ZONES)})
-    elif kind == "all-day":
-        start = _point({"date": draw(_DAY_TEXTS), "dateTime": draw(st.sampled_from([_ABSENT, ""]))})
-        end = _point({"date": draw(_DAY_TEXTS)})
-    else:
-        odd = st.one_of(
-            st.sampled_from(
-                [None, "2026-11-25", [], {}, {"dateTime": 5}, {"date": "2026-11-25", "dateTime": 5}]
-            ),
-            st.builds(lambda t: {"date": "2026-11-25", "dateTime": t}, tt.DATE_TIMES),
-        )
-        if draw(st.booleans()):
-            return draw(st.sampled_from([None, "item", [], 7]))
-        start, end = draw(odd), draw(odd)
-    return _point({"status": status, "start": start, "end": end})
 
 
 def _outcome(read: Any) -> tuple[object, ...]:
