@@ -182,7 +182,9 @@ def latency_middleware(
     The request is handled at once (so a rate limit counts it on arrival, as real gateways
     do) and the reply leaves when its drawn delay has passed since arrival: the simulator's own
     work is part of the delay, not added to it, so "80 ms a call" means 80 ms as the client
-    sees it, however large the reply (unless the work itself takes longer). With ``stats``,
+    sees it, however large the reply (unless the work itself takes longer). Arrival is when the
+    request's first bytes came in, stamped by the protocol :func:`running` serves with; under
+    another server, when this middleware starts. With ``stats``,
     each call's path and drawn delay are appended to ``stats.delays`` in arrival order, so a
     benchmark can compare a client with the delays it was actually dealt.
     """
@@ -191,7 +193,9 @@ def latency_middleware(
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         loop = asyncio.get_running_loop()
-        arrived = loop.time()
+        transport = request.transport
+        now = loop.time()
+        arrived = min(now, _ARRIVED.pop(transport, now)) if transport is not None else now
         delay = max(0.0, latency + (rng.uniform(-jitter, jitter) if jitter else 0.0))
         if stats is not None:
             stats.delays.append((request.path, delay))
@@ -201,10 +205,57 @@ def latency_middleware(
         except Exception:
             await _sleep_until(loop, arrived + delay)
             raise
+        finally:
+            if transport is not None:  # a stamp from this request's own later body bytes
+                _ARRIVED.pop(transport, None)
         await _sleep_until(loop, arrived + delay)
         return response
 
     return middleware
+
+
+_ARRIVED: dict[asyncio.BaseTransport, float] = {}
+"""Loop time each connection's next request began to come in, from :class:`_Stamped`."""
+
+
+class _Stamped(asyncio.Protocol):
+    """aiohttp's protocol for one connection, noting when each request's first bytes come in.
+
+    Why: the latency middleware times a call from its arrival, and a simulator is one Python
+    process. Stamped when its handler starts, the 50th of a burst of 50 requests was stamped
+    3-6 ms after its bytes came in: aiohttp parses the whole burst, then runs the handlers one by
+    one. A real gateway has no such queue, and the client was charged for the simulator's own
+    slowness. The stamp is taken here, in ``data_received``, before any parsing; the middleware
+    takes it (a request after one whose stamp it took gets its own).
+    """
+
+    def __init__(self, inner: asyncio.Protocol) -> None:
+        self._inner = inner
+        self._transport: asyncio.BaseTransport | None = None
+        self._clock = asyncio.get_running_loop().time
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+        self._inner.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self._transport is not None and self._transport not in _ARRIVED:
+            _ARRIVED[self._transport] = self._clock()
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._transport is not None:
+            _ARRIVED.pop(self._transport, None)
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
 
 
 _DEADLINE = web.RequestKey("simkit_deadline", float)
@@ -248,13 +299,22 @@ async def running(app: web.Application, port: int = 0) -> AsyncIterator[str]:
     """
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
+    server = runner.server
+    assert server is not None  # set by setup()
+    loop = asyncio.get_running_loop()
     try:
-        bound = runner.addresses[0][1]
+        # Not a TCPSite: each connection's protocol is wrapped to stamp arrivals (_Stamped).
+        listener = await loop.create_server(lambda: _Stamped(server()), "127.0.0.1", port)
+    except BaseException:
+        await runner.cleanup()
+        raise
+    try:
+        bound = listener.sockets[0].getsockname()[1]
         yield f"http://127.0.0.1:{bound}"
     finally:
-        await runner.cleanup()
+        listener.close()
+        await runner.cleanup()  # closes the open connections too
+        await listener.wait_closed()
 
 
 @attrs.frozen
