@@ -90,6 +90,7 @@ from slotfinder_dingtalk import DingTalkProvider, DingTalkSimulator
 from slotfinder_dingtalk.simulator import STATS as DT_STATS
 from slotfinder_dingtalk.simulator import TENANT as DT_TENANT
 from slotfinder_feishu import FeishuProvider, FeishuSimulator
+from slotfinder_feishu import simulator as feishu_simulator
 from slotfinder_feishu.provider import BATCH
 from slotfinder_feishu.simulator import STATS as FS_STATS
 from slotfinder_feishu.simulator import TENANT as FS_TENANT
@@ -193,11 +194,15 @@ def _serve(
     tenant = app[FS_TENANT if name == "feishu" else DT_TENANT]
     users, rooms, start, end = warm
     ids = [p.open_id if name == "feishu" else p.union_id for p in tenant.people[:users]]
-    for i in ids + [r.room_id for r in tenant.rooms[:rooms]]:
-        if hasattr(tenant, "warm"):
-            tenant.warm(i, start, end)  # DingTalk: events and their encoded items
+    room_ids = [r.room_id for r in tenant.rooms[:rooms]]
+    rooms_set = set(room_ids)
+    for i in ids + room_ids:
+        if name == "dingtalk":
+            tenant.warm(i, start, end)  # events and their encoded items
+        elif i in rooms_set:
+            feishu_simulator.warm(tenant, i, start, end)  # one list call each: encoded items
         else:
-            tenant.events(i, start, end)
+            tenant.events(i, start, end)  # batch calls come in 14-day chunks: events only
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -888,12 +888,12 @@ def test_fast_reader_reads_simulated_replies_like_the_reference() -> None:
     tenant = FeishuSimulator().tenant(11, users=30, rooms=3)
     window = {"time_min": format_time(T0), "time_max": format_time(T0 + 14 * DAY)}
     ids = [p.open_id for p in tenant.people[:10]]
-    batch = _answer(tenant, "open_id", {**window, "user_ids": ids}, "batch")
+    batch = json.loads(_answer(tenant, "open_id", {**window, "user_ids": ids}, "batch"))
     lists = [entry["freebusy_items"] for entry in batch["freebusy_lists"]]
     for key in [*ids, *(r.room_id for r in tenant.rooms)]:
         id_field = "room_id" if key.startswith("omm_") else "user_id"
         body = {**window, id_field: key, "need_rsvp_status": True}
-        lists.append(_answer(tenant, "open_id", body, "list")["freebusy_list"])
+        lists.append(json.loads(_answer(tenant, "open_id", body, "list"))["freebusy_list"])
     assert sum(map(len, lists)) > 100
     for items in lists:
         expected = _outcome(lambda i=items: feishu._rows_reference(i, "Asia/Shanghai"))

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from slotfinder_feishu import FeishuSimulator
+from slotfinder_feishu import simulator as sim_module
 from slotfinder_feishu._times import format_time, parse_time
 from slotfinder_feishu.simulator import FAULTS, STATE, STATS, TENANT, TOKENS
 from slotfinder_feishu.tenant import BLOCKING, FeishuTenant
@@ -445,3 +446,46 @@ def test_demo_tenant_points_at_the_simulator() -> None:
     assert all(p.id.startswith("feishu:ou_") and p.working_hours for p in demo.people)
     assert demo.rooms
     assert all(r.room and r.id.startswith("feishu:omm_") for r in demo.rooms)
+
+
+@pytest.mark.parametrize("only_busy", [True, False])
+@pytest.mark.parametrize("rsvp", [True, False])
+def test_encoded_replies_are_json_dumps_of_the_reply_byte_for_byte(
+    only_busy: bool, rsvp: bool
+) -> None:
+    """Replies assembled from each id's remembered items equal ``json.dumps`` of the reply
+    object built from the tenant's events, for list and batch calls, first and second time."""
+    tenant = FeishuSimulator().tenant(5, users=12, rooms=2)
+
+    def items(key: str, start: int, end: int, with_rsvp: bool) -> list[dict[str, str]]:
+        out = []
+        for e in tenant.events(key, start, end):
+            if only_busy and e.rsvp not in BLOCKING:
+                continue
+            item = {"start_time": e.text[0], "end_time": e.text[1]}
+            if with_rsvp:
+                item["rsvp_status"] = e.rsvp
+            out.append(item)
+        return out
+
+    def dumps(data: object) -> bytes:
+        return json.dumps({"code": 0, "msg": "success", "data": data}, ensure_ascii=False).encode()
+
+    span = window(14)
+    start, end = parse_time(span["time_min"]), parse_time(span["time_max"])
+    flags = {"only_busy": only_busy}
+    ids = [p.open_id for p in tenant.people[:10]]
+    batch = {**span, **flags, "user_ids": ids}
+    expected_batch = dumps(
+        {
+            "freebusy_lists": [
+                {"freebusy_items": items(i, start, end, False), "user_id": i} for i in ids
+            ]
+        }
+    )
+    for _ in range(2):
+        assert sim_module._answer_bytes(tenant, "open_id", batch, "batch") == expected_batch
+        for key, field in [(ids[3], "user_id"), (tenant.rooms[1].room_id, "room_id")]:
+            body = {**span, **flags, field: key, "need_rsvp_status": rsvp}
+            expected = dumps({"freebusy_list": items(key, start, end, rsvp)})
+            assert sim_module._answer_bytes(tenant, "open_id", body, "list") == expected
