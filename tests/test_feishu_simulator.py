@@ -458,15 +458,7 @@ def test_encoded_replies_are_json_dumps_of_the_reply_byte_for_byte(
     tenant = FeishuSimulator().tenant(5, users=12, rooms=2)
 
     def items(key: str, start: int, end: int, with_rsvp: bool) -> list[dict[str, str]]:
-        out = []
-        for e in tenant.events(key, start, end):
-            if only_busy and e.rsvp not in BLOCKING:
-                continue
-            item = {"start_time": e.text[0], "end_time": e.text[1]}
-            if with_rsvp:
-                item["rsvp_status"] = e.rsvp
-            out.append(item)
-        return out
+        return sim_module._items(tenant.events(key, start, end), only_busy, with_rsvp)
 
     def dumps(data: object) -> bytes:
         return json.dumps({"code": 0, "msg": "success", "data": data}, ensure_ascii=False).encode()

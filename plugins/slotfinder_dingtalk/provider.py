@@ -770,6 +770,29 @@ def _timed(text: str, zone: str | None) -> int:
     return value
 
 
+def _odd_status(raw: object, odd: set[str]) -> int:
+    """A status the memo does not know, read as the reference reads it (before the times):
+    any case of BUSY or TENTATIVE, anything else busy and collected in ``odd`` for the
+    warning."""
+    status = _STATUS.get(str(raw).upper()) if raw is not None else None
+    if status is None:
+        odd.add(str(raw))
+        status = _BUSY
+    return status
+
+
+def _day_span(first: str, last: str | None, zone: str) -> tuple[int, int] | None:
+    """An all-day item's ``(start, end)`` through the memo, or ``None`` off the canonical form
+    (only canonical reads are remembered here)."""
+    key = (first, last, zone)
+    span = _DAYS.get(key)
+    if span is None:
+        span = _all_day(first, last, zone)
+        if span is not None:
+            memo.remember(_DAYS, key, span)
+    return span
+
+
 def _rows(items: object, day_zone: str, odd: set[str]) -> list[tuple[int, int, int]]:
     """:func:`_rows_reference`, several times faster: same rows, errors and ``odd`` statuses."""
     if type(items) is not list:
@@ -777,17 +800,13 @@ def _rows(items: object, day_zone: str, odd: set[str]) -> list[tuple[int, int, i
     rows: list[tuple[int, int, int]] = []
     append = rows.append
     known_time = _TIMES.get
-    known_days = _DAYS.get
     status_of = _STATUS.get
     for item in items:
         if type(item) is dict:
             raw = item.get("status")
             status = status_of(raw) if type(raw) is str else None
-            if status is None:  # as the reference does it, before reading the times
-                status = _STATUS.get(str(raw).upper()) if raw is not None else None
-                if status is None:
-                    odd.add(str(raw))
-                    status = _BUSY
+            if status is None:
+                status = _odd_status(raw, odd)
             start, end = item.get("start"), item.get("end")
             if type(start) is dict and type(end) is dict:
                 first = start.get("dateTime")
@@ -814,14 +833,11 @@ def _rows(items: object, day_zone: str, odd: set[str]) -> list[tuple[int, int, i
                     if day and not first and type(day) is str:
                         last_day = end.get("date")
                         if last_day is None or type(last_day) is str:
-                            key = (day, last_day, day_zone)
-                            span = known_days(key)
+                            span = _day_span(day, last_day, day_zone)
                             if span is None:
-                                span = _all_day(day, last_day, day_zone)
-                                if span is None:
-                                    s, e, _ = _rows_reference([item], day_zone, odd)[0]
-                                    span = (s, e)
-                                memo.remember(_DAYS, key, span)
+                                s, e, _ = _rows_reference([item], day_zone, odd)[0]
+                                span = (s, e)
+                                memo.remember(_DAYS, (day, last_day, day_zone), span)
                             append((span[0], span[1], status))
                             continue
         append(_rows_reference([item], day_zone, odd)[0])
@@ -846,16 +862,12 @@ def _rows_typed(
     rows: list[tuple[int, int, int]] = []
     append = rows.append
     known_time = _TIMES.get
-    known_days = _DAYS.get
     status_of = _STATUS.get
     for item in items:
         raw = item.status
         status = status_of(raw) if raw is not None else None
-        if status is None:  # as the reference does it, before reading the times
-            status = _STATUS.get(raw.upper()) if raw is not None else None
-            if status is None:
-                odd.add(str(raw))
-                status = _BUSY
+        if status is None:
+            status = _odd_status(raw, odd)
         start, end = item.start, item.end
         if start is None or end is None:
             raise _NotCanonical
@@ -878,13 +890,8 @@ def _rows_typed(
         day = start.date
         if not day:
             raise _NotCanonical
-        last_day = end.date
-        key = (day, last_day, day_zone)
-        span = known_days(key)
+        span = _day_span(day, end.date, day_zone)
         if span is None:
-            span = _all_day(day, last_day, day_zone)
-            if span is None:
-                raise _NotCanonical
-            memo.remember(_DAYS, key, span)
+            raise _NotCanonical
         append((span[0], span[1], status))
     return rows

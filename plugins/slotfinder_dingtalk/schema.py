@@ -59,10 +59,12 @@ _DECODER = msgspec.json.Decoder(Reply)
 def decode(body: bytes) -> Reply | None:
     """``body`` as a :class:`Reply`, or ``None`` when it is not exactly that shape.
 
-    The body is first decoded as strict UTF-8, because msgspec does not check the bytes of the
-    fields it skips while ``json.loads`` refuses the whole body over one bad byte.
+    The body is first checked as strict UTF-8, because msgspec does not check the bytes of the
+    fields it skips while ``json.loads`` refuses the whole body over one bad byte; msgspec then
+    reads the bytes themselves (handed the checked text, it would encode it back to UTF-8).
     """
     try:
-        return _DECODER.decode(body.decode("utf-8"))
+        body.decode("utf-8")
+        return _DECODER.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
