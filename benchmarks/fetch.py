@@ -96,7 +96,6 @@ from slotfinder_feishu.simulator import STATS as FS_STATS
 from slotfinder_feishu.simulator import TENANT as FS_TENANT
 from slotfinder_feishu.tenant import FeishuTenant
 
-from slotfinder import simkit
 from slotfinder.engine import find_slots
 from slotfinder.fetch import HELPER, Fetcher, FetchStats, RetryPolicy, TokenCache, merge_rows
 from slotfinder.model import DAY, Attendee, Availability, BusyTable, MeetingRequest, Span, Status
@@ -112,6 +111,7 @@ from slotfinder.providers import (
     Secret,
     Target,
 )
+from slotfinder.testing import simkit
 
 T0 = 1_795_564_800  # 2026-11-25T00:00:00Z
 SEED = 11

@@ -27,8 +27,9 @@ from slotfinder.errors import ConfigError, InputError, SlotfinderError
 from slotfinder.fetch import Progress
 from slotfinder.model import MeetingRequest, Span, SuggestionResult, to_epoch
 from slotfinder.output import FORMATS, render
-from slotfinder.plugins import get_providers, get_simulators
+from slotfinder.plugins import get_providers
 from slotfinder.providers import HttpProvider, ProviderConfig
+from slotfinder.testing import get_simulators
 
 __all__ = ["main", "parse_duration"]
 
@@ -257,7 +258,7 @@ def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
-    from slotfinder import simkit
+    from slotfinder.testing import simkit
 
     simulators = get_simulators()
     if args.provider not in simulators:

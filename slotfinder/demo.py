@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from slotfinder import simkit
 from slotfinder.api import suggest
 from slotfinder.config import Config
 from slotfinder.errors import SlotfinderError
 from slotfinder.model import MeetingRequest, Span, SuggestionResult
 from slotfinder.output import render
-from slotfinder.plugins import get_providers, get_simulators
-from slotfinder.simulation import DemoPerson, DemoTenant
+from slotfinder.plugins import get_providers
+from slotfinder.testing import get_simulators, simkit
+from slotfinder.testing.simulation import DemoPerson, DemoTenant
 
 __all__ = ["DEMO_ZONE", "demo_request", "run_demo"]
 

@@ -9,11 +9,14 @@ A plugin implements any subset; new hooks or arguments are opt-in, so old plugin
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from slotfinder.providers import Provider
-from slotfinder.simulation import Simulator
+
+if TYPE_CHECKING:  # simulators live in slotfinder.testing, imported only by who runs one
+    from slotfinder.testing.simulation import Simulator
 
 hookspec = pluggy.HookspecMarker("slotfinder")
 hookimpl = pluggy.HookimplMarker("slotfinder")

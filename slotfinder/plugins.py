@@ -17,9 +17,8 @@ import pluggy
 from slotfinder import hookspecs
 from slotfinder.errors import SlotfinderError
 from slotfinder.providers import HttpProvider, LocalProvider, Provider
-from slotfinder.simulation import Simulator
 
-__all__ = ["PluginError", "get_plugin_manager", "get_providers", "get_simulators"]
+__all__ = ["PluginError", "get_plugin_manager", "get_providers"]
 
 ENTRY_POINT_GROUP = "slotfinder"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -66,19 +65,4 @@ def get_providers() -> dict[str, Provider]:
         found[name] = provider
 
     get_plugin_manager().hook.slotfinder_register_providers(register=register)
-    return dict(sorted(found.items()))
-
-
-def get_simulators() -> dict[str, Simulator]:
-    """Every registered simulator by name."""
-    found: dict[str, Simulator] = {}
-
-    def register(simulator: Simulator) -> None:
-        if not isinstance(simulator, Simulator):
-            raise PluginError(f"{simulator!r} is not a Simulator")
-        if simulator.name in found and found[simulator.name] is not simulator:
-            raise PluginError(f"simulator name {simulator.name!r} is registered twice")
-        found[simulator.name] = simulator
-
-    get_plugin_manager().hook.slotfinder_register_simulators(register=register)
     return dict(sorted(found.items()))

@@ -46,6 +46,7 @@ __all__ = [
     "RateWindow",
     "RetryLater",
     "Secret",
+    "Settings",
     "Target",
     "Token",
     "TokenExpired",
@@ -111,6 +112,59 @@ class ConfigKey:
 
     def env_var(self, provider: str) -> str:
         return f"SLOTFINDER_{provider.upper()}_{self.name.upper()}"
+
+
+@attrs.frozen
+class Settings:
+    """Typed access to a provider's settings, with errors that say what to set and where.
+
+    ``Settings(config, "feishu").text("app_id")`` returns the string or raises
+    :class:`ConfigError` naming ``providers.feishu.app_id`` and ``SLOTFINDER_FEISHU_APP_ID``;
+    :meth:`secret` reveals a secret only to the caller that asked for it.
+    """
+
+    config: ProviderConfig
+    provider: str
+
+    def _missing(self, key: str) -> ConfigError:
+        env = f"SLOTFINDER_{self.provider.upper()}_{key.upper()}"
+        return ConfigError(
+            f"providers.{self.provider}.{key}",
+            f"is required; set it in [providers.{self.provider}] or as {env}",
+        )
+
+    def text(self, key: str, default: str | None = None) -> str:
+        """A required plain string (``default`` when unset)."""
+        value = self.config.get(key, default)
+        if value is None or value == "":
+            raise self._missing(key)
+        if isinstance(value, Secret):
+            raise ConfigError(f"providers.{self.provider}.{key}", "expected a plain setting")
+        return str(value)
+
+    def secret(self, key: str) -> str:
+        """A required secret, revealed for the one request that sends it."""
+        value = self.config.get(key)
+        raw = value.reveal() if isinstance(value, Secret) else value
+        if not isinstance(raw, str) or not raw:
+            raise self._missing(key)
+        return raw
+
+    def integer(self, key: str, default: int, minimum: int = 1) -> int:
+        """A whole number of at least ``minimum``."""
+        value = self.config.get(key, default)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigError(
+                f"providers.{self.provider}.{key}",
+                f"expected a whole number of at least {minimum}, got {value!r}",
+            )
+        return value
+
+    def url(self, key: str = "base_url", default: str | None = None) -> str:
+        """A base URL without its trailing slash."""
+        return self.text(key, default).rstrip("/")
 
 
 @attrs.frozen

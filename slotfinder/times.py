@@ -96,7 +96,7 @@ def _read(text: str, zone: str | None, field: str) -> int:
     days = _day_number(text, y, mo, d, field)
     hour, minute, second = int(h), int(mi), int(s or 0)
     if hour > 24 or minute > 59 or second > 60 or (hour == 24 and (minute or second)):
-        raise InputError(field, text, "no such time of day (hours 00-24, minutes and seconds 00-59)")
+        raise InputError(field, text, "no such time of day (hours 00-24, minutes 00-59)")
     clock = hour * 3600 + minute * 60 + second
     if zulu is not None:
         return days * DAY + clock

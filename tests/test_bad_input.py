@@ -22,16 +22,16 @@ import pytest
 from slotfinder_dingtalk.simulator import STATS as DINGTALK_STATS
 from slotfinder_feishu.simulator import STATS as FEISHU_STATS
 
-from slotfinder import simkit
 from slotfinder.api import suggest
 from slotfinder.busyfile import load_busy_file
 from slotfinder.cli import main
 from slotfinder.config import Config
 from slotfinder.errors import ConfigError, InputError
 from slotfinder.model import Attendee, MeetingRequest, Span, WorkingHours
-from slotfinder.plugins import get_providers, get_simulators
+from slotfinder.plugins import get_providers
 from slotfinder.providers import ConfigKey
-from slotfinder.simulation import DemoTenant
+from slotfinder.testing import get_simulators, simkit
+from slotfinder.testing.simulation import DemoTenant
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -28,11 +28,10 @@ import pytest
 from slotfinder_dingtalk.simulator import STATS as DINGTALK_STATS
 from slotfinder_feishu.simulator import STATS as FEISHU_STATS
 
-from slotfinder import simkit
 from slotfinder.cli import main, parse_duration
 from slotfinder.errors import InputError
-from slotfinder.plugins import get_simulators
-from slotfinder.simulation import DemoTenant
+from slotfinder.testing import get_simulators, simkit
+from slotfinder.testing.simulation import DemoTenant
 
 pytestmark = pytest.mark.timeout(60)
 

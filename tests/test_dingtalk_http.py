@@ -15,10 +15,10 @@ from slotfinder_dingtalk.provider import ROOM_ENDPOINT, USER_ENDPOINT, DingTalkP
 from slotfinder_dingtalk.simulator import STATS, TENANT, DingTalkSimulator
 from slotfinder_dingtalk.tenant import Tenant
 
-from slotfinder import simkit
 from slotfinder.fetch import Fetcher, RetryPolicy, TokenCache, merge_rows
 from slotfinder.model import DAY, Availability, Span
 from slotfinder.providers import Secret, Target
+from slotfinder.testing import simkit
 
 pytestmark = pytest.mark.timeout(90)
 

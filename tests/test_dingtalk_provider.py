@@ -15,7 +15,6 @@ from dingtalk_items import point as _point
 from dingtalk_items import time_pairs as _time_pairs
 from hypothesis import example, given
 from hypothesis import strategies as st
-from slotfinder_dingtalk import DingTalkSimulator
 from slotfinder_dingtalk import provider as dingtalk
 from slotfinder_dingtalk.provider import (
     ROOM_ENDPOINT,
@@ -24,6 +23,7 @@ from slotfinder_dingtalk.provider import (
     format_time,
     parse_time,
 )
+from slotfinder_dingtalk.simulator import DingTalkSimulator
 
 import slotfinder.memo
 from slotfinder.errors import ConfigError

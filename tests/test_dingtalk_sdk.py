@@ -13,8 +13,8 @@ from aiohttp import web
 from slotfinder_dingtalk.simulator import TENANT, DingTalkSimulator
 from slotfinder_dingtalk.tenant import Tenant
 
-from slotfinder import simkit
 from slotfinder.model import DAY
+from slotfinder.testing import simkit
 
 pytest.importorskip("alibabacloud_dingtalk")
 

@@ -14,10 +14,9 @@ import pytest
 from slotfinder_dingtalk.simulator import FAULTS, STATE, STATS, TENANT, TOKENS, DingTalkSimulator
 from slotfinder_dingtalk.tenant import Tenant
 
-from slotfinder import simkit
 from slotfinder.model import DAY
-from slotfinder.plugins import get_simulators
-from slotfinder.simulation import Simulator
+from slotfinder.testing import get_simulators, simkit
+from slotfinder.testing.simulation import Simulator
 
 pytestmark = pytest.mark.timeout(60)
 

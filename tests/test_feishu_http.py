@@ -9,15 +9,15 @@ from typing import Any
 
 import aiohttp
 import pytest
-from slotfinder_feishu import FeishuProvider, FeishuSimulator
+from slotfinder_feishu import FeishuProvider
 from slotfinder_feishu.provider import LIST, LIST_ROOM
-from slotfinder_feishu.simulator import STATE, STATS, TENANT
+from slotfinder_feishu.simulator import STATE, STATS, TENANT, FeishuSimulator
 from slotfinder_feishu.tenant import Event, FeishuTenant
 
 from slotfinder.fetch import Fetcher, RetryPolicy, TokenCache
 from slotfinder.model import DAY, Availability, Span, Status
 from slotfinder.providers import Secret, Target
-from slotfinder.simkit import Fault, Faults, running
+from slotfinder.testing.simkit import Fault, Faults, running
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -13,11 +13,11 @@ import pytest
 import time_texts as tt
 from hypothesis import example, given
 from hypothesis import strategies as st
-from slotfinder_feishu import FeishuProvider, FeishuSimulator, _times
+from slotfinder_feishu import FeishuProvider, _times
 from slotfinder_feishu import provider as feishu
 from slotfinder_feishu._times import format_time, parse_date, parse_time, read_date, read_time
 from slotfinder_feishu.provider import BATCH, LIST, LIST_ROOM
-from slotfinder_feishu.simulator import _answer
+from slotfinder_feishu.simulator import FeishuSimulator, _answer
 
 import slotfinder.memo
 from slotfinder.errors import ConfigError

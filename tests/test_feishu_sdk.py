@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from slotfinder_feishu import FeishuSimulator
 from slotfinder_feishu._times import format_time, parse_time
-from slotfinder_feishu.simulator import STATS, TENANT
+from slotfinder_feishu.simulator import STATS, TENANT, FeishuSimulator
 
-from slotfinder.simkit import running
+from slotfinder.testing.simkit import running
 
 lark = pytest.importorskip("lark_oapi")
 from lark_oapi.api.calendar.v4 import (  # noqa: E402  (after the importorskip guard)

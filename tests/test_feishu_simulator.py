@@ -11,15 +11,14 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from slotfinder_feishu import FeishuSimulator
 from slotfinder_feishu import simulator as sim_module
 from slotfinder_feishu._times import format_time, parse_time
-from slotfinder_feishu.simulator import FAULTS, STATE, STATS, TENANT, TOKENS
+from slotfinder_feishu.simulator import FAULTS, STATE, STATS, TENANT, TOKENS, FeishuSimulator
 from slotfinder_feishu.tenant import BLOCKING, FeishuTenant
 
 from slotfinder.model import DAY
-from slotfinder.simkit import Fault, Faults, running
-from slotfinder.simulation import Simulator
+from slotfinder.testing.simkit import Fault, Faults, running
+from slotfinder.testing.simulation import Simulator
 
 pytestmark = pytest.mark.timeout(60)
 

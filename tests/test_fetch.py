@@ -23,7 +23,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import slotfinder.fetch
-from slotfinder import simkit
 from slotfinder.fetch import Fetcher, RateLimiter, RetryPolicy, TokenCache, merge_rows
 from slotfinder.model import Span, Status
 from slotfinder.plan import plan_calls
@@ -44,6 +43,7 @@ from slotfinder.providers import (
     Token,
     TokenExpired,
 )
+from slotfinder.testing import simkit
 
 BUSY = Status.BUSY.code
 WINDOW = Span(1_800_000_000, 1_800_000_000 + 10 * 86_400)

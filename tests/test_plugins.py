@@ -18,9 +18,9 @@ from slotfinder.plugins import (
     PluginError,
     get_plugin_manager,
     get_providers,
-    get_simulators,
 )
 from slotfinder.providers import ConfigKey, LocalProvider, Provider, ProviderConfig
+from slotfinder.testing import get_simulators
 
 
 @pytest.fixture(autouse=True)

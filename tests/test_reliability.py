@@ -23,8 +23,9 @@ import pytest
 from slotfinder_dingtalk import DingTalkProvider, DingTalkSimulator
 from slotfinder_dingtalk.simulator import STATE as DT_STATE
 from slotfinder_dingtalk.simulator import STATS as DT_STATS
-from slotfinder_feishu import FeishuProvider, FeishuSimulator
+from slotfinder_feishu import FeishuProvider
 from slotfinder_feishu.simulator import STATS as FS_STATS
+from slotfinder_feishu.simulator import FeishuSimulator
 
 import slotfinder.fetch
 from slotfinder.api import suggest
@@ -34,7 +35,7 @@ from slotfinder.fetch import Fetcher, RetryPolicy, TokenCache
 from slotfinder.model import DAY, Availability, MeetingRequest, Span
 from slotfinder.offload import Helper
 from slotfinder.providers import HttpProvider, Secret, Target
-from slotfinder.simkit import Fault, Faults, SimStats, running
+from slotfinder.testing.simkit import Fault, Faults, SimStats, running
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -25,7 +25,7 @@ from test_reliability import (
     setup_rooms,
 )
 
-from slotfinder.simkit import Fault, Faults
+from slotfinder.testing.simkit import Fault, Faults
 
 pytestmark = pytest.mark.timeout(120)
 

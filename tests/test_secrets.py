@@ -21,16 +21,16 @@ import pytest
 from slotfinder_dingtalk.simulator import TOKENS as DINGTALK_TOKENS
 from slotfinder_feishu.simulator import TOKENS as FEISHU_TOKENS
 
-from slotfinder import simkit
 from slotfinder.api import suggest
 from slotfinder.cli import main
 from slotfinder.config import Config
 from slotfinder.errors import ConfigError, InputError
 from slotfinder.model import Attendee, MeetingRequest, Span
-from slotfinder.plugins import get_providers, get_simulators
+from slotfinder.plugins import get_providers
 from slotfinder.providers import HttpProvider, HttpRequest, Secret, Token
-from slotfinder.simkit import TokenStore
-from slotfinder.simulation import DemoTenant
+from slotfinder.testing import get_simulators, simkit
+from slotfinder.testing.simkit import TokenStore
+from slotfinder.testing.simulation import DemoTenant
 
 pytestmark = pytest.mark.timeout(60)
 

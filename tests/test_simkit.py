@@ -10,7 +10,7 @@ import time
 import aiohttp
 from aiohttp import web
 
-from slotfinder import simkit
+from slotfinder.testing import simkit
 
 
 def _app(

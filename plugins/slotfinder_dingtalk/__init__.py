@@ -6,14 +6,16 @@ Registered through the ``slotfinder`` entry-point group exactly as a third-party
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from slotfinder.hookspecs import hookimpl
 from slotfinder.providers import Provider
-from slotfinder.simulation import Simulator
 from slotfinder_dingtalk.provider import DingTalkProvider
-from slotfinder_dingtalk.simulator import DingTalkSimulator
 
-__all__ = ["DingTalkProvider", "DingTalkSimulator"]
+if TYPE_CHECKING:
+    from slotfinder.testing import Simulator
+
+__all__ = ["DingTalkProvider"]
 
 
 @hookimpl
@@ -25,4 +27,8 @@ def slotfinder_register_providers(register: Callable[[Provider], None]) -> None:
 @hookimpl
 def slotfinder_register_simulators(register: Callable[[Simulator], None]) -> None:
     """Register the DingTalk API simulator."""
+    from slotfinder_dingtalk.simulator import (
+        DingTalkSimulator,  # only who runs a simulator pays for it
+    )
+
     register(DingTalkSimulator())

@@ -41,8 +41,8 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from slotfinder import simkit
-from slotfinder.simulation import DemoPerson, DemoTenant
+from slotfinder.testing import simkit
+from slotfinder.testing.simulation import DemoPerson, DemoTenant
 from slotfinder_dingtalk.provider import DEFAULT_ZONE, ROOM_ENDPOINT, USER_ENDPOINT, parse_time
 from slotfinder_dingtalk.tenant import Tenant
 

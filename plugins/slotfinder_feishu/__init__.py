@@ -6,18 +6,17 @@ Registered through the ``slotfinder`` entry-point group like any third-party plu
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from slotfinder.hookspecs import hookimpl
 from slotfinder.providers import Provider
-from slotfinder.simulation import Simulator
 from slotfinder_feishu.provider import FeishuProvider
-from slotfinder_feishu.simulator import FeishuSimulator
-from slotfinder_feishu.tenant import FeishuTenant
+
+if TYPE_CHECKING:
+    from slotfinder.testing import Simulator
 
 __all__ = [
     "FeishuProvider",
-    "FeishuSimulator",
-    "FeishuTenant",
     "slotfinder_register_providers",
     "slotfinder_register_simulators",
 ]
@@ -32,4 +31,6 @@ def slotfinder_register_providers(register: Callable[[Provider], None]) -> None:
 @hookimpl
 def slotfinder_register_simulators(register: Callable[[Simulator], None]) -> None:
     """Register the ``feishu`` simulator."""
+    from slotfinder_feishu.simulator import FeishuSimulator  # only who runs a simulator pays for it
+
     register(FeishuSimulator())

@@ -57,7 +57,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from slotfinder.model import DAY
-from slotfinder.simkit import (
+from slotfinder.testing.simkit import (
     Fault,
     Faults,
     SimStats,
@@ -67,7 +67,7 @@ from slotfinder.simkit import (
     drop_connection,
     latency_middleware,
 )
-from slotfinder.simulation import DemoPerson, DemoTenant
+from slotfinder.testing.simulation import DemoPerson, DemoTenant
 from slotfinder_feishu._times import parse_time
 from slotfinder_feishu.provider import (
     BATCH,

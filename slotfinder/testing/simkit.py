@@ -22,7 +22,7 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from slotfinder.simulation import DemoTenant, Simulator
+from slotfinder.testing.simulation import DemoTenant, Simulator
 
 __all__ = [
     "Fault",
@@ -31,7 +31,6 @@ __all__ = [
     "SimStats",
     "TokenStore",
     "WindowLimiter",
-    "before_reply",
     "free_port",
     "latency_middleware",
     "running",
@@ -177,111 +176,25 @@ async def drop_connection(request: web.Request) -> web.StreamResponse:
 def latency_middleware(
     latency: float, jitter: float = 0.0, seed: int = 0, stats: SimStats | None = None
 ) -> Middleware:
-    """An aiohttp middleware that makes every reply take ``latency`` ± ``jitter`` seconds.
+    """An aiohttp middleware that delays every reply by ``latency`` ± ``jitter`` seconds.
 
     The request is handled at once (so a rate limit counts it on arrival, as real gateways
-    do) and the reply leaves when its drawn delay has passed since arrival: the simulator's own
-    work is part of the delay, not added to it, so "80 ms a call" means 80 ms as the client
-    sees it, however large the reply (unless the work itself takes longer). Arrival is when the
-    request's first bytes came in, stamped by the protocol :func:`running` serves with; under
-    another server, when this middleware starts. With ``stats``,
-    each call's path and drawn delay are appended to ``stats.delays`` in arrival order, so a
-    benchmark can compare a client with the delays it was actually dealt.
+    do), then the reply waits for its drawn delay, as a distant server's would. With ``stats``,
+    each call's path and drawn delay are appended to ``stats.delays`` in arrival order.
     """
     rng = random.Random(seed)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        loop = asyncio.get_running_loop()
-        transport = request.transport
-        now = loop.time()
-        arrived = min(now, _ARRIVED.pop(transport, now)) if transport is not None else now
         delay = max(0.0, latency + (rng.uniform(-jitter, jitter) if jitter else 0.0))
         if stats is not None:
             stats.delays.append((request.path, delay))
-        request[_DEADLINE] = arrived + delay
         try:
-            response = await handler(request)
-        except Exception:
-            await _sleep_until(loop, arrived + delay)
-            raise
+            return await handler(request)
         finally:
-            if transport is not None:  # a stamp from this request's own later body bytes
-                _ARRIVED.pop(transport, None)
-        await _sleep_until(loop, arrived + delay)
-        return response
+            await asyncio.sleep(delay)
 
     return middleware
-
-
-_ARRIVED: dict[asyncio.BaseTransport, float] = {}
-"""Loop time each connection's next request began to come in, from :class:`_Stamped`."""
-
-
-class _Stamped(asyncio.Protocol):
-    """aiohttp's protocol for one connection, noting when each request's first bytes come in.
-
-    Why: the latency middleware times a call from its arrival, and a simulator is one Python
-    process. Stamped when its handler starts, the 50th of a burst of 50 requests was stamped
-    3-6 ms after its bytes came in: aiohttp parses the whole burst, then runs the handlers one by
-    one. A real gateway has no such queue, and the client was charged for the simulator's own
-    slowness. The stamp is taken here, in ``data_received``, before any parsing; the middleware
-    takes it (a request after one whose stamp it took gets its own).
-    """
-
-    def __init__(self, inner: asyncio.Protocol) -> None:
-        self._inner = inner
-        self._transport: asyncio.BaseTransport | None = None
-        self._clock = asyncio.get_running_loop().time
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport
-        self._inner.connection_made(transport)
-
-    def data_received(self, data: bytes) -> None:
-        if self._transport is not None and self._transport not in _ARRIVED:
-            _ARRIVED[self._transport] = self._clock()
-        self._inner.data_received(data)
-
-    def eof_received(self) -> bool | None:
-        return self._inner.eof_received()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._transport is not None:
-            _ARRIVED.pop(self._transport, None)
-        self._inner.connection_lost(exc)
-
-    def pause_writing(self) -> None:
-        self._inner.pause_writing()
-
-    def resume_writing(self) -> None:
-        self._inner.resume_writing()
-
-
-_DEADLINE = web.RequestKey("simkit_deadline", float)
-"""When the reply to a request is due (loop time), set by :func:`latency_middleware`."""
-
-
-async def before_reply(request: web.Request) -> None:
-    """In a handler, after the checks a server makes on arrival (token, rate limit) and before
-    building a large reply: wait half of what is left of the call's simulated latency.
-
-    Fifty calls arriving together are then all taken in, each timed from its arrival, before
-    any reply is built; built on arrival, each reply would hold up the next call's arrival (a
-    queue no real gateway has), and built in a worker thread it would fight the event loop for
-    the GIL. The reply still leaves at its deadline. Without simulated latency: no wait.
-    """
-    deadline = request.get(_DEADLINE)
-    if deadline is not None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        await _sleep_until(loop, now + (deadline - now) / 2)
-
-
-async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:
-    remaining = deadline - loop.time()
-    if remaining > 0:
-        await asyncio.sleep(remaining)
 
 
 def free_port() -> int:
@@ -299,22 +212,13 @@ async def running(app: web.Application, port: int = 0) -> AsyncIterator[str]:
     """
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
-    server = runner.server
-    assert server is not None  # set by setup()
-    loop = asyncio.get_running_loop()
+    site = web.TCPSite(runner, "127.0.0.1", port)
     try:
-        # Not a TCPSite: each connection's protocol is wrapped to stamp arrivals (_Stamped).
-        listener = await loop.create_server(lambda: _Stamped(server()), "127.0.0.1", port)
-    except BaseException:
-        await runner.cleanup()
-        raise
-    try:
-        bound = listener.sockets[0].getsockname()[1]
+        await site.start()
+        bound = runner.addresses[0][1]
         yield f"http://127.0.0.1:{bound}"
     finally:
-        listener.close()
-        await runner.cleanup()  # closes the open connections too
-        await listener.wait_closed()
+        await runner.cleanup()  # stops the site and closes the open connections too
 
 
 @attrs.frozen

@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 from aiohttp import web
 
-__all__ = ["DemoPerson", "DemoTenant", "Simulator"]
+__all__ = ["DemoPerson", "DemoTenant", "Simulator", "get_simulators"]
 
 
 @attrs.frozen
@@ -52,3 +52,24 @@ class Simulator(Protocol):
     def demo(self, base_url: str, seed: int = 0) -> DemoTenant:
         """The configuration and a few people and rooms of the seeded organisation."""
         ...
+
+
+def get_simulators() -> dict[str, Simulator]:
+    """Every simulator the loaded plugins register, by name.
+
+    Plugins import their simulators inside the hook, so only a caller of this function pays
+    for them (and for aiohttp's server).
+    """
+    from slotfinder.plugins import PluginError, get_plugin_manager
+
+    found: dict[str, Simulator] = {}
+
+    def register(simulator: Simulator) -> None:
+        if not isinstance(simulator, Simulator):
+            raise PluginError(f"{simulator!r} is not a Simulator")
+        if simulator.name in found and found[simulator.name] is not simulator:
+            raise PluginError(f"simulator name {simulator.name!r} is registered twice")
+        found[simulator.name] = simulator
+
+    get_plugin_manager().hook.slotfinder_register_simulators(register=register)
+    return dict(sorted(found.items()))
