@@ -22,7 +22,10 @@ Decisions (see the seed pages ``seeds/000_*.txt`` and ``seeds/001_*.txt``; where
   An end date not after the start date still blocks one day.
 * Timed items are ``{"dateTime", "timeZone"}``; an offset inside ``dateTime`` wins, otherwise the
   wall-clock time is read in ``timeZone`` (default ``Asia/Shanghai``, as the seed documents),
-  RFC 5545 style (``zoneinfo`` with ``fold=0``).
+  RFC 5545 style; every text is read by :mod:`slotfinder.times`, whose rules cover leap
+  seconds, ``24:00`` and impossible dates.
+* An item that cannot be read makes only its id unknown, with a reason naming the field and
+  value; a per-id ``error`` does the same with DingTalk's text.
 * ``BUSY`` is busy, ``TENTATIVE`` (for rooms: pending approval) is tentative, any other status is
   busy and logged on ``slotfinder.dingtalk``.
 * A bad access token comes back as ``{"code": "InvalidAuthentication", "message":
@@ -38,20 +41,14 @@ Decisions (see the seed pages ``seeds/000_*.txt`` and ``seeds/001_*.txt``; where
 
 from __future__ import annotations
 
-import calendar
-import functools
 import json
 import logging
 import math
-import re
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
-from slotfinder import memo
-from slotfinder.errors import ConfigError
+from slotfinder import times
+from slotfinder.errors import ConfigError, InputError
 from slotfinder.model import DAY, Span, Status
 from slotfinder.plan import plan_calls
 from slotfinder.providers import (
@@ -67,22 +64,13 @@ from slotfinder.providers import (
     ProviderConfig,
     RateWindow,
     RetryLater,
-    Secret,
+    Settings,
     Target,
     Token,
     TokenExpired,
 )
 
-from . import schema
-
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "ROOM_ENDPOINT",
-    "USER_ENDPOINT",
-    "DingTalkProvider",
-    "format_time",
-    "parse_time",
-]
+__all__ = ["DEFAULT_BASE_URL", "ROOM_ENDPOINT", "USER_ENDPOINT", "DingTalkProvider"]
 
 log = logging.getLogger("slotfinder.dingtalk")
 
@@ -97,217 +85,120 @@ DEFAULT_MAX_DAYS = 90
 DEFAULT_ZONE = "Asia/Shanghai"
 RATE = (RateWindow(calls=20, seconds=1.0),)
 """20 calls/s per app per API (standard edition), enforced per endpoint."""
-
-QPS_CODES = frozenset(
-    {
-        "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
-        "Forbidden.AccessDenied.QpsLimitForApi",
-    }
-)
-QUOTA_CODE = "Forbidden.AccessDenied.ApiCountLimitForOrg"
-TOKEN_CODES = frozenset({"InvalidAuthentication"})
-PARAM_CODES = frozenset({"paramIllegal", "invalidParameter", "MissingParameter"})
 MAX_TOKEN_LIFETIME = 7200
 """DingTalk tokens live 7200 s; a longer ``expireIn`` is not believed."""
 QPS_WAIT = 1.0
 """DingTalk asks clients to sleep 1 s after a QPS error; never retry sooner."""
 
-_BUSY = Status.BUSY.code
-_TENTATIVE = Status.TENTATIVE.code
-_STATUS = {"BUSY": _BUSY, "TENTATIVE": _TENTATIVE}
+_Kind = Literal["rate", "quota", "token", "param"]
+ERROR_CODES: Mapping[str, _Kind] = {
+    "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi": "rate",  # per app per API
+    "Forbidden.AccessDenied.QpsLimitForApi": "rate",  # global per API
+    "Forbidden.AccessDenied.ApiCountLimitForOrg": "quota",  # monthly: never retried
+    "InvalidAuthentication": "token",
+    "paramIllegal": "param",
+    "invalidParameter": "param",
+    "MissingParameter": "param",
+}
+"""What each documented error code means; the code decides, not the HTTP status."""
 
-_ISO_RE = re.compile(
-    r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?\s*$"
-)
-_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_STATUS = {"BUSY": Status.BUSY.code, "TENTATIVE": Status.TENTATIVE.code}
 
-
-# --- time -----------------------------------------------------------------------------------
-
-
-def _days_from_civil(y: int, m: int, d: int) -> int:
-    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
-    y -= m <= 2
-    era = (y if y >= 0 else y - 399) // 400
-    yoe = y - era * 400
-    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+Row = tuple[int, int, int]
 
 
-@functools.cache
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+# --- reading schedule items ----------------------------------------------------------------
 
 
-def _known_zone(name: str) -> bool:
-    """True for an IANA zone name; never raises (a directory such as 'America' is not one)."""
+def _timed(point: Mapping[str, Any], field: str) -> int:
+    """Epoch seconds of a ``{dateTime, timeZone}`` point; an offset in the text wins."""
+    zone = point.get("timeZone") or DEFAULT_ZONE
     try:
-        _zone(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
+        times.zone_info(zone)
+    except (InputError, TypeError):
+        raise InputError(f"{field}.timeZone", zone, "unknown IANA time zone") from None
+    return times.instant(point.get("dateTime"), f"{field}.dateTime", zone)
 
 
-def _check_date(text: str, y: int, m: int, d: int) -> None:
-    """Refuse a date that does not exist (2026-02-31, 2026-13-01), naming ``text``.
+def _all_day(start: Mapping[str, Any], end: Mapping[str, Any], field: str, zone: str) -> Span:
+    """The local days ``[start date, end date)`` in ``zone``; at least the start date."""
+    first = times.read_date(start.get("date"), f"{field}.start.date")
+    last = times.read_date(end["date"], f"{field}.end.date") if end.get("date") else first
+    try:
+        return Span(times.midnight(first, zone), times.midnight(max(last, first + 1), zone))
+    except OverflowError:
+        raise InputError(f"{field}.end.date", end.get("date"), "no day after it") from None
 
-    Integer arithmetic would roll such a date into the next month, a silently wrong time.
+
+def _row(item: object, field: str, day_zone: str, odd: set[str]) -> Row:
+    """One ``scheduleItems`` entry as ``(start, end, status code)``; unknown statuses go in
+    ``odd`` and count as busy. Raises :class:`InputError` naming the field it cannot read."""
+    if not isinstance(item, Mapping):
+        raise InputError(field, item, "expected an object")
+    raw = item.get("status")
+    status = _STATUS.get(raw.upper()) if isinstance(raw, str) else None
+    if status is None:
+        odd.add(str(raw))
+        status = Status.BUSY.code
+    start, end = item.get("start"), item.get("end")
+    if not isinstance(start, Mapping):
+        raise InputError(f"{field}.start", start, "expected an object")
+    if not isinstance(end, Mapping):
+        raise InputError(f"{field}.end", end, "expected an object")
+    if start.get("date") and not start.get("dateTime"):
+        span = _all_day(start, end, field, day_zone)
+        return span.start, span.end, status
+    first, last = _timed(start, f"{field}.start"), _timed(end, f"{field}.end")
+    if last < first:
+        raise InputError(
+            f"{field}.end.dateTime", end.get("dateTime"), f"before the start {start['dateTime']!r}"
+        )
+    return first, last, status
+
+
+def _rows(items: object, day_zone: str, odd: set[str]) -> list[Row]:
+    """Busy rows of one id's ``scheduleItems`` (``null`` or absent: free)."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise InputError("scheduleItems", items, "expected a list")
+    return [_row(item, f"scheduleItems[{n}]", day_zone, odd) for n, item in enumerate(items)]
+
+
+def _collect(call: Call, infos: list[Any]) -> CallResult:
+    """Rows per id of the call from ``scheduleInformation``; every other id is unknown.
+
+    Entries for ids the call did not ask for are ignored. An id with an ``error``, with an item
+    that cannot be read, or missing from the reply is unknown with the reason.
     """
-    if not (1 <= m <= 12 and 1 <= d <= calendar.monthrange(y, m)[1]):  # year 0: leap
-        raise ValueError(f"impossible date in {text[:40]!r}")
-
-
-def _check_civil(text: str, parts: tuple[int, int, int, int, int, int], fraction: str) -> None:
-    """Refuse a date or clock time that does not exist, naming ``text``; never roll it over.
-
-    Two clock times beyond ``23:59:59`` are accepted deliberately, as they always were, because
-    each names one exact instant: ``24:00:00`` (no other minute, second or fraction) is ISO
-    8601's end of a day, which *is* the next day's ``00:00:00`` (an event may well end so), and
-    a leap second ``hh:mm:60`` is read as the next minute's ``:00`` (epoch seconds have no room
-    for it). :func:`datetime.fromisoformat` refuses both, so only this path reads them; without
-    an offset only a UTC wall clock can hold them (:func:`parse_time` refuses them elsewhere).
-    """
-    y, m, d, h, mi, s = parts
-    _check_date(text, y, m, d)
-    if h > 24 or mi > 59 or s > 60 or (h == 24 and (mi or s or fraction.strip("0"))):
-        raise ValueError(f"impossible time of day in {text[:40]!r}")
-
-
-def _offset_fields_ok(text: str) -> bool:
-    """False when the UTC offset of a text :func:`datetime.fromisoformat` read has its minutes
-    or seconds over 59.
-
-    CPython 3.11's ``fromisoformat`` checks only that the whole offset is under 24 hours, so it
-    reads ``+08:99`` as +09:39 and ``+08:60`` as +09:00. The offset is what follows the last
-    sign after the date (``Z`` has none); its fields are two digits each, colons optional.
-    The common endings, ``Z`` and ``±hh:mm``, are checked first, in a few character reads.
-    """
-    if text[-6] in "+-" and text[-3] == ":":
-        return text[-2] < "6"
-    if text[-1] in "Zz":
-        return True
-    at = max(text.rfind("+"), text.rfind("-"))
-    if at < 11:
-        return True
-    digits = text[at + 1 :].replace(":", "")
-    return digits[2:4] <= "59" and digits[4:6] <= "59"
-
-
-def parse_time(text: object, zone: str | None = None) -> int:
-    """Epoch seconds of an ISO 8601 time, without building an aware datetime when possible.
-
-    An offset (``Z``, ``+08:00``) in the text wins; otherwise the wall-clock time is read in
-    ``zone`` (``Asia/Shanghai`` when ``None``) with the RFC 5545 rule (``fold=0``).
-    Raises :class:`ValueError` on anything else, naming the text when a date, clock time or
-    offset is out of range (``2026-02-31``, ``09:60``, ``+08:99``): such a time is refused, never
-    rolled into a neighbouring day, minute or offset (see :func:`_check_civil` for ``24:00:00``
-    and leap seconds).
-    """
-    if not isinstance(text, str):
-        raise ValueError(f"expected an ISO 8601 string, got {type(text).__name__}")
-    # Fast path (C parser, ~4x quicker): a full time with its offset, the common reply form.
-    if len(text) >= 20 and text[10:11] == "T":
+    id_field = "roomId" if call.kind == "room" else "userId"
+    busy: dict[str, list[Row]] = {}
+    errors: dict[str, str] = {}
+    odd: set[str] = set()
+    for info in infos:
+        key = info.get(id_field) if isinstance(info, Mapping) else None
+        if key not in call.ids or key in errors:
+            continue
+        if info.get("error"):
+            errors[key] = f"DingTalk: {info['error']}"
+            busy.pop(key, None)
+            continue
         try:
-            aware = datetime.fromisoformat(text)
-        except ValueError:
-            aware = None
-        if aware is not None and aware.tzinfo is not None:
-            if not _offset_fields_ok(text):
-                raise ValueError(f"impossible UTC offset in {text[:40]!r}")
-            return math.floor(aware.timestamp())
-    match = _ISO_RE.match(text)
-    if match is None:
-        raise ValueError(f"not an ISO 8601 time: {text[:40]!r}")
-    y, m, d = int(match[1]), int(match[2]), int(match[3])
-    h, mi, s = int(match[4] or 0), int(match[5] or 0), int(match[6] or 0)
-    _check_civil(text, (y, m, d, h, mi, s), match[7] or "")
-    local = _days_from_civil(y, m, d) * DAY + h * 3600 + mi * 60 + s
-    offset = match[8]
-    if offset is not None:
-        if offset in ("Z", "z"):
-            return local
-        digits = offset[1:].replace(":", "")
-        hours, minutes = int(digits[:2]), (int(digits[2:4]) if len(digits) > 2 else 0)
-        if hours > 23 or minutes > 59:  # +08:99 is no offset, not +09:39
-            raise ValueError(f"impossible UTC offset in {text[:40]!r}")
-        east = hours * 3600 + minutes * 60
-        return local + east if offset[0] == "-" else local - east
-    name = zone or DEFAULT_ZONE
-    if name in ("UTC", "Etc/UTC", "GMT", "Z"):
-        return local
-    if h == 24 or s == 60:
-        # A wall clock in a zone is read through datetime, which has neither.
-        raise ValueError(f"24:00 and leap seconds need a UTC offset: {text[:40]!r}")
-    if not _known_zone(name):
-        raise ValueError(f"unknown time zone {name[:40]!r}")
-    try:
-        return math.floor(datetime(y, m, d, h, mi, s, tzinfo=_zone(name)).timestamp())
-    except (OverflowError, OSError, ValueError) as exc:  # ValueError: year 0
-        raise ValueError(f"time out of range: {text[:40]!r}") from exc
+            rows = _rows(info.get("scheduleItems"), call.zone_of(key, "UTC"), odd)
+        except InputError as exc:
+            errors[key] = f"DingTalk returned an unreadable schedule item: {exc}"
+            busy.pop(key, None)
+            continue
+        busy.setdefault(key, []).extend(rows)
+    for status in sorted(odd):
+        log.warning("unknown DingTalk schedule status %r counted as busy", status)
+    for key in call.ids:
+        if key not in busy and key not in errors:
+            errors[key] = f"DingTalk returned no schedule for {id_field} {key}"
+    return CallResult(busy=busy, errors=errors)
 
 
-def _parse_date(text: object, zone: str) -> int:
-    """Epoch seconds of local midnight starting ``yyyy-MM-dd`` in ``zone``."""
-    if not isinstance(text, str):
-        raise ValueError(f"expected a yyyy-MM-dd date, got {type(text).__name__}")
-    match = _DATE_RE.match(text)
-    if match is None:
-        raise ValueError(f"not a yyyy-MM-dd date: {text[:40]!r}")
-    _check_date(text, int(match[1]), int(match[2]), int(match[3]))
-    return parse_time(f"{match[1]}-{match[2]}-{match[3]}T00:00:00", zone)
-
-
-def _next_day(text: str) -> str:
-    try:
-        return (date.fromisoformat(text.strip()) + timedelta(days=1)).isoformat()
-    except OverflowError as exc:
-        raise ValueError(f"no day after {text[:40]!r}") from exc
-
-
-def format_time(epoch: int) -> str:
-    """``2026-11-23T02:00:00Z``: ISO 8601 in UTC, the form the seed's examples use."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
-# --- configuration --------------------------------------------------------------------------
-
-
-def _key(name: str) -> str:
-    return f"providers.{NAME}.{name}"
-
-
-def _env(name: str) -> str:
-    return f"SLOTFINDER_{NAME.upper()}_{name.upper()}"
-
-
-def _text(config: ProviderConfig, name: str, default: str | None = None) -> str:
-    value = config.get(name, default)
-    if value is None or value == "":
-        raise ConfigError(_key(name), f"is required; set it in the config file or as {_env(name)}")
-    if isinstance(value, Secret):
-        return value.reveal()
-    return str(value)
-
-
-def _max_days(config: ProviderConfig) -> int:
-    value = config.get("max_days", DEFAULT_MAX_DAYS)
-    try:
-        days = int(value) if not isinstance(value, Secret | bool) else 0
-    except (TypeError, ValueError):
-        days = 0
-    if days < 1:
-        raise ConfigError(_key("max_days"), f"must be a positive number of days, got {value!r}")
-    return days
-
-
-def _base_url(config: ProviderConfig) -> str:
-    return _text(config, "base_url", DEFAULT_BASE_URL).rstrip("/")
-
-
-# --- replies --------------------------------------------------------------------------------
+# --- replies -------------------------------------------------------------------------------
 
 
 def _json(body: bytes) -> Any:
@@ -326,6 +217,10 @@ def _error_parts(data: Any) -> tuple[str, str, str]:
         str(data.get("message") or ""),
         str(data.get("requestid") or data.get("requestId") or ""),
     )
+
+
+def _where(status: int, request_id: str) -> str:
+    return f"HTTP {status}" + (f", requestid {request_id}" if request_id else "")
 
 
 def _non_json(status: int) -> str:
@@ -357,6 +252,15 @@ def _param_field(call: Call, message: str) -> str:
     if "userid" in low:
         return f"{ids} or operator_union_id"
     return f"{ids}/startTime/endTime"
+
+
+def _lifetime(expire: object) -> float | None:
+    """``expireIn`` as seconds: positive and finite, at most DingTalk's 7200 (else ``None``)."""
+    if isinstance(expire, bool) or not isinstance(expire, int | float):
+        return None
+    if expire <= 0 or (isinstance(expire, float) and not math.isfinite(expire)):
+        return None
+    return float(min(expire, MAX_TOKEN_LIFETIME))
 
 
 class DingTalkProvider:
@@ -391,13 +295,13 @@ class DingTalkProvider:
 
     def limits(self, config: ProviderConfig) -> Limits:
         """querySchedule: 1-20 users, ``max_days``; rooms: 1-5 rooms, 90 days; 20 calls/s each."""
+        max_days = Settings(config, NAME).integer("max_days", DEFAULT_MAX_DAYS)
         return Limits(
             endpoints=(
-                Endpoint(USER_ENDPOINT, "user", MAX_USERS, _max_days(config) * DAY, rate=RATE),
+                Endpoint(USER_ENDPOINT, "user", MAX_USERS, max_days * DAY, rate=RATE),
                 Endpoint(ROOM_ENDPOINT, "room", MAX_ROOMS, ROOM_MAX_DAYS * DAY, rate=RATE),
             ),
-            # As many calls in flight as one second's budget: the limiter, not the connection
-            # count, should decide the pace (benchmarks/fetch.py).
+            # As many calls in flight as one second's budget: the limiter sets the pace.
             concurrency=20,
         )
 
@@ -409,20 +313,19 @@ class DingTalkProvider:
 
     def build(self, call: Call, token: str, config: ProviderConfig) -> HttpRequest:
         """``POST .../users/{operator}/querySchedule`` or ``.../meetingRooms/schedules/query``."""
-        operator = _text(config, "operator_union_id")
-        ids_field, path = (
-            ("roomIds", ROOM_ENDPOINT)
-            if call.endpoint == ROOM_ENDPOINT
-            else ("userIds", USER_ENDPOINT)
-        )
+        settings = Settings(config, NAME)
+        operator = settings.text("operator_union_id")
+        base = settings.url("base_url", DEFAULT_BASE_URL)
+        ids_field = "roomIds" if call.endpoint == ROOM_ENDPOINT else "userIds"
+        path = ROOM_ENDPOINT if call.endpoint == ROOM_ENDPOINT else USER_ENDPOINT
         body = {
             ids_field: list(call.ids),
-            "startTime": format_time(call.span.start),
-            "endTime": format_time(call.span.end),
+            "startTime": times.format_utc(call.span.start),
+            "endTime": times.format_utc(call.span.end),
         }
         return HttpRequest(
             method="POST",
-            url=f"{_base_url(config)}/v1.0/calendar/users/{operator}/{path}",
+            url=f"{base}/v1.0/calendar/users/{operator}/{path}",
             headers={
                 "x-acs-dingtalk-access-token": token,
                 "Content-Type": "application/json",
@@ -434,27 +337,7 @@ class DingTalkProvider:
     # -- replies ----------------------------------------------------------------------------
 
     def parse(self, call: Call, response: HttpResponse, config: ProviderConfig) -> CallResult:
-        """Busy rows per id from ``scheduleInformation``, or the error the reply stands for.
-
-        A success body of the canonical shape is read from typed records (:mod:`.schema`, about
-        twice as fast); any other body, and any item without a fast path, is read again through
-        ``json.loads`` and the dict reader, which decide every rule and message.
-        """
-        if 200 <= response.status < 300:
-            reply = schema.decode(response.body)
-            if reply is not None:
-                room = call.kind == "room"
-                try:
-                    return _collect(
-                        call,
-                        (
-                            (i.room_id if room else i.user_id, i.error, i.schedule_items)
-                            for i in reply.schedule_information
-                        ),
-                        _rows_typed,
-                    )
-                except _NotCanonical:
-                    pass
+        """Busy rows per id from ``scheduleInformation``, or the error the reply stands for."""
         data = _json(response.body)
         if not 200 <= response.status < 300:
             raise self._error(call, response, data)
@@ -465,48 +348,36 @@ class DingTalkProvider:
             raise CallFailed(
                 f"DingTalk reply (HTTP {response.status}) has no scheduleInformation list"
             )
-        id_field = "roomId" if call.kind == "room" else "userId"
-        return _collect(
-            call,
-            (
-                (i.get(id_field), i.get("error"), i.get("scheduleItems"))
-                for i in infos
-                if isinstance(i, Mapping)
-            ),
-            _rows,
-        )
+        return _collect(call, infos)
 
     def _error(self, call: Call, response: HttpResponse, data: Any) -> Exception:
+        """The exception an error reply stands for: its code's kind first, then its status."""
         status = response.status
         code, message, request_id = _error_parts(data)
-        where = f"HTTP {status}" + (f", requestid {request_id}" if request_id else "")
-        if code in QPS_CODES:
-            hint = _retry_after(response.headers)
-            return RetryLater(
-                f"DingTalk rate limit {code} ({where})",
-                after=max(QPS_WAIT, hint or 0.0),
-                rate_limited=True,
-            )
-        if code == QUOTA_CODE:
+        where = _where(status, request_id)
+        kind = ERROR_CODES.get(code)
+        wait = max(QPS_WAIT, _retry_after(response.headers) or 0.0)
+        limited = RetryLater(f"DingTalk rate limit {code} ({where})", after=wait, rate_limited=True)
+        if kind == "rate":
+            return limited
+        if kind == "quota":
             return CallFailed(
                 f"DingTalk monthly quota of API calls for this organisation is used up ({code}, "
                 f"{where}); calls work again next month or after an edition upgrade",
                 fatal=True,
             )
-        if code in TOKEN_CODES or status == 401:
+        if kind == "token" or status == 401:
             return TokenExpired(f"DingTalk refused the access token ({code or status}, {where})")
         if status >= 500:
             return RetryLater(
                 f"DingTalk server error {code or status} ({where})",
                 after=_retry_after(response.headers),
             )
-        if data is None or not isinstance(data, Mapping):
+        if not isinstance(data, Mapping):
             return CallFailed(_non_json(status), fatal=status in (403, 429))
         if status == 429:
-            return RetryLater(
-                f"DingTalk rate limit {code} ({where})", after=QPS_WAIT, rate_limited=True
-            )
-        if code in PARAM_CODES:
+            return limited
+        if kind == "param":
             reason = (
                 f"DingTalk rejected {_param_field(call, message)}: {code} {message!r} ({where})"
             )
@@ -519,14 +390,16 @@ class DingTalkProvider:
 
     def token_key(self, config: ProviderConfig) -> tuple[str, ...]:
         """Tokens are per app: ``(base_url, app_key)``."""
-        return (_base_url(config), _text(config, "app_key"))
+        settings = Settings(config, NAME)
+        return (settings.url("base_url", DEFAULT_BASE_URL), settings.text("app_key"))
 
     def token_request(self, config: ProviderConfig) -> HttpRequest:
         """``POST /v1.0/oauth2/accessToken`` with ``{appKey, appSecret}`` (internal app)."""
-        body = {"appKey": _text(config, "app_key"), "appSecret": _text(config, "app_secret")}
+        settings = Settings(config, NAME)
+        body = {"appKey": settings.text("app_key"), "appSecret": settings.secret("app_secret")}
         return HttpRequest(
             method="POST",
-            url=f"{_base_url(config)}/v1.0/oauth2/accessToken",
+            url=f"{settings.url('base_url', DEFAULT_BASE_URL)}/v1.0/oauth2/accessToken",
             headers={"Content-Type": "application/json", "Accept": "application/json"},
             body=json.dumps(body, separators=(",", ":")).encode(),
         )
@@ -536,362 +409,27 @@ class DingTalkProvider:
         status = response.status
         data = _json(response.body)
         code, message, request_id = _error_parts(data)
-        where = f"HTTP {status}" + (f", requestid {request_id}" if request_id else "")
+        where = _where(status, request_id)
+        kind = ERROR_CODES.get(code)
         if 200 <= status < 300 and isinstance(data, Mapping):
             token = data.get("accessToken")
-            expire = data.get("expireIn", 7200)
-            seconds = _lifetime(expire)
+            seconds = _lifetime(data.get("expireIn", MAX_TOKEN_LIFETIME))
             if isinstance(token, str) and token and seconds is not None:
                 return Token(value=token, expires_in=seconds)
             raise RetryLater(f"DingTalk token reply without accessToken/expireIn ({where})")
-        if status >= 500 or status == 429 or code in QPS_CODES:
+        if status >= 500 or status == 429 or kind == "rate":
             raise RetryLater(
                 f"DingTalk token endpoint busy: {code or status} ({where})",
-                after=QPS_WAIT if code in QPS_CODES or status == 429 else None,
+                after=QPS_WAIT if kind == "rate" or status == 429 else None,
             )
-        if code == QUOTA_CODE:
+        if kind == "quota":
             raise CallFailed(f"DingTalk monthly quota used up ({code}, {where})", fatal=True)
         if data is None:
             if 200 <= status < 300:
                 raise RetryLater(_non_json(status))
             raise CallFailed(_non_json(status), fatal=True)
         raise ConfigError(
-            _key("app_secret"),
+            f"providers.{NAME}.app_secret",
             f"DingTalk refused the app credentials ({code or 'no code'}: {message!r}, {where}); "
-            f"check {_key('app_key')} and set {_env('app_secret')}",
+            f"check providers.{NAME}.app_key and set SLOTFINDER_{NAME.upper()}_APP_SECRET",
         )
-
-
-_Rows = list[tuple[int, int, int]]
-
-
-def _collect(
-    call: Call,
-    infos: Iterable[tuple[object, object, Any]],
-    read: Callable[[Any, str, set[str]], _Rows],
-) -> CallResult:
-    """The call's result from ``(id, error, scheduleItems)`` per info, items read by ``read``.
-
-    Infos for ids the call did not ask for are ignored; an id with an ``error``, or with an item
-    ``read`` finds unreadable, is unknown with the reason; an id the reply leaves out is unknown.
-    """
-    id_field = "roomId" if call.kind == "room" else "userId"
-    wanted = set(call.ids)
-    busy: dict[str, _Rows] = {}
-    errors: dict[str, str] = {}
-    odd: set[str] = set()
-    for key, error, items in infos:
-        if not isinstance(key, str) or key not in wanted:
-            continue
-        if error:
-            errors[key] = f"DingTalk: {error}"
-            busy.pop(key, None)
-            continue
-        if key in errors:
-            continue
-        try:
-            rows = busy.setdefault(key, [])
-            rows.extend(read(items, _day_zone(call, key), odd))
-        except ValueError as exc:
-            busy.pop(key, None)
-            errors[key] = f"DingTalk returned an unreadable schedule item: {exc}"
-    for status in sorted(odd):
-        log.warning("unknown DingTalk schedule status %r counted as busy", status)
-    for key in call.ids:
-        if key not in busy and key not in errors:
-            errors[key] = f"DingTalk returned no schedule for {id_field} {key}"
-    return CallResult(busy=busy, errors=errors)
-
-
-def _lifetime(expire: object) -> float | None:
-    """``expireIn`` as seconds: positive and finite, at most DingTalk's 7200 (else ``None``)."""
-    if isinstance(expire, bool) or not isinstance(expire, int | float):
-        return None
-    if expire <= 0:  # compared before any float conversion: a huge int would overflow
-        return None
-    if isinstance(expire, int) and expire > MAX_TOKEN_LIFETIME:
-        return float(MAX_TOKEN_LIFETIME)
-    if not math.isfinite(expire):
-        return None
-    return float(min(expire, MAX_TOKEN_LIFETIME))
-
-
-def _rows_reference(items: object, day_zone: str, odd: set[str]) -> list[tuple[int, int, int]]:
-    """``scheduleItems`` as ``(start, end, status_code)`` rows; raises ValueError if unreadable.
-
-    The plain reader, one :func:`parse_time` per time: :func:`_rows` must give exactly its rows,
-    errors and ``odd`` statuses (tests/test_dingtalk_provider.py, benchmarks/parse.py), and
-    hands it every item it has no fast path for.
-    """
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        raise ValueError("scheduleItems is not a list")
-    rows: list[tuple[int, int, int]] = []
-    for item in items:
-        if not isinstance(item, Mapping):
-            raise ValueError("schedule item is not an object")
-        raw = item.get("status")
-        status = _STATUS.get(str(raw).upper()) if raw is not None else None
-        if status is None:
-            odd.add(str(raw))
-            status = _BUSY
-        start, end = item.get("start"), item.get("end")
-        if not isinstance(start, Mapping) or not isinstance(end, Mapping):
-            raise ValueError("schedule item without start/end objects")
-        if start.get("date") and not start.get("dateTime"):
-            s = _parse_date(start["date"], day_zone)
-            e = _parse_date(end.get("date") or start["date"], day_zone)
-            if e <= s:  # a one-day item given as [date, date]: up to the next local midnight
-                e = _parse_date(_next_day(start["date"]), day_zone)
-        else:
-            s = parse_time(start.get("dateTime"), _zone_name(start))
-            e = parse_time(end.get("dateTime"), _zone_name(end))
-            if e < s:
-                raise ValueError(
-                    f"end {end.get('dateTime')!r} before start {start.get('dateTime')!r}"
-                )
-        rows.append((s, e, status))
-    return rows
-
-
-def _day_zone(call: Call, key: str) -> str:
-    """The attendee's zone for all-day items (UTC, as DingTalk documents, when unknown)."""
-    name = call.zone_of(key, "UTC")
-    return name if _known_zone(name) else "UTC"
-
-
-def _zone_name(point: Mapping[str, Any]) -> str:
-    return _zone_text(point.get("timeZone"))
-
-
-def _zone_text(zone: object) -> str:
-    """The zone a ``timeZone`` value names (Asia/Shanghai when empty); ValueError if unknown."""
-    if not zone:
-        return DEFAULT_ZONE
-    name = str(zone)
-    if not _known_zone(name):
-        raise ValueError(f"unknown timeZone {name[:40]!r}")
-    return name
-
-
-# --- the fast reader ------------------------------------------------------------------------
-#
-# A 20-person, 90-day querySchedule reply holds ~2500 items, ~5000 times, and the same date,
-# clock time and offset recur across people, items and replies. `_rows` reads the common shape
-# (plain dicts, BUSY/TENTATIVE, timed points with string dateTime/timeZone, all-day pairs of
-# string dates) through memos of values already read, with a canonical-form reader for memo
-# misses; every other item goes whole to `_rows_reference`. Only successful reads are
-# remembered, so an unreadable item raises from the reference code, with its message, on every
-# reply. The memos follow slotfinder.memo's rules (thread-safe by construction, bounded), and
-# dates, clocks and offsets are read through its shared part memos.
-
-_TIMES: dict[tuple[str, str | None], int] = {}
-"""Epoch seconds by ``(dateTime, timeZone)`` (``None``: the point has no timeZone)."""
-_DAYS: dict[tuple[str, str | None, str], tuple[int, int]] = {}
-"""``(start, end)`` of all-day items by ``(start date, end date or None, attendee zone)``."""
-_ZONE_NAMES: dict[str, None] = {}
-"""timeZone strings :func:`_zone_name` accepted (IANA names only: a few hundred at most)."""
-_MEMOS: tuple[dict[Any, Any], ...] = (_TIMES, _DAYS, _ZONE_NAMES)
-_SAFE_FIRST = date(1000, 1, 1).toordinal() - _EPOCH_ORDINAL
-_SAFE_LAST = date(8999, 12, 31).toordinal() - _EPOCH_ORDINAL
-"""Days the integer readers handle; dates nearer year 1 or 9999 go to the reference reader."""
-
-
-def _forget() -> None:
-    """Empty every memo of the fast reader (benchmarks/parse.py times a cold start)."""
-    for table in _MEMOS:
-        table.clear()
-    memo.forget()
-
-
-def _exact(text: str, name: str) -> int | None:
-    """What :func:`parse_time` reads ``text`` in zone ``name`` as, for canonical texts only.
-
-    ``yyyy-MM-ddTHH:mm:ss`` with ``Z`` or ``±HH:mm`` (read by ``datetime.fromisoformat``, whole
-    seconds, an offset in whole minutes: the same exact integer), or without an offset in a known
-    zone (``datetime(..., tzinfo=zone).timestamp()`` with the same ``utcoffset``, fold 0, in
-    integers; years 1000-8999 only, far from its overflow checks). ``None`` for anything else,
-    which goes to :func:`parse_time`.
-    """
-    size = len(text)
-    if size not in (19, 20, 25) or text[10] != "T":
-        return None
-    days = memo.day_number(text[:10])
-    clock = memo.clock_seconds(text[11:19])
-    if days is None or clock is None:
-        return None
-    if size == 25:
-        east = memo.offset_seconds(text[19:])
-        return None if east is None else days * DAY + clock - east
-    if size == 20:
-        return days * DAY + clock if text[19] == "Z" else None
-    if not _SAFE_FIRST <= days <= _SAFE_LAST:
-        return None
-    offset = _zone(name).utcoffset(datetime.fromisoformat(text))
-    return None if offset is None else days * DAY + clock - (offset.days * DAY + offset.seconds)
-
-
-def _midnight(days: int, zone: str) -> int:
-    """Epoch seconds of local midnight starting day ``days`` (since 1970) in a known zone."""
-    offset = _zone(zone).utcoffset(datetime.fromordinal(days + _EPOCH_ORDINAL))
-    return days * DAY - (offset.days * DAY + offset.seconds if offset is not None else 0)
-
-
-def _all_day(first: str, last: str | None, zone: str) -> tuple[int, int] | None:
-    """The reference's all-day ``(start, end)`` for canonical dates in a known zone, or ``None``.
-
-    ``[first, last or first)`` in local midnights, one day when the end is not after the start.
-    """
-    start = memo.day_number(first)
-    end = memo.day_number(last) if last else start
-    if start is None or end is None:
-        return None
-    if not (_SAFE_FIRST <= start <= _SAFE_LAST and _SAFE_FIRST <= end <= _SAFE_LAST):
-        return None
-    s, e = _midnight(start, zone), _midnight(end, zone)
-    if e <= s:
-        e = _midnight(start + 1, zone)
-    return s, e
-
-
-def _timed(text: str, zone: str | None) -> int:
-    """Epoch seconds of a timed point missing from the memo, read as the reference reads it."""
-    if zone and zone in _ZONE_NAMES:
-        name = zone
-    else:
-        name = _zone_text(zone)  # the reference check and message for an unknown timeZone
-        if zone:
-            memo.remember(_ZONE_NAMES, zone, None)
-    value = _exact(text, name)
-    if value is None:
-        value = parse_time(text, name)
-    memo.remember(_TIMES, (text, zone), value)
-    return value
-
-
-def _odd_status(raw: object, odd: set[str]) -> int:
-    """A status the memo does not know, read as the reference reads it (before the times):
-    any case of BUSY or TENTATIVE, anything else busy and collected in ``odd`` for the
-    warning."""
-    status = _STATUS.get(str(raw).upper()) if raw is not None else None
-    if status is None:
-        odd.add(str(raw))
-        status = _BUSY
-    return status
-
-
-def _day_span(first: str, last: str | None, zone: str) -> tuple[int, int] | None:
-    """An all-day item's ``(start, end)`` through the memo, or ``None`` off the canonical form
-    (only canonical reads are remembered here)."""
-    key = (first, last, zone)
-    span = _DAYS.get(key)
-    if span is None:
-        span = _all_day(first, last, zone)
-        if span is not None:
-            memo.remember(_DAYS, key, span)
-    return span
-
-
-def _rows(items: object, day_zone: str, odd: set[str]) -> list[tuple[int, int, int]]:
-    """:func:`_rows_reference`, several times faster: same rows, errors and ``odd`` statuses."""
-    if type(items) is not list:
-        return _rows_reference(items, day_zone, odd)
-    rows: list[tuple[int, int, int]] = []
-    append = rows.append
-    known_time = _TIMES.get
-    status_of = _STATUS.get
-    for item in items:
-        if type(item) is dict:
-            raw = item.get("status")
-            status = status_of(raw) if type(raw) is str else None
-            if status is None:
-                status = _odd_status(raw, odd)
-            start, end = item.get("start"), item.get("end")
-            if type(start) is dict and type(end) is dict:
-                first = start.get("dateTime")
-                if first and type(first) is str:
-                    zone = start.get("timeZone")
-                    last, last_zone = end.get("dateTime"), end.get("timeZone")
-                    if (
-                        type(last) is str
-                        and (zone is None or type(zone) is str)
-                        and (last_zone is None or type(last_zone) is str)
-                    ):
-                        s = known_time((first, zone))
-                        if s is None:
-                            s = _timed(first, zone)
-                        e = known_time((last, last_zone))
-                        if e is None:
-                            e = _timed(last, last_zone)
-                        if e < s:
-                            raise ValueError(f"end {last!r} before start {first!r}")
-                        append((s, e, status))
-                        continue
-                else:
-                    day = start.get("date")
-                    if day and not first and type(day) is str:
-                        last_day = end.get("date")
-                        if last_day is None or type(last_day) is str:
-                            span = _day_span(day, last_day, day_zone)
-                            if span is None:
-                                s, e, _ = _rows_reference([item], day_zone, odd)[0]
-                                span = (s, e)
-                                memo.remember(_DAYS, (day, last_day, day_zone), span)
-                            append((span[0], span[1], status))
-                            continue
-        append(_rows_reference([item], day_zone, odd)[0])
-    return rows
-
-
-class _NotCanonical(Exception):
-    """An item :func:`_rows_typed` has no fast path for: the reply is read again as dicts."""
-
-
-def _rows_typed(
-    items: list[schema.Item] | None, day_zone: str, odd: set[str]
-) -> list[tuple[int, int, int]]:
-    """:func:`_rows` on typed records: the same rows, errors and ``odd`` statuses.
-
-    Its fast paths are :func:`_rows`'s, step for step; where :func:`_rows` would hand an item to
-    the reference reader, this raises :class:`_NotCanonical` and the whole reply goes the dict
-    way (a canonical reply never does).
-    """
-    if items is None:
-        return []
-    rows: list[tuple[int, int, int]] = []
-    append = rows.append
-    known_time = _TIMES.get
-    status_of = _STATUS.get
-    for item in items:
-        raw = item.status
-        status = status_of(raw) if raw is not None else None
-        if status is None:
-            status = _odd_status(raw, odd)
-        start, end = item.start, item.end
-        if start is None or end is None:
-            raise _NotCanonical
-        first = start.date_time
-        if first:
-            last = end.date_time
-            if last is None:
-                raise _NotCanonical
-            zone, last_zone = start.time_zone, end.time_zone
-            s = known_time((first, zone))
-            if s is None:
-                s = _timed(first, zone)
-            e = known_time((last, last_zone))
-            if e is None:
-                e = _timed(last, last_zone)
-            if e < s:
-                raise ValueError(f"end {last!r} before start {first!r}")
-            append((s, e, status))
-            continue
-        day = start.date
-        if not day:
-            raise _NotCanonical
-        span = _day_span(day, end.date, day_zone)
-        if span is None:
-            raise _NotCanonical
-        append((span[0], span[1], status))
-    return rows
