@@ -16,13 +16,15 @@ Paths, fields, error codes and HTTP statuses follow the seed pages (``seeds/000_
   reply DingTalk gives in the wild (HTTP 400, not 401).
 * More than 20 calls/s per API → 403 ``Forbidden.AccessDenied.QpsLimitForAppkeyAndApi``; an
   exhausted ``quota`` → 403 ``Forbidden.AccessDenied.ApiCountLimitForOrg``.
-* Faults (:class:`slotfinder.simkit.Faults`): ``RATE_LIMIT`` → the QPS reply, ``SERVER_ERROR`` →
-  500 ``ServiceUnavailable``, ``DROP`` → the socket is closed, ``SLOW`` → the reply waits
-  ``slow_seconds``, ``MALFORMED`` → an HTML ban page with ``malformed_status`` (403 by default;
-  200 gives a truncated JSON body); ``expire_tokens_after`` expires every token mid-run.
+* Faults (:class:`slotfinder.testing.simkit.Faults`): ``RATE_LIMIT`` → the QPS reply,
+  ``SERVER_ERROR`` → 500 ``ServiceUnavailable``, ``DROP`` → the socket is closed, ``SLOW`` → the
+  reply waits ``slow_seconds``, ``MALFORMED`` → an HTML ban page with ``malformed_status`` (403
+  by default; 200 gives a truncated JSON body); ``expire_tokens_after`` expires every token mid-run.
 
 Events overlapping the query window are returned whole, not clipped, as DingTalk does. Error
-replies are ``{"code", "message", "requestid"}``.
+replies are ``{"code", "message", "requestid"}``. Request times are checked with the standard
+library (``datetime.fromisoformat``, an offset required), never with the client's reader, so a
+reading bug shared by both sides cannot pass the HTTP tests.
 
 Tests reach the live state through the app keys :data:`TENANT` (ground truth), :data:`FAULTS`,
 :data:`TOKENS`, :data:`STATS` and :data:`STATE`; aiohttp deprecates replacing app state once
@@ -34,8 +36,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -43,7 +47,7 @@ from aiohttp import web
 
 from slotfinder.testing import simkit
 from slotfinder.testing.simulation import DemoPerson, DemoTenant
-from slotfinder_dingtalk.provider import DEFAULT_ZONE, ROOM_ENDPOINT, USER_ENDPOINT, parse_time
+from slotfinder_dingtalk.provider import ROOM_ENDPOINT, USER_ENDPOINT
 from slotfinder_dingtalk.tenant import Tenant
 
 __all__ = [
@@ -120,13 +124,22 @@ async def _body(request: web.Request) -> Mapping[str, Any]:
     return data
 
 
-def _window(data: Mapping[str, Any], code: str) -> tuple[int, int]:
+def _instant(value: object) -> int | None:
+    """Epoch seconds of an ISO 8601 time with an offset (``2022-07-29T14:55Z``), else ``None``."""
+    if not isinstance(value, str):
+        return None
     try:
-        start = parse_time(data.get("startTime"), DEFAULT_ZONE)
-        end = parse_time(data.get("endTime"), DEFAULT_ZONE)
+        moment = datetime.fromisoformat(value)
     except ValueError:
+        return None
+    return None if moment.tzinfo is None else math.floor(moment.timestamp())
+
+
+def _window(data: Mapping[str, Any], code: str) -> tuple[int, int]:
+    start, end = _instant(data.get("startTime")), _instant(data.get("endTime"))
+    if start is None or end is None:
         message = "PARAM ILLEGAL" if code == "paramIllegal" else "startTime or endTime invalid"
-        raise _Reject(_error(400, code, message)) from None
+        raise _Reject(_error(400, code, message))
     if end <= start:
         message = "PARAM ILLEGAL" if code == "paramIllegal" else "endTime must be after startTime"
         raise _Reject(_error(400, code, message))
@@ -239,18 +252,17 @@ async def _query_schedule(request: web.Request) -> web.StreamResponse:
     except _Reject as reject:
         app[STATS].errors += 1
         return reject.response
-    await simkit.before_reply(request)  # take in the rest of a burst before building replies
-    infos: list[str] = []
+    infos: list[dict[str, Any]] = []
     for uid in ids:
         error = state.user_errors.get(uid)
         if error is None and tenant.person(uid) is None:
             error = UNKNOWN_USER
         if error is not None:
-            infos.append(_dumps({"userId": uid, "error": error, "scheduleItems": []}))
-            continue
-        items = tenant.items_json(uid, start, end)
-        infos.append(f'{{"userId":{_dumps(uid)},"scheduleItems":[{items}]}}')
-    return _json_reply(infos)
+            infos.append({"userId": uid, "error": error, "scheduleItems": []})
+        else:
+            items = [e.user_item() for e in tenant.events(uid, start, end)]
+            infos.append({"userId": uid, "scheduleItems": items})
+    return web.json_response({"scheduleInformation": infos})
 
 
 async def _rooms_schedule(request: web.Request) -> web.StreamResponse:
@@ -279,21 +291,11 @@ async def _rooms_schedule(request: web.Request) -> web.StreamResponse:
     except _Reject as reject:
         app[STATS].errors += 1
         return reject.response
-    await simkit.before_reply(request)
     infos = [
-        f'{{"roomId":{_dumps(rid)},"scheduleItems":[' + tenant.items_json(rid, start, end) + "]}"
+        {"roomId": rid, "scheduleItems": [e.room_item() for e in tenant.events(rid, start, end)]}
         for rid in ids
     ]
-    return _json_reply(infos)
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _json_reply(infos: list[str]) -> web.Response:
-    body = '{"scheduleInformation":[' + ",".join(infos) + "]}"
-    return web.Response(text=body, content_type="application/json")
+    return web.json_response({"scheduleInformation": infos})
 
 
 _OPTIONS = frozenset(
@@ -343,7 +345,7 @@ class DingTalkSimulator:
         jitter = _number(options, "jitter", 0.0)
         faults = options.get("faults")
         if faults is not None and not isinstance(faults, simkit.Faults):
-            raise TypeError("option faults must be a slotfinder.simkit.Faults")
+            raise TypeError("option faults must be a slotfinder.testing.simkit.Faults")
         quota = options.get("quota")
         if quota is not None and not isinstance(quota, int):
             raise TypeError("option quota must be an int")

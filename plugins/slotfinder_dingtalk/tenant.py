@@ -10,11 +10,9 @@ pending approval (``TENTATIVE``), each with an ``eventId`` and an organiser.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -147,15 +145,10 @@ def _token(rng: random.Random, n: int, alphabet: str) -> str:
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
-@functools.cache
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
 def _local(day: date, minute: int, zone: str) -> int:
     """Epoch seconds of ``minute`` minutes after local midnight of ``day`` (fold=0)."""
-    moment = datetime(day.year, day.month, day.day, tzinfo=_zone(zone)) + timedelta(minutes=minute)
-    return int(moment.timestamp())
+    midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
+    return int((midnight + timedelta(minutes=minute)).timestamp())
 
 
 @attrs.frozen
@@ -211,9 +204,9 @@ class Event:
         if day is not None:
             return {"date": day}
         if self.zone is None:
-            local = datetime.fromtimestamp(instant, _zone("Asia/Shanghai"))
+            local = datetime.fromtimestamp(instant, ZoneInfo("Asia/Shanghai"))
             return {"dateTime": local.replace(tzinfo=None).isoformat(timespec="seconds")}
-        local = datetime.fromtimestamp(instant, _zone(self.zone))
+        local = datetime.fromtimestamp(instant, ZoneInfo(self.zone))
         return {"dateTime": local.isoformat(timespec="seconds"), "timeZone": self.zone}
 
     def user_item(self) -> dict[str, Any]:
@@ -225,14 +218,6 @@ class Event:
             "end": self._point(self.end, end_day),
         }
 
-    def user_json(self) -> str:
-        """:meth:`user_item` as compact JSON, encoded once per event (replies are joins)."""
-        return _encoded(self, "user")
-
-    def room_json(self) -> str:
-        """:meth:`room_item` as compact JSON, encoded once per event."""
-        return _encoded(self, "room")
-
     def room_item(self) -> dict[str, Any]:
         """The ``scheduleItems[]`` entry of the meeting-room schedule query."""
         return {
@@ -242,12 +227,6 @@ class Event:
             "start": self._point(self.start, None),
             "end": self._point(self.end, None),
         }
-
-
-@functools.lru_cache(maxsize=400_000)
-def _encoded(event: Event, kind: str) -> str:
-    item = event.user_item() if kind == "user" else event.room_item()
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
 class Tenant:
@@ -265,8 +244,6 @@ class Tenant:
         self.operator = self.people[0].union_id
         self._people = {p.union_id: p for p in self.people}
         self._rooms = {r.room_id: r for r in self.rooms}
-        self._day = functools.lru_cache(maxsize=200_000)(self._day_events)
-        self._joined: dict[tuple[str, int, int], str] = {}
 
     def __repr__(self) -> str:
         return f"Tenant(seed={self.seed}, users={len(self.people)}, rooms={len(self.rooms)})"
@@ -412,39 +389,15 @@ class Tenant:
 
     def events(self, key: str, start: int, end: int) -> list[Event]:
         """Events of a person or room overlapping ``[start, end)``, whole (not clipped)."""
-        zone = _zone(self._zone_of(key))
+        zone = ZoneInfo(self._zone_of(key))
         first = datetime.fromtimestamp(start, zone).date() - timedelta(days=LOOKBACK_DAYS)
         last = datetime.fromtimestamp(max(start, end - 1), zone).date() + timedelta(days=1)
         out: list[Event] = []
         for ordinal in range(first.toordinal(), last.toordinal() + 1):
-            out.extend(e for e in self._day(key, ordinal) if e.start < end and e.end > start)
+            out.extend(e for e in self._day_events(key, ordinal) if e.start < end and e.end > start)
         out.sort(key=lambda e: (e.start, e.end, e.event_id))
         return out
-
-    def items_json(self, key: str, start: int, end: int) -> str:
-        """``key``'s ``scheduleItems`` over ``[start, end)`` as JSON array contents (no
-        brackets), remembered per window: a real server's work is inside its latency, and a
-        simulator rebuilding 2,500 items per call on the benchmark's two cores would eat
-        into the client's CPU and bunch its replies."""
-        cache_key = (key, start, end)
-        joined = self._joined.get(cache_key)
-        if joined is None:
-            room = key in self._rooms
-            events = self.events(key, start, end)
-            joined = ",".join(e.room_json() if room else e.user_json() for e in events)
-            if len(self._joined) >= 20_000:
-                self._joined.clear()
-            self._joined[cache_key] = joined
-        return joined
-
-    def warm(self, key: str, start: int, end: int) -> None:
-        """Generate and encode ``key``'s calendar over ``[start, end)`` ahead of serving it,
-        so a benchmark times the client, not the simulator's first encoding."""
-        self.items_json(key, start, end)
 
     def truth(self, key: str, start: int, end: int) -> list[tuple[int, int, int]]:
         """Ground truth: the ``(start, end, status_code)`` rows a correct parser reads."""
         return sorted({e.row() for e in self.events(key, start, end)})
-
-    def __iter__(self) -> Iterator[Person]:
-        return iter(self.people)
