@@ -1,7 +1,7 @@
 """Hypothesis strategies for DingTalk ``scheduleItems``: mostly well formed, odd parts mixed in.
 
-Shared by the item-reader tests (tests/test_dingtalk_provider.py) and the typed-decoder tests
-(tests/test_dingtalk_typed.py).
+tests/test_dingtalk_provider.py feeds them to the item reader, which must give sane rows or a
+reason naming the item, and never lose the other users of the reply.
 """
 
 from __future__ import annotations

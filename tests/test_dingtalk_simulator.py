@@ -242,6 +242,29 @@ async def test_rejections() -> None:
         assert app[STATS].errors == 6
 
 
+async def test_request_times_are_checked_with_the_standard_library() -> None:
+    """Times without an offset, impossible or not ISO 8601, or an end not after the start, are
+    refused with the seed's 400s; the seed's own short form ``2022-07-29T14:55Z`` is accepted."""
+    async with serve() as (client, _):
+        users = f"/v1.0/calendar/users/{client.tenant.operator}/querySchedule"
+        rooms = f"/v1.0/calendar/users/{client.tenant.operator}/meetingRooms/schedules/query"
+        ids = {"userIds": user_ids(client.tenant, 1), "roomIds": room_ids(client.tenant, 1)}
+        for start, end in [
+            ("2026-11-23T00:00:00", "2026-11-24T00:00:00Z"),  # no offset
+            ("2026-11-23T00:00:00Z", "2026-02-30T00:00:00Z"),  # no such date
+            ("23/11/2026", "2026-11-24T00:00:00Z"),
+            ("2026-11-24T00:00:00Z", "2026-11-24T00:00:00Z"),  # empty window
+        ]:
+            window = {"startTime": start, "endTime": end}
+            status, data, _ = await client.post(users, {**ids, **window}, client.token)
+            assert (status, data["code"]) == (400, "paramIllegal"), start
+            status, data, _ = await client.post(rooms, {**ids, **window}, client.token)
+            assert (status, data["code"]) == (400, "invalidParameter"), start
+        window = {"startTime": "2022-07-29T14:55Z", "endTime": "2022-07-30T14:55+08:00"}
+        status, _, _ = await client.post(rooms, {**ids, **window}, client.token)
+        assert status == 200
+
+
 async def test_bad_missing_and_expired_tokens() -> None:
     """Without a valid token every data call gets 400 InvalidAuthentication."""
     async with serve() as (client, app):
