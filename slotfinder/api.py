@@ -123,6 +123,18 @@ def _extend(first: Availability, later: Availability, window: Span, more: Span) 
     return Availability(id=first.id, busy=busy, covered=covered)
 
 
+def _known(groups: Sequence[_Group], availabilities: Sequence[Availability]) -> list[_Group]:
+    """The groups cut down to the ids read in the first pass: an id that failed there stays
+    unknown whatever comes after the window, so asking about it again only costs calls."""
+    known = {a.id for a in availabilities if a.known}
+    out = []
+    for g in groups:
+        attendees = tuple(a for a in g.attendees if a.id in known)
+        if attendees:
+            out.append(attrs.evolve(g, attendees=attendees))
+    return out
+
+
 async def suggest(
     request: MeetingRequest,
     *,
@@ -163,7 +175,7 @@ async def suggest(
         if not result.slots and lookahead > 0:
             more = Span(window.end, window.end + lookahead)
             later: Sequence[list[Availability]] = await asyncio.gather(
-                *(_fetch_group(g, request, more, fetcher) for g in groups)
+                *(_fetch_group(g, request, more, fetcher) for g in _known(groups, availabilities))
             )
             by_id = {a.id: a for batch in later for a in batch}
             availabilities = [

@@ -2,14 +2,16 @@
 
 A provider is *sans-I/O* (the gidgethub pattern): it plans calls, builds each call as a plain
 :class:`HttpRequest` and deciphers a plain :class:`HttpResponse`; it never owns a socket.
-:mod:`slotfinder.fetch` runs every provider's requests through one aiohttp session, with rate
+:mod:`slotfinder.fetch` runs every provider's requests through one transport, with rate
 limiting, retries and token caching done once for all. That keeps each provider testable
 without a network and keeps the hard parts of I/O in one place.
 
 Two shapes exist:
 
-* :class:`HttpProvider` — a web API (Feishu, DingTalk, ...): ``limits``, ``plan`` (usually
-  :func:`slotfinder.plan.plan_calls`), ``build``, ``parse``, and token methods.
+* :class:`HttpProvider` — a web API (Feishu, DingTalk, ...): ``limits``, ``build``, ``parse``,
+  and token methods. A provider whose calls the planner cannot derive from ``limits`` may add
+  ``plan(targets, window, config) -> list[Call]``; without it the fetcher uses
+  :func:`slotfinder.plan.plan_calls`.
 * :class:`LocalProvider` — data on this machine (``ics:``, ``json:``): one ``read`` call.
 
 Parsers report what went wrong by raising the typed errors below; the fetcher decides what to
@@ -355,7 +357,12 @@ class CallFailed(ProviderError):
 
 @runtime_checkable
 class HttpProvider(Protocol):
-    """A provider backed by a web API. Implementations stay free of I/O."""
+    """A provider backed by a web API. Implementations stay free of I/O.
+
+    An optional ``plan(targets, window, config) -> list[Call]`` replaces the default planner
+    (:func:`slotfinder.plan.plan_calls` over :meth:`limits`); it is not part of the checked
+    protocol, so a provider that needs none leaves it out.
+    """
 
     name: str
     """The id prefix: ``feishu`` serves ``feishu:ou_x``."""
@@ -364,10 +371,6 @@ class HttpProvider(Protocol):
 
     def limits(self, config: ProviderConfig) -> Limits:
         """The endpoints and rate limits (they may depend on configuration)."""
-        ...
-
-    def plan(self, targets: Sequence[Target], window: Span, config: ProviderConfig) -> list[Call]:
-        """The calls covering every target over ``window``, as few as the endpoints allow."""
         ...
 
     def build(self, call: Call, token: str, config: ProviderConfig) -> HttpRequest:
