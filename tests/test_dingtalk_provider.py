@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -679,16 +679,20 @@ def test_timed_items_read_as_the_standard_library_reads_them(
     for moment, seconds, how, status in drawn:
         start = moment.replace(microsecond=0)
         end = start + timedelta(seconds=seconds)
-        if isinstance(how, int):
-            tz = timezone(timedelta(minutes=how))
-            texts = [t.replace(tzinfo=tz).isoformat() for t in (start, end)]
-            items.append(timed(*texts, status=status))
-        else:
-            tz = ZoneInfo(how or "Asia/Shanghai")
-            items.append(timed(start.isoformat(), end.isoformat(), how or ABSENT, status))
+        tz: tzinfo = (
+            timezone(timedelta(minutes=how))
+            if isinstance(how, int)
+            else ZoneInfo(how or "Asia/Shanghai")
+        )
+        if isinstance(how, int):  # the offset is in the text; no timeZone
+            items.append(
+                timed(start.replace(tzinfo=tz).isoformat(), end.replace(tzinfo=tz).isoformat())
+            )
+        else:  # wall-clock text in timeZone, or in the default zone when left out
+            items.append(timed(start.isoformat(), end.isoformat(), how or ABSENT))
+        items[-1]["status"] = status
         first, last = (int(t.replace(tzinfo=tz).timestamp()) for t in (start, end))
-        code = BUSY if status == "BUSY" else TENTATIVE
-        expected.append((first, last, code))
+        expected.append((first, last, BUSY if status == "BUSY" else TENTATIVE))
     assert rows(*items) == expected
 
 

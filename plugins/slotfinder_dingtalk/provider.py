@@ -114,20 +114,22 @@ def _timed(point: Mapping[str, Any], field: str) -> int:
     """Epoch seconds of a ``{dateTime, timeZone}`` point; an offset in the text wins."""
     zone = point.get("timeZone") or DEFAULT_ZONE
     try:
-        times.zone_info(zone)
-    except (InputError, TypeError):
+        times.zone_info(zone if isinstance(zone, str) else "")
+    except InputError:
         raise InputError(f"{field}.timeZone", zone, "unknown IANA time zone") from None
     return times.instant(point.get("dateTime"), f"{field}.dateTime", zone)
 
 
-def _all_day(start: Mapping[str, Any], end: Mapping[str, Any], field: str, zone: str) -> Span:
+def _all_day(
+    start: Mapping[str, Any], end: Mapping[str, Any], field: str, zone: str
+) -> tuple[int, int]:
     """The local days ``[start date, end date)`` in ``zone``; at least the start date."""
     first = times.read_date(start.get("date"), f"{field}.start.date")
     last = times.read_date(end["date"], f"{field}.end.date") if end.get("date") else first
     try:
-        return Span(times.midnight(first, zone), times.midnight(max(last, first + 1), zone))
+        return times.midnight(first, zone), times.midnight(max(last, first + 1), zone)
     except OverflowError:
-        raise InputError(f"{field}.end.date", end.get("date"), "no day after it") from None
+        raise InputError(f"{field}.start.date", start.get("date"), "no day after it") from None
 
 
 def _row(item: object, field: str, day_zone: str, odd: set[str]) -> Row:
@@ -146,8 +148,8 @@ def _row(item: object, field: str, day_zone: str, odd: set[str]) -> Row:
     if not isinstance(end, Mapping):
         raise InputError(f"{field}.end", end, "expected an object")
     if start.get("date") and not start.get("dateTime"):
-        span = _all_day(start, end, field, day_zone)
-        return span.start, span.end, status
+        first_day, end_day = _all_day(start, end, field, day_zone)
+        return first_day, end_day, status
     first, last = _timed(start, f"{field}.start"), _timed(end, f"{field}.end")
     if last < first:
         raise InputError(
