@@ -46,7 +46,7 @@ __all__ = [
 DAY = 86_400
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _INSTANT = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
     r"(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?",
     re.ASCII,
 )
@@ -76,10 +76,13 @@ def local(days: int, seconds: int, zone: str) -> int:
     """Epoch seconds of ``seconds`` past the wall-clock midnight of epoch day ``days`` in
     ``zone`` (RFC 5545: a skipped time takes the offset before the gap, a repeated one its
     first occurrence). ``seconds`` may reach the next day (``24:00``)."""
-    wall = datetime(1970, 1, 1) + timedelta(days=days, seconds=seconds)
     if zone in ("UTC", "Etc/UTC"):
         return days * DAY + seconds
-    return int(wall.replace(tzinfo=zone_info(zone)).timestamp())
+    try:
+        wall = datetime(1970, 1, 1) + timedelta(days=days, seconds=seconds)
+        return int(wall.replace(tzinfo=zone_info(zone)).timestamp())
+    except (OverflowError, ValueError):
+        raise InputError("time", days * DAY + seconds, "outside the years 1-9999") from None
 
 
 def midnight(days: int, zone: str) -> int:
@@ -92,10 +95,11 @@ def _read(text: str, zone: str | None, field: str) -> int:
     m = _INSTANT.fullmatch(text)
     if m is None:
         raise InputError(field, text, _INSTANT_RULE)
-    y, mo, d, h, mi, s, zulu, sign, oh, om = m.groups()
+    y, mo, d, h, mi, s, fraction, zulu, sign, oh, om = m.groups()
     days = _day_number(text, y, mo, d, field)
     hour, minute, second = int(h), int(mi), int(s or 0)
-    if hour > 24 or minute > 59 or second > 60 or (hour == 24 and (minute or second)):
+    past_midnight = minute or second or (fraction or "0").strip("0")
+    if hour > 24 or minute > 59 or second > 60 or (hour == 24 and past_midnight):
         raise InputError(field, text, "no such time of day (hours 00-24, minutes 00-59)")
     clock = hour * 3600 + minute * 60 + second
     if zulu is not None:
@@ -110,7 +114,7 @@ def _read(text: str, zone: str | None, field: str) -> int:
         raise InputError(field, text, "no UTC offset: add one such as '+08:00' or 'Z'")
     try:
         return local(days, clock, zone)
-    except OverflowError:
+    except InputError:
         raise InputError(field, text, "outside the years 1-9999") from None
 
 
@@ -132,7 +136,8 @@ def read_date(text: object, field: str = "date") -> int:
     m = _DATE.fullmatch(text) if isinstance(text, str) else None
     if m is None:
         raise InputError(field, text, _DATE_RULE)
-    return _day_number(str(text), *m.groups(), field)
+    y, mo, d = m.groups()
+    return _day_number(str(text), y, mo, d, field)
 
 
 def format_utc(epoch: int) -> str:
