@@ -246,10 +246,7 @@ class Fetcher:
         Raises :class:`NoReply` for a failure worth retrying, and a fatal :class:`CallFailed`
         once the host has answered nothing for a whole call timeout.
         """
-        where = origin(request.url)
-        dead = self._unreachable.get(where)
-        if dead is not None:
-            raise CallFailed(dead, fatal=True)
+        where = self._reachable(request.url)
         started = time.monotonic()
 
         def heard() -> None:
@@ -279,6 +276,14 @@ class Fetcher:
             (time.monotonic() - started) * 1000,
         )
         return response
+
+    def _reachable(self, url: str) -> str:
+        """The host of ``url``; a fatal :class:`CallFailed` when it was given up on."""
+        where = origin(url)
+        dead = self._unreachable.get(where)
+        if dead is not None:
+            raise CallFailed(dead, fatal=True)
+        return where
 
     async def _pause(self, url: str, seconds: float, timeout: Timeout) -> None:
         """Back off after no reply, but not past the moment the host counts as unreachable."""
@@ -423,6 +428,7 @@ class Fetcher:
                     limiter.slot() as free_own,
                     run.in_flight,
                 ):
+                    self._reachable(request.url)
                     self.stats.add(self.stats.calls, name)
                     response = await self._send(request, run.timeout, _both(free_own, free_shared))
             except NoReply as exc:
