@@ -6,17 +6,17 @@ Two APIs answer "when is this person busy" (``seeds/002`` and ``seeds/003``):
   each item's ``rsvp_status`` when ``need_rsvp_status`` is true;
 * ``POST /open-apis/calendar/v4/freebusy/batch`` — 1 to 10 users, up to 14 days.
 
-Both are limited to 50 calls/s and 1000 calls/min per app (per API). The planner picks the
-cheaper mix (one user over 60 days: 1 ``list`` call, not 5 ``batch`` calls); on a tie the
-``list`` endpoint wins because only it reports RSVP replies.
+Both are limited to 50 calls/s and 1000 calls/min per app (per API). The default planner
+(:func:`slotfinder.plan.plan_calls`) picks the cheaper mix from :meth:`FeishuProvider.limits`
+(one user over 60 days: 1 ``list`` call, not 5 ``batch`` calls); on a tie the ``list`` endpoint
+wins because it comes first and only it reports RSVP replies.
 
-Seed over ``providers.md``: the batch page (``seeds/003``, updated 2025-09-02) lists no
-``need_rsvp_status`` request field and no ``rsvp_status`` in reply items, although
-``providers.md`` and the ``lark-oapi`` models have both. We follow the seed: the batch request
-does not ask for RSVP status and a batch item without one counts as busy. Consequence: a
-*tentative* or unanswered invitation is visible as tentative only through ``freebusy/list``;
-through ``freebusy/batch`` it blocks like an accepted one (declined and removed events are not
-returned at all with ``only_busy=true``).
+Seed over ``providers.md``: the batch page (``seeds/003``) lists no ``need_rsvp_status`` request
+field and no ``rsvp_status`` in reply items, although ``providers.md`` and the ``lark-oapi``
+models have both. We follow the seed: the batch request does not ask for RSVP status and a
+batch item without one counts as busy. Consequence: a *tentative* or unanswered invitation is
+visible as tentative only through ``freebusy/list``; through ``freebusy/batch`` it blocks like
+an accepted one (declined and removed events are not returned at all with ``only_busy=true``).
 
 RSVP mapping (``rsvp_status`` → availability):
 
@@ -29,6 +29,11 @@ RSVP mapping (``rsvp_status`` → availability):
 missing         busy (batch items never carry it)
 other values    busy, logged at DEBUG (the safe side)
 ==============  ======================================================================
+
+Item times are RFC 3339, read by :mod:`slotfinder.times` (whose rules cover leap seconds,
+fractions and impossible dates); a bare date ``YYYY-MM-DD`` (an all-day item) starts at the
+attendee's local midnight. An item that cannot be read makes only its user (or room) unknown,
+with a reason naming the field and the value; the other users of a batch are read as usual.
 """
 
 from __future__ import annotations
@@ -36,11 +41,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal
 
-from slotfinder.errors import ConfigError
-from slotfinder.model import DAY, Span, Status
-from slotfinder.plan import plan_calls
+from slotfinder import times
+from slotfinder.errors import ConfigError, InputError
+from slotfinder.model import DAY, Status
 from slotfinder.providers import (
     BatchError,
     Call,
@@ -52,25 +57,18 @@ from slotfinder.providers import (
     HttpResponse,
     Limits,
     ProviderConfig,
+    ProviderError,
     RateWindow,
     RetryLater,
-    Secret,
-    Target,
+    Settings,
     Token,
     TokenExpired,
-)
-from slotfinder_feishu._times import (
-    TIME_MEMO,
-    format_time,
-    parse_date,
-    parse_time,
-    read_date,
-    read_time,
 )
 
 __all__ = [
     "BATCH",
     "DEFAULT_BASE_URL",
+    "ERROR_CODES",
     "LARK_BASE_URL",
     "LIST",
     "LIST_ROOM",
@@ -80,6 +78,7 @@ __all__ = [
 
 log = logging.getLogger("slotfinder.feishu")
 
+NAME: Final = "feishu"
 DEFAULT_BASE_URL: Final = "https://open.feishu.cn"
 LARK_BASE_URL: Final = "https://open.larksuite.com"
 TOKEN_PATH: Final = "/open-apis/auth/v3/tenant_access_token/internal"
@@ -96,64 +95,164 @@ RATE: Final = (RateWindow(50, 1.0), RateWindow(1000, 60.0))
 
 USER_ID_TYPES: Final = ("open_id", "union_id", "user_id")
 JSON_CONTENT_TYPE: Final = "application/json; charset=utf-8"
+REQUEST_ZONE: Final = "Asia/Shanghai"
+"""Request times carry the +08:00 offset of Feishu's own examples (any offset is valid)."""
+MAX_TOKEN_SECONDS: Final = 7200
+"""A tenant token lives at most 2 hours; a longer ``expire`` is not believed."""
+RESET_HEADER: Final = "x-ogw-ratelimit-reset"
+"""Seconds until the rate window frees a place, sent with 99991400."""
 
-_BUSY: Final = Status.BUSY.code
-_TENTATIVE: Final = Status.TENTATIVE.code
-_RSVP: Final[Mapping[str | None, int | None]] = {
-    None: _BUSY,
-    "accept": _BUSY,
-    "tentative": _TENTATIVE,
-    "needs_action": _TENTATIVE,
+_RSVP: Final[Mapping[str, int | None]] = {
+    "accept": Status.BUSY.code,
+    "tentative": Status.TENTATIVE.code,
+    "needs_action": Status.TENTATIVE.code,
     "decline": None,
     "removed": None,
 }
 
-RATE_LIMIT_CODES: Final = frozenset({99991400, 99991402, 190004, 190005, 190010})
-TOKEN_CODES: Final = frozenset({99991661, 99991663, 99991668, 99991671})
-_FIELD_CODES: Final = {
-    198001: "user_ids: the number of ids is 0 or more than 10",
-    198002: "time_min/time_max: the time format is illegal (RFC 3339 expected)",
-    198003: "time_min/time_max: the time range is illegal (end after start, at most "
-    "14 days for freebusy/batch, 90 days for freebusy/list)",
-    198004: "time_min/time_max: the time zone format is illegal",
+_Kind = Literal["retry", "rate", "token", "batch", "fatal", "invalid", "app_id", "app_secret"]
+ERROR_CODES: Final[Mapping[int, tuple[_Kind, str]]] = {
+    # Transient: retry with backoff; "rate" also honours the x-ogw-ratelimit-reset header.
+    190003: ("retry", "Feishu internal error"),
+    190004: ("rate", "rate limited (method)"),
+    190005: ("rate", "rate limited (app)"),
+    190010: ("rate", "rate limited (operation)"),
+    99991400: ("rate", "rate limited (request frequency)"),
+    99991402: ("rate", "rate limited (request frequency)"),
+    # The tenant token was refused: refresh it once and repeat the call.
+    99991661: ("token", "the tenant access token is missing"),
+    99991663: ("token", "the tenant access token was refused"),
+    99991668: ("token", "the tenant access token was refused"),
+    99991671: ("token", "the tenant access token is malformed"),
+    # One id fails the whole call (there is no per-user error): split the batch to find it.
+    195100: ("batch", "not in tenant: the user left the company or is not in this Feishu tenant"),
+    # Every later call would fail the same way: stop calling Feishu for this run.
+    190006: (
+        "fatal",
+        f"wrong unit for app tenant: check app_id and app_secret (providers.{NAME}.app_id, "
+        "SLOTFINDER_FEISHU_APP_SECRET)",
+    ),
+    190007: (
+        "fatal",
+        "app bot not found: enable the bot capability of the app in the Feishu developer console",
+    ),
+    99991672: (
+        "fatal",
+        "the app lacks a calendar scope: grant one of calendar:calendar, "
+        "calendar:calendar.free_busy:read, calendar:calendar:readonly",
+    ),
+    # The request was refused: this call's ids are unknown, with the reason.
+    190002: (
+        "invalid",
+        "invalid parameters: check the ids match user_id_type; a room may not exist or was deleted",
+    ),
+    190014: ("invalid", "invalid request parameters"),
+    198001: ("invalid", "user_ids: the number of ids is 0 or more than 10"),
+    198002: ("invalid", "time_min/time_max: the time format is illegal (RFC 3339 expected)"),
+    198003: (
+        "invalid",
+        "time_min/time_max: the time range is illegal (end after start, at most 14 days for "
+        "freebusy/batch, 90 days for freebusy/list)",
+    ),
+    198004: ("invalid", "time_min/time_max: the time zone format is illegal"),
+    # The token endpoint refused a credential: a ConfigError naming that key.
+    10003: ("app_id", "Feishu refused the app id"),
+    10014: ("app_secret", "Feishu refused the app secret"),
+    99991543: ("app_id", "Feishu refused the app id or secret"),
 }
-_KEY: Final = "providers.feishu"
+"""What each Feishu error code means and what the fetcher should do about it.
+
+A code not listed is retried when its HTTP status is 5xx and fails the call otherwise; any
+HTTP 429 is a rate limit whatever its code.
+"""
+
+Row = tuple[int, int, int]
 
 
-def _text(config: ProviderConfig, key: str, default: str | None = None) -> str:
-    value = config.get(key, default)
-    if value is None or value == "":
-        raise ConfigError(
-            f"{_KEY}.{key}",
-            f"missing: set it in [providers.feishu] or SLOTFINDER_FEISHU_{key.upper()}",
+# --- reading busy items --------------------------------------------------------------------
+
+
+def _time(item: Mapping[str, Any], key: str, field: str, zone: str) -> int:
+    """Epoch seconds of an item time; a bare date is the attendee's local midnight."""
+    text = item.get(key)
+    if isinstance(text, str) and len(text) == len("YYYY-MM-DD"):
+        try:
+            return times.midnight(times.read_date(text, f"{field}.{key}"), zone)
+        except OverflowError:
+            raise InputError(f"{field}.{key}", text, "outside the years 1-9999") from None
+    return times.instant(text, f"{field}.{key}")
+
+
+def _row(item: object, field: str, zone: str) -> Row | None:
+    """One item as ``(start, end, status code)``; ``None`` when it does not block."""
+    if not isinstance(item, Mapping):
+        raise InputError(field, item, "expected an object")
+    rsvp = item.get("rsvp_status")
+    status: int | None = Status.BUSY.code
+    if isinstance(rsvp, str) and rsvp in _RSVP:
+        status = _RSVP[rsvp]
+    elif rsvp is not None:
+        log.debug("feishu: unknown rsvp_status %r counted as busy", rsvp)
+    if status is None:
+        return None
+    start = _time(item, "start_time", field, zone)
+    end = _time(item, "end_time", field, zone)
+    if end < start:
+        raise InputError(
+            f"{field}.end_time", item["end_time"], f"before the start {item['start_time']!r}"
         )
-    if isinstance(value, Secret):
-        raise ConfigError(f"{_KEY}.{key}", "expected a plain setting, not a secret")
-    return str(value)
+    return start, end, status
 
 
-def _base_url(config: ProviderConfig) -> str:
-    return _text(config, "base_url", DEFAULT_BASE_URL).rstrip("/")
+def _rows(items: object, field: str, zone: str) -> list[Row]:
+    """Busy rows of one user's or room's items (``null`` or absent: free)."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise InputError(field, items, "expected a list")
+    rows = (_row(item, f"{field}[{n}]", zone) for n, item in enumerate(items))
+    return [row for row in rows if row is not None]
 
 
-def _user_id_type(config: ProviderConfig) -> str:
-    value = _text(config, "user_id_type", "open_id")
-    if value not in USER_ID_TYPES:
-        raise ConfigError(
-            f"{_KEY}.user_id_type", f"{value!r}: expected one of {', '.join(USER_ID_TYPES)}"
-        )
-    return value
+def _id_field(call: Call) -> str:
+    if call.kind == "room":
+        return "room_id"
+    return "user_ids" if call.endpoint == BATCH else "user_id"
 
 
-def _secret(config: ProviderConfig) -> str:
-    value = config.get("app_secret")
-    raw = value.reveal() if isinstance(value, Secret) else value
-    if not isinstance(raw, str) or not raw:
-        raise ConfigError(
-            f"{_KEY}.app_secret",
-            "missing: set the environment variable SLOTFINDER_FEISHU_APP_SECRET",
-        )
-    return raw
+def _collect(call: Call, entries: Sequence[tuple[object, object, str]], logid: str) -> CallResult:
+    """Rows per id from ``(id, items, field)`` entries; every other id of the call is unknown.
+
+    Entries for ids the call did not ask for are ignored. An id with an unreadable item is
+    unknown with the reason, even if another entry of it was read.
+    """
+    busy: dict[str, list[Row]] = {}
+    errors: dict[str, str] = {}
+    who = "room_id" if call.kind == "room" else "user_id"
+    for key, items, field in entries:
+        if key not in call.ids:
+            log.debug("feishu %s reply names an id not asked for; ignored", call.endpoint)
+            continue
+        uid = str(key)
+        if uid in errors:
+            continue
+        try:
+            rows = _rows(items, field, call.zone_of(uid))
+        except InputError as exc:
+            busy.pop(uid, None)
+            errors[uid] = (
+                f"feishu {call.endpoint} returned an unreadable busy item for {who} {uid}: "
+                f"{exc}{logid}"
+            )
+            continue
+        busy.setdefault(uid, []).extend(rows)
+    for uid in call.ids:
+        if uid not in busy and uid not in errors:
+            errors[uid] = f"feishu {call.endpoint} reply has no entry for {who} {uid}{logid}"
+    return CallResult(busy=busy, errors=errors)
+
+
+# --- replies -------------------------------------------------------------------------------
 
 
 def _logid(response: HttpResponse) -> str:
@@ -161,27 +260,18 @@ def _logid(response: HttpResponse) -> str:
     return f", log id {logid}" if logid else ""
 
 
-def _header_seconds(response: HttpResponse, name: str) -> float | None:
-    value = response.headers.get(name)
-    if value is None:
-        return None
+def _reset(response: HttpResponse) -> float | None:
+    """The ``x-ogw-ratelimit-reset`` wait in seconds, when it is a usable number."""
     try:
-        seconds = float(value)
+        seconds = float(response.headers.get(RESET_HEADER, ""))
     except ValueError:
         return None
-    return seconds if seconds >= 0 else None
+    return seconds if 0 <= seconds < float("inf") else None
 
 
 def _snippet(body: bytes, limit: int = 60) -> str:
     text = body[:limit].decode("utf-8", "replace").replace("\n", " ").strip()
     return repr(text + ("..." if len(body) > limit else ""))
-
-
-def _who(call: Call) -> str:
-    field = (
-        "room_id" if call.kind == "room" else ("user_ids" if call.endpoint == BATCH else "user_id")
-    )
-    return f"{field} {', '.join(call.ids)}"
 
 
 def _details(error: object) -> str:
@@ -191,7 +281,7 @@ def _details(error: object) -> str:
     parts: list[str] = []
     for key in ("field_violations", "details", "permission_violations"):
         items = error.get(key)
-        if not isinstance(items, Sequence) or isinstance(items, str):
+        if not isinstance(items, list):
             continue
         for item in items:
             if isinstance(item, Mapping):
@@ -203,10 +293,63 @@ def _details(error: object) -> str:
     return "; ".join(p for p in parts if p)
 
 
+def _envelope(where: str, response: HttpResponse) -> Mapping[str, Any]:
+    """The ``{code, msg, ...}`` reply; a body that is not one fails or retries the call."""
+    try:
+        envelope = json.loads(response.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurd nesting
+        envelope = None
+    if isinstance(envelope, Mapping) and isinstance(envelope.get("code"), int):
+        return envelope
+    what = "is not JSON" if envelope is None else "is not a Feishu {code, msg} envelope"
+    reason = (
+        f"{where}: HTTP {response.status}: reply {what} "
+        f"(starts {_snippet(response.body)}){_logid(response)}"
+    )
+    if response.status == 429:
+        raise RetryLater(reason, after=_reset(response), rate_limited=True)
+    if response.status >= 500:
+        raise RetryLater(reason)
+    raise CallFailed(reason)
+
+
+def _kind(code: int, status: int) -> tuple[_Kind, str]:
+    """What a non-zero code means (see :data:`ERROR_CODES`)."""
+    kind, meaning = ERROR_CODES.get(code, ("retry" if status >= 500 else "invalid", "Feishu error"))
+    return ("rate" if status == 429 else kind), meaning
+
+
+def _error(where: str, envelope: Mapping[str, Any], response: HttpResponse) -> ProviderError:
+    """The exception a reply with a non-zero code stands for."""
+    code = envelope["code"]
+    kind, meaning = _kind(code, response.status)
+    said = f"code {code} {str(envelope.get('msg', ''))!r}, HTTP {response.status}"
+    reason = f"{where}: {meaning} ({said}{_logid(response)})"
+    if kind == "rate":
+        return RetryLater(reason, after=_reset(response), rate_limited=True)
+    if kind == "retry":
+        return RetryLater(reason)
+    if kind == "token":
+        return TokenExpired(reason)
+    if kind == "batch":
+        return BatchError(reason)
+    if kind == "fatal":
+        return CallFailed(reason, fatal=True)
+    details = _details(envelope.get("error"))
+    return CallFailed(f"{reason}: {details}" if details else reason)
+
+
+def _lifetime(expire: object) -> float | None:
+    """``expire`` as seconds: positive, at most :data:`MAX_TOKEN_SECONDS` (else ``None``)."""
+    if isinstance(expire, bool) or not isinstance(expire, int | float) or not expire > 0:
+        return None
+    return float(min(expire, MAX_TOKEN_SECONDS))  # min first: a huge int overflows a float
+
+
 class FeishuProvider:
     """Feishu/Lark busy time for ``feishu:ou_…`` users and ``feishu:omm_…`` rooms."""
 
-    name: str = "feishu"
+    name: str = NAME
     description: str = "Feishu / Lark calendars (freebusy/list and freebusy/batch, tenant token)"
     config_keys: tuple[ConfigKey, ...] = (
         ConfigKey("app_id", "the app's App ID (cli_…), from the developer console", required=True),
@@ -231,374 +374,143 @@ class FeishuProvider:
     def __repr__(self) -> str:
         return "FeishuProvider()"
 
-    # -- planning -------------------------------------------------------------------------
+    # -- planning ---------------------------------------------------------------------------
 
     def limits(self, config: ProviderConfig) -> Limits:
         """List first: on a tie (one user, ≤ 14 days) it wins, since only it reports RSVPs.
 
-        The user and room variants of ``freebusy/list`` are one API on the server (one rate
-        budget), but Endpoint names must be unique, so each carries the full 50/s, 1000/min.
+        The user and room variants of ``freebusy/list`` are one API on the server, so they
+        share one rate budget (``rate_group``).
         """
         return Limits(
             endpoints=(
-                # list serves users and rooms under two names but is one API: one budget.
                 Endpoint(LIST, "user", max_ids=1, max_span=90 * DAY, rate=RATE, rate_group=LIST),
                 Endpoint(BATCH, "user", max_ids=10, max_span=14 * DAY, rate=RATE),
                 Endpoint(
                     LIST_ROOM, "room", max_ids=1, max_span=90 * DAY, rate=RATE, rate_group=LIST
                 ),
             ),
-            # As many calls in flight as one second's budget allows to start at once: the
-            # limiter, not the connection count, sets the pace (benchmarks/fetch.py), and 50
-            # rooms (50 list calls) go out in one round instead of three.
+            # As many calls in flight as one second's budget: the limiter sets the pace.
             concurrency=50,
             timeout=10.0,
         )
 
-    def plan(self, targets: Sequence[Target], window: Span, config: ProviderConfig) -> list[Call]:
-        return plan_calls(targets, window, self.limits(config))
-
-    # -- requests -------------------------------------------------------------------------
+    # -- requests ---------------------------------------------------------------------------
 
     def build(self, call: Call, token: str, config: ProviderConfig) -> HttpRequest:
+        """``POST`` the list or batch body, ``user_id_type`` in the query."""
         path = _PATHS.get(call.endpoint)
         if path is None:
             raise KeyError(f"feishu has no endpoint {call.endpoint!r}")
+        settings = Settings(config, NAME)
+        id_type = settings.text("user_id_type", "open_id")
+        if id_type not in USER_ID_TYPES:
+            raise ConfigError(
+                f"providers.{NAME}.user_id_type",
+                f"{id_type!r}: expected one of {', '.join(USER_ID_TYPES)}",
+            )
         body: dict[str, Any] = {
-            "time_min": format_time(call.span.start),
-            "time_max": format_time(call.span.end),
+            "time_min": times.format_in(call.span.start, REQUEST_ZONE),
+            "time_max": times.format_in(call.span.end, REQUEST_ZONE),
         }
         if call.endpoint == BATCH:
             body["user_ids"] = list(call.ids)
-        elif call.kind == "room":
-            body["room_id"] = call.ids[0]
         else:
-            body["user_id"] = call.ids[0]
+            body["room_id" if call.kind == "room" else "user_id"] = call.ids[0]
         body["include_external_calendar"] = True
         body["only_busy"] = True
         if call.endpoint != BATCH:
-            # The batch seed page has no such field (see the module doc).
-            body["need_rsvp_status"] = True
-        url = f"{_base_url(config)}{path}?user_id_type={_user_id_type(config)}"
+            body["need_rsvp_status"] = True  # the batch seed page has no such field
         log.debug(
             "feishu build %s ids=%d span=%d..%d",
             call.endpoint, len(call.ids), call.span.start, call.span.end,
         )  # fmt: skip
         return HttpRequest(
             method="POST",
-            url=url,
+            url=f"{settings.url('base_url', DEFAULT_BASE_URL)}{path}?user_id_type={id_type}",
             headers={"Authorization": f"Bearer {token}", "Content-Type": JSON_CONTENT_TYPE},
             body=json.dumps(body, separators=(",", ":")).encode(),
         )
 
-    # -- replies --------------------------------------------------------------------------
+    # -- replies ----------------------------------------------------------------------------
 
     def parse(self, call: Call, response: HttpResponse, config: ProviderConfig) -> CallResult:
-        where = f"feishu {call.endpoint} ({_who(call)})"
-        envelope = self._envelope(where, response)
-        code = envelope["code"]
+        """Busy rows per id, or the error the reply's code stands for."""
+        where = f"feishu {call.endpoint} ({_id_field(call)} {', '.join(call.ids)})"
+        logid = _logid(response)
+        envelope = _envelope(where, response)
         log.debug(
-            "feishu reply %s status=%d code=%s%s", call.endpoint, response.status, code,
-            _logid(response),
+            "feishu reply %s status=%d code=%s%s",
+            call.endpoint, response.status, envelope["code"], logid,
         )  # fmt: skip
-        if code != 0:
-            self._raise_for_code(call, where, code, envelope, response)
+        if envelope["code"] != 0:
+            raise _error(where, envelope, response)
         data = envelope.get("data")
-        if data is None:
-            data = {}
+        data = {} if data is None else data
         if not isinstance(data, Mapping):
-            raise CallFailed(
-                f"{where}: HTTP {response.status}: 'data' is not an object{_logid(response)}"
+            raise CallFailed(f"{where}: HTTP {response.status}: 'data' is not an object{logid}")
+        if call.endpoint != BATCH:
+            return _collect(
+                call, [(call.ids[0], data.get("freebusy_list"), "freebusy_list")], logid
             )
-        try:
-            if call.endpoint == BATCH:
-                return self._parse_batch(call, data, _logid(response))
-            items = data.get("freebusy_list")
-            return CallResult(busy={call.ids[0]: _rows(items, call.zone_of(call.ids[0]))})
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise CallFailed(
-                f"{where}: HTTP {response.status}: unexpected reply shape: {exc}{_logid(response)}"
-            ) from None
-
-    @staticmethod
-    def _envelope(where: str, response: HttpResponse) -> Mapping[str, Any]:
-        status = response.status
-        try:
-            envelope = json.loads(response.body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            envelope = None
-        if not isinstance(envelope, Mapping) or not isinstance(envelope.get("code"), int):
-            what = "is not JSON" if envelope is None else "is not a Feishu {code, msg} envelope"
-            reason = (
-                f"{where}: HTTP {status}: reply {what} "
-                f"(starts {_snippet(response.body)}){_logid(response)}"
-            )
-            if status == 429:
-                raise RetryLater(
-                    reason,
-                    after=_header_seconds(response, "x-ogw-ratelimit-reset"),
-                    rate_limited=True,
-                )
-            if status >= 500:
-                raise RetryLater(reason)
-            raise CallFailed(reason)
-        return envelope
-
-    @staticmethod
-    def _raise_for_code(
-        call: Call, where: str, code: int, envelope: Mapping[str, Any], response: HttpResponse
-    ) -> None:
-        msg = str(envelope.get("msg", ""))
-        status = response.status
-        said = f"code {code} {msg!r}, HTTP {status}{_logid(response)}"
-        if code in RATE_LIMIT_CODES or status == 429:
-            raise RetryLater(
-                f"{where}: rate limited ({said})",
-                after=_header_seconds(response, "x-ogw-ratelimit-reset"),
-                rate_limited=True,
-            )
-        if code == 190003:
-            raise RetryLater(f"{where}: Feishu internal error ({said})")
-        if code in TOKEN_CODES:
-            raise TokenExpired(f"{where}: the tenant access token was refused ({said})")
-        if code == 195100:
-            who = "user" if len(call.ids) == 1 else "one of the users"
-            raise BatchError(
-                f"not in tenant: {who} {', '.join(call.ids)} left the company or is not in "
-                f"this Feishu tenant ({said})"
-            )
-        if code == 190006:
-            raise CallFailed(
-                f"{where}: wrong unit for app tenant: check app_id and app_secret "
-                f"({_KEY}.app_id, SLOTFINDER_FEISHU_APP_SECRET) ({said})",
-                fatal=True,
-            )
-        if code == 190007:
-            raise CallFailed(
-                f"{where}: app bot not found: enable the bot capability of the app in the "
-                f"Feishu developer console ({said})",
-                fatal=True,
-            )
-        if code == 99991672:
-            raise CallFailed(
-                f"{where}: the app lacks a calendar scope: grant one of calendar:calendar, "
-                f"calendar:calendar.free_busy:read, calendar:calendar:readonly ({said})",
-                fatal=True,
-            )
-        if code in _FIELD_CODES:
-            raise CallFailed(f"{where}: {_FIELD_CODES[code]} ({said})")
-        if code == 190002:
-            hint = (
-                "the room does not exist or was deleted"
-                if call.kind == "room"
-                else "check the ids match user_id_type"
-            )
-            raise CallFailed(f"{where}: invalid parameters: {hint} ({said})")
-        if code == 190014:
-            details = _details(envelope.get("error"))
-            raise CallFailed(
-                f"{where}: invalid request parameters: {details or 'no details given'} ({said})"
-            )
-        if status >= 500:
-            raise RetryLater(f"{where}: server error ({said})")
-        raise CallFailed(f"{where}: Feishu error ({said})")
-
-    @staticmethod
-    def _parse_batch(call: Call, data: Mapping[str, Any], logid: str = "") -> CallResult:
-        """Rows per user of a batch reply; a user whose items cannot be read is unknown.
-
-        The reply's shape (``freebusy_lists`` a list of objects) concerns every user and fails
-        the call (``parse`` turns the error into :class:`CallFailed`). An unreadable item (an
-        impossible time, an end before its start, a missing or mistyped field) concerns only
-        the user whose ``freebusy_items`` hold it: that user goes into ``errors`` with the
-        reason, any rows already read for them (from an earlier entry) are dropped, and the
-        other users are read as usual.
-        """
         lists = data.get("freebusy_lists") or []
-        if not isinstance(lists, list):
-            raise TypeError("'freebusy_lists' is not a list")
-        wanted = set(call.ids)
-        busy: dict[str, list[tuple[int, int, int]]] = {}
-        errors: dict[str, str] = {}
-        for entry in lists:
-            if not isinstance(entry, Mapping):
-                raise TypeError("a 'freebusy_lists' entry is not an object")
-            uid = entry.get("user_id")
-            if uid not in wanted:
-                log.debug("feishu batch reply names an id not asked for; ignored")
-                continue
-            uid = str(uid)
-            if uid in errors:  # an earlier entry of this user was unreadable
-                continue
-            try:
-                rows = _rows(entry.get("freebusy_items"), call.zone_of(uid))
-            except (TypeError, ValueError, KeyError, AttributeError) as exc:
-                busy.pop(uid, None)
-                errors[uid] = (
-                    f"feishu {BATCH} returned an unreadable busy item for user_id {uid}: "
-                    f"{_unreadable(exc)}{logid}"
-                )
-                continue
-            busy.setdefault(uid, []).extend(rows)
-        for i in call.ids:
-            if i not in busy and i not in errors:
-                errors[i] = "feishu freebusy/batch reply has no entry for this user"
-        return CallResult(busy=busy, errors=errors)
+        if not isinstance(lists, list) or not all(isinstance(e, Mapping) for e in lists):
+            raise CallFailed(
+                f"{where}: HTTP {response.status}: unexpected reply shape: 'freebusy_lists' "
+                f"is not a list of objects{logid}"
+            )
+        entries = [
+            (e.get("user_id"), e.get("freebusy_items"), f"freebusy_lists[{n}].freebusy_items")
+            for n, e in enumerate(lists)
+        ]
+        return _collect(call, entries, logid)
 
-    # -- token ----------------------------------------------------------------------------
+    # -- token ------------------------------------------------------------------------------
 
     def token_key(self, config: ProviderConfig) -> tuple[str, ...]:
-        return (_base_url(config), _text(config, "app_id"))
+        """Tokens are per app: ``(base_url, app_id)``."""
+        settings = Settings(config, NAME)
+        return (settings.url("base_url", DEFAULT_BASE_URL), settings.text("app_id"))
 
     def token_request(self, config: ProviderConfig) -> HttpRequest:
-        body = {"app_id": _text(config, "app_id"), "app_secret": _secret(config)}
+        """``POST`` ``{app_id, app_secret}`` to the internal-app tenant token endpoint."""
+        settings = Settings(config, NAME)
+        body = {"app_id": settings.text("app_id"), "app_secret": settings.secret("app_secret")}
         return HttpRequest(
             method="POST",
-            url=_base_url(config) + TOKEN_PATH,
+            url=settings.url("base_url", DEFAULT_BASE_URL) + TOKEN_PATH,
             headers={"Content-Type": JSON_CONTENT_TYPE},
             body=json.dumps(body).encode(),
         )
 
     def parse_token(self, response: HttpResponse, config: ProviderConfig) -> Token:
+        """``{code: 0, tenant_access_token, expire}`` at top level; refused credentials are a
+        :class:`ConfigError` naming the key."""
         where = "feishu tenant_access_token"
         status = response.status
         try:
-            reply = json.loads(response.body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            reply = None
-        if not isinstance(reply, Mapping) or not isinstance(reply.get("code"), int):
-            reason = (
-                f"{where}: HTTP {status}: reply is not the expected JSON "
-                f"(starts {_snippet(response.body)}){_logid(response)}"
-            )
-            if status == 429 or status >= 500:
-                raise RetryLater(reason, after=_header_seconds(response, "x-ogw-ratelimit-reset"))
-            raise CallFailed(reason, fatal=True)
+            reply = _envelope(where, response)
+        except CallFailed as exc:
+            raise CallFailed(exc.reason, fatal=True) from None
         code = reply["code"]
         said = f"code {code} {str(reply.get('msg', ''))!r}, HTTP {status}{_logid(response)}"
-        if code == 10014:
-            raise ConfigError(
-                f"{_KEY}.app_secret",
-                f"Feishu refused the app secret ({said}); set the right one in "
-                "SLOTFINDER_FEISHU_APP_SECRET",
-            )
-        if code in (99991543, 10003):
-            raise ConfigError(
-                f"{_KEY}.app_id",
-                f"Feishu refused the app id or secret ({said}); check {_KEY}.app_id and "
-                "SLOTFINDER_FEISHU_APP_SECRET",
-            )
-        if code in RATE_LIMIT_CODES or code == 190003 or status == 429 or status >= 500:
-            raise RetryLater(
-                f"{where}: transient failure ({said})",
-                after=_header_seconds(response, "x-ogw-ratelimit-reset"),
-            )
         if code != 0:
-            raise CallFailed(f"{where}: {said}", fatal=True)
+            kind, meaning = _kind(code, status)
+            if kind in ("app_id", "app_secret"):
+                raise ConfigError(
+                    f"providers.{NAME}.{kind}",
+                    f"{meaning} ({said}); check providers.{NAME}.app_id and set "
+                    "SLOTFINDER_FEISHU_APP_SECRET",
+                )
+            if kind in ("rate", "retry"):
+                raise RetryLater(f"{where}: {meaning} ({said})", after=_reset(response))
+            raise CallFailed(f"{where}: {meaning} ({said})", fatal=True)
         value = reply.get("tenant_access_token")
-        expire = reply.get("expire")
-        if not isinstance(value, str) or not value or not isinstance(expire, int | float):
+        lifetime = _lifetime(reply.get("expire"))
+        if not isinstance(value, str) or not value or lifetime is None:
             raise CallFailed(
-                f"{where}: HTTP {status}: reply lacks tenant_access_token/expire{_logid(response)}",
+                f"{where}: HTTP {status}: reply lacks tenant_access_token or a positive expire"
+                f"{_logid(response)}",
                 fatal=True,
             )
-        # A token lives at most 2 hours; an absurd or non-finite lifetime must not be cached
-        # for ever (or overflow a float).
-        if not expire > 0:  # before any float conversion: a huge int would overflow
-            shown = str(expire)[:20]
-            raise CallFailed(f"{where}: HTTP {status}: token lifetime {shown} is not positive")
-        try:
-            lifetime = min(float(expire), 7200.0)
-        except OverflowError:
-            lifetime = 7200.0
         return Token(value=value, expires_in=lifetime)
-
-
-def _unreadable(exc: Exception) -> str:
-    """What was wrong with an item: the reader's message; a missing field is named as such.
-
-    Only a plain KeyError is a missing field (a ZoneInfoNotFoundError is a KeyError too).
-    """
-    return f"missing field {exc}" if type(exc) is KeyError else str(exc)
-
-
-def _rows_reference(items: object, zone: str) -> list[tuple[int, int, int]]:
-    """Busy rows of one person's items; declined and removed ones are dropped.
-
-    The plain reader, one :func:`parse_time` per time: :func:`_rows` must give exactly its rows,
-    errors and debug log lines (tests/test_feishu_provider.py, benchmarks/parse.py), and hands
-    it every item it has no fast path for.
-    """
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        raise TypeError("busy items are not a list")
-    rows: list[tuple[int, int, int]] = []
-    for item in items:
-        try:
-            rsvp = item.get("rsvp_status")
-        except AttributeError:  # a try, not a check: nothing added to the reader's per-item work
-            raise ValueError(f"busy item is not an object: {item!r:.60}") from None
-        status = _RSVP.get(rsvp, _BUSY)
-        if rsvp not in _RSVP:
-            log.debug("feishu: unknown rsvp_status %r counted as busy", rsvp)
-        if status is None:
-            continue
-        start, end = _instant(item["start_time"], zone), _instant(item["end_time"], zone)
-        if end < start:
-            raise ValueError(f"item ends before it starts: {item['start_time']!r}")
-        rows.append((start, end, status))
-    return rows
-
-
-def _instant(text: str, zone: str) -> int:
-    """An item time: RFC 3339 date-time; a bare date (all-day) is the attendee's local day.
-
-    A value without a length (a number, ``None``) goes to :func:`parse_time`, whose ValueError
-    names it.
-    """
-    try:
-        size = len(text)
-    except TypeError:
-        return parse_time(text)
-    if size == 10:
-        return parse_date(text, zone)
-    return parse_time(text)
-
-
-def _rows(items: object, zone: str) -> list[tuple[int, int, int]]:
-    """:func:`_rows_reference`, several times faster: same rows, errors and debug log lines.
-
-    Items that are plain dicts with string times and a string or missing ``rsvp_status`` are
-    read here, their times through the memos of :mod:`slotfinder_feishu._times`; any other item
-    goes whole to the reference reader, before anything is logged for it.
-    """
-    if type(items) is not list:
-        return _rows_reference(items, zone)
-    rows: list[tuple[int, int, int]] = []
-    append = rows.append
-    known = TIME_MEMO.get
-    status_of = _RSVP.get
-    for item in items:
-        if type(item) is dict:
-            rsvp = item.get("rsvp_status")
-            first, last = item.get("start_time"), item.get("end_time")
-            if (rsvp is None or type(rsvp) is str) and type(first) is str and type(last) is str:
-                status = status_of(rsvp, -1)
-                if status == -1:
-                    log.debug("feishu: unknown rsvp_status %r counted as busy", rsvp)
-                    status = _BUSY
-                if status is None:
-                    continue
-                start = known(first)
-                if start is None:
-                    start = read_date(first, zone) if len(first) == 10 else read_time(first)
-                end = known(last)
-                if end is None:
-                    end = read_date(last, zone) if len(last) == 10 else read_time(last)
-                if end < start:
-                    raise ValueError(f"item ends before it starts: {first!r}")
-                append((start, end, status))
-                continue
-        rows.extend(_rows_reference([item], zone))
-    return rows
