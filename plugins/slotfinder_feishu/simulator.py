@@ -19,12 +19,14 @@ Checks, in order: the token; the per-API rate limit (50 calls/s and 1000 calls/m
 list and batch; HTTP 429, code 99991400, headers ``x-ogw-ratelimit-limit`` and
 ``x-ogw-ratelimit-reset``); the injected fault; then the request: ``user_id_type`` not one of
 open_id/union_id/user_id → 190014 with ``field_violations``; a body that is not a JSON object →
-190002; a missing or non-RFC 3339 time → 198002; ``time_max <= time_min``, more than 14 days
-(batch) or 90 days (list) → 198003; 0 or more than 10 ``user_ids`` → 198001; a list call with
-neither ``user_id`` nor ``room_id`` → 190014; an unknown user → 195100 (HTTP 404; in a batch one
-unknown id fails the whole call, as the seed has no per-user error); an unknown room → 190002
-(HTTP 400; the seed's advice for 190002 is "check the resource was not deleted", and no
-room-specific code is documented — our choice).
+190002; a missing time or one without an offset → 198002; ``time_max <= time_min``, more than
+14 days (batch) or 90 days (list) → 198003; 0 or more than 10 ``user_ids`` → 198001; a list call
+with neither ``user_id`` nor ``room_id`` → 190014; an unknown user → 195100 (HTTP 404; in a
+batch one unknown id fails the whole call, as the seed has no per-user error); an unknown room
+→ 190002 (HTTP 400; the seed's advice for 190002 is "check the resource was not deleted", and
+no room-specific code is documented — our choice). Request times are read with the standard
+library (``datetime.fromisoformat``, an offset required), never with the client's reader, so a
+reading bug shared by both sides cannot pass the HTTP tests.
 
 Replies: events overlapping the window, whole (not clipped, so chunk seams repeat them as the
 real API does), sorted by start, times in the owner's zone offset. With ``only_busy`` (default
@@ -33,7 +35,7 @@ true) declined and removed events are left out. ``freebusy/list`` adds ``rsvp_st
 request field nor the reply field), so tentative replies are only visible through list.
 
 Options of :meth:`FeishuSimulator.app`: ``latency`` and ``jitter`` (seconds, on every reply),
-``faults`` (:class:`slotfinder.simkit.Faults`: rate limits, 500s with 190003, dropped
+``faults`` (:class:`slotfinder.testing.simkit.Faults`: rate limits, 500s with 190003, dropped
 connections, slow replies, HTML bodies, token expiry), ``rate_limit`` (enforce the limits),
 ``token_ttl``, ``users``, ``rooms``, ``fault_reset`` (the reset header of injected 429s), and
 ``app_id``/``app_secret`` to override the seeded credentials. The state lives on the app under
@@ -48,42 +50,36 @@ import asyncio
 import itertools
 import json
 import math
-import weakref
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import attrs
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from slotfinder.model import DAY
 from slotfinder.testing.simkit import (
     Fault,
     Faults,
     SimStats,
     TokenStore,
     WindowLimiter,
-    before_reply,
     drop_connection,
     latency_middleware,
 )
 from slotfinder.testing.simulation import DemoPerson, DemoTenant
-from slotfinder_feishu._times import parse_time
-from slotfinder_feishu.provider import (
-    BATCH,
-    BATCH_PATH,
-    LIST,
-    LIST_PATH,
-    LIST_ROOM,
-    TOKEN_PATH,
-    USER_ID_TYPES,
-)
 from slotfinder_feishu.tenant import BLOCKING, Event, FeishuTenant
 
 __all__ = ["FAULTS", "STATE", "STATS", "TENANT", "TOKENS", "FeishuSimState", "FeishuSimulator"]
 
+TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
+LIST_PATH = "/open-apis/calendar/v4/freebusy/list"
+BATCH_PATH = "/open-apis/calendar/v4/freebusy/batch"
+USER_ID_TYPES = ("open_id", "union_id", "user_id")
+
 Api = Literal["list", "batch"]
-_MAX_SPAN: dict[str, int] = {"list": 90 * DAY, "batch": 14 * DAY}
+_MAX_SPAN: dict[str, int] = {"list": 90 * 86_400, "batch": 14 * 86_400}
 _RATE = ((50, 1.0), (1000, 60.0))
 
 
@@ -129,6 +125,7 @@ def _reply(
     body: dict[str, Any],
     headers: Mapping[str, str] | None = None,
 ) -> web.Response:
+    """A JSON reply with its log id; an error reply also carries it in ``error``."""
     logid = state.logid()
     if body.get("code", 0) != 0:
         state.stats.errors += 1
@@ -139,11 +136,11 @@ def _reply(
             "排查建议查看(Troubleshooting suggestions): https://open.feishu.cn/search?"
             f"from=openapi&log_id={logid}&code={body['code']}",
         )
-    return web.Response(
+    return web.json_response(
+        body,
         status=status,
-        body=json.dumps(body, ensure_ascii=False).encode(),
+        dumps=lambda data: json.dumps(data, ensure_ascii=False),
         content_type="application/json",
-        charset="utf-8",
         headers={"X-Tt-Logid": logid, **(headers or {})},
     )
 
@@ -219,28 +216,35 @@ def _violation(field: str, description: str) -> _Reject:
     )
 
 
+def _instant(value: object) -> int:
+    """Epoch seconds of an ISO 8601 time with an offset; 198002 otherwise."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _Reject(400, 198002, "the time format is illegal")
+    return math.floor(moment.timestamp())
+
+
 def _window(body: Mapping[str, Any], api: Api) -> tuple[int, int]:
-    times: list[int] = []
-    for key in ("time_min", "time_max"):
-        value = body.get(key)
-        try:
-            if not isinstance(value, str):
-                raise ValueError(key)
-            times.append(parse_time(value))
-        except ValueError:
-            raise _Reject(400, 198002, "the time format is illegal") from None
-    start, end = times
+    start, end = _instant(body.get("time_min")), _instant(body.get("time_max"))
     if end <= start or end - start > _MAX_SPAN[api]:
         raise _Reject(400, 198003, "the time range is illegal")
     return start, end
 
 
-def _items(events: list[Event], only_busy: bool, rsvp: bool) -> list[dict[str, str]]:
+def _rfc3339(epoch: int, zone: str) -> str:
+    """An item time as the real API writes it: RFC 3339 on the owner's wall clock."""
+    return datetime.fromtimestamp(epoch, ZoneInfo(zone)).isoformat()
+
+
+def _items(events: list[Event], zone: str, only_busy: bool, rsvp: bool) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for e in events:
         if only_busy and e.rsvp not in BLOCKING:
             continue
-        item = {"start_time": e.text[0], "end_time": e.text[1]}
+        item = {"start_time": _rfc3339(e.start, zone), "end_time": _rfc3339(e.end, zone)}
         if rsvp:
             item["rsvp_status"] = e.rsvp
         out.append(item)
@@ -254,6 +258,47 @@ def _flag(body: Mapping[str, Any], key: str, default: bool) -> bool:
     return value
 
 
+def _answer(tenant: FeishuTenant, id_type: str, body: object, api: Api) -> dict[str, Any]:
+    """The ``data`` of the success reply to ``body``, or the :class:`_Reject` it earns."""
+    if id_type not in USER_ID_TYPES:
+        raise _violation("user_id_type", f"must be one of {', '.join(USER_ID_TYPES)}")
+    if not isinstance(body, dict):
+        raise _Reject(400, 190002, "invalid parameters in request")
+    start, end = _window(body, api)
+    only_busy = _flag(body, "only_busy", True)
+    _flag(body, "include_external_calendar", True)
+    if api == "batch":
+        ids = body.get("user_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 10:
+            raise _Reject(400, 198001, "the number of user IDs exceeds the limit")
+        if not all(isinstance(i, str) for i in ids):
+            raise _Reject(400, 190002, "invalid parameters in request")
+        people = [tenant.user(i, id_type) for i in ids]
+        lists = []
+        for uid, person in zip(ids, people, strict=True):
+            if person is None:
+                raise _Reject(404, 195100, "user is dismiss or not exist in the tenant")
+            events = tenant.events(person.open_id, start, end)
+            items = _items(events, person.zone, only_busy, rsvp=False)
+            lists.append({"freebusy_items": items, "user_id": uid})
+        return {"freebusy_lists": lists}
+    rsvp = _flag(body, "need_rsvp_status", False)
+    user_id, room_id = body.get("user_id"), body.get("room_id")
+    if isinstance(user_id, str) and user_id:
+        person = tenant.user(user_id, id_type)
+        if person is None:
+            raise _Reject(404, 195100, "user is dismiss or not exist in the tenant")
+        key, zone = person.open_id, person.zone
+    elif isinstance(room_id, str) and room_id:
+        room = tenant.room(room_id)
+        if room is None:
+            raise _Reject(400, 190002, "invalid parameters in request")
+        key, zone = room.room_id, room.zone
+    else:
+        raise _violation("user_id", "one of user_id or room_id is required")
+    return {"freebusy_list": _items(tenant.events(key, start, end), zone, only_busy, rsvp)}
+
+
 async def _freebusy(request: web.Request, api: Api) -> web.StreamResponse:
     state = request.app[STATE]
     try:
@@ -262,11 +307,11 @@ async def _freebusy(request: web.Request, api: Api) -> web.StreamResponse:
     except ValueError:
         body = None
     if api == "batch":
-        endpoint = BATCH
+        endpoint = "freebusy/batch"
     elif isinstance(body, dict) and not body.get("user_id") and body.get("room_id"):
-        endpoint = LIST_ROOM
+        endpoint = "freebusy/list:room"
     else:
-        endpoint = LIST
+        endpoint = "freebusy/list"
     state.stats.count(endpoint)
 
     faults = state.faults
@@ -284,111 +329,11 @@ async def _freebusy(request: web.Request, api: Api) -> web.StreamResponse:
     faulty = await _apply_fault(state, fault, request)
     if faulty is not None:
         return faulty
-    # The rate limit was checked on arrival; the calendar work (a few ms for a full batch) waits
-    # until a burst of requests has been taken in (simkit.before_reply), so each call is timed
-    # when it arrives, as at a real gateway, not when the event loop gets round to it.
-    id_type = request.query.get("user_id_type", "open_id")
-    await before_reply(request)
     try:
-        raw = _answer_bytes(state.tenant, id_type, body, api)
+        data = _answer(state.tenant, request.query.get("user_id_type", "open_id"), body, api)
     except _Reject as reject:
         return _error(state, reject)
-    return web.Response(
-        status=200,
-        body=raw,
-        content_type="application/json",
-        charset="utf-8",
-        headers={"X-Tt-Logid": state.logid()},
-    )
-
-
-_Items = tuple[str, int, int, bool, bool]
-_ENCODED: weakref.WeakKeyDictionary[FeishuTenant, dict[_Items, str]] = weakref.WeakKeyDictionary()
-"""Per tenant: the JSON array of an id's items by (id, start, end, only_busy, rsvp)."""
-
-
-def _items_json(
-    tenant: FeishuTenant, key: str, start: int, end: int, *, only_busy: bool, rsvp: bool
-) -> str:
-    """``key``'s freebusy items over ``[start, end)`` as a JSON array, remembered per request.
-
-    A real server's work is inside its latency; a simulator encoding a room's 90 days (~250
-    items) on every call, in one process on the benchmark's two cores, sent replies up to 30 ms
-    late whenever the machine was short of CPU, and the client was charged for it.
-    """
-    memo = _ENCODED.setdefault(tenant, {})
-    entry = (key, start, end, only_busy, rsvp)
-    text = memo.get(entry)
-    if text is None:
-        items = _items(tenant.events(key, start, end), only_busy, rsvp)
-        text = json.dumps(items, ensure_ascii=False)
-        if len(memo) >= 20_000:
-            memo.clear()
-        memo[entry] = text
-    return text
-
-
-def warm(tenant: FeishuTenant, key: str, start: int, end: int) -> None:
-    """Encode ``key``'s ``freebusy/list`` replies over ``[start, end)`` (busy only, with and
-    without ``rsvp_status``) ahead of serving them, so a benchmark times the client, not the
-    simulator's first encoding."""
-    for rsvp in (False, True):
-        _items_json(tenant, key, start, end, only_busy=True, rsvp=rsvp)
-
-
-def _answer_bytes(tenant: FeishuTenant, id_type: str, body: object, api: Api) -> bytes:
-    """The success reply to ``body``, byte for byte what ``json.dumps`` of the reply object
-    gives (tests/test_feishu_simulator.py), with each id's items encoded once."""
-    data = _answer(tenant, id_type, body, api)
-    return ('{"code": 0, "msg": "success", "data": ' + data + "}").encode()
-
-
-def _answer(tenant: FeishuTenant, id_type: str, body: object, api: Api) -> str:
-    if id_type not in USER_ID_TYPES:
-        raise _violation("user_id_type", f"must be one of {', '.join(USER_ID_TYPES)}")
-    if not isinstance(body, dict):
-        raise _Reject(400, 190002, "invalid parameters in request")
-    start, end = _window(body, api)
-    only_busy = _flag(body, "only_busy", True)
-    _flag(body, "include_external_calendar", True)
-    if api == "batch":
-        ids = body.get("user_ids")
-        if not isinstance(ids, list) or not 1 <= len(ids) <= 10:
-            raise _Reject(400, 198001, "the number of user IDs exceeds the limit")
-        if not all(isinstance(i, str) for i in ids):
-            raise _Reject(400, 190002, "invalid parameters in request")
-        people = [tenant.user(i, id_type) for i in ids]
-        if any(p is None for p in people):
-            raise _Reject(404, 195100, "user is dismiss or not exist in the tenant")
-        lists = []
-        for uid, person in zip(ids, people, strict=True):
-            assert person is not None
-            items = _items_json(tenant, person.open_id, start, end, only_busy=only_busy, rsvp=False)
-            lists.append(f'{{"freebusy_items": {items}, "user_id": {_dumps(uid)}}}')
-        return '{"freebusy_lists": [' + ", ".join(lists) + "]}"
-    rsvp = _flag(body, "need_rsvp_status", False)
-    user_id, room_id = body.get("user_id"), body.get("room_id")
-    if isinstance(user_id, str) and user_id:
-        person = tenant.user(user_id, id_type)
-        if person is None:
-            raise _Reject(404, 195100, "user is dismiss or not exist in the tenant")
-        key = person.open_id
-    elif isinstance(room_id, str) and room_id:
-        room = tenant.room(room_id)
-        if room is None:
-            raise _Reject(400, 190002, "invalid parameters in request")
-        key = room.room_id
-    else:
-        raise _violation("user_id", "one of user_id or room_id is required")
-    return (
-        '{"freebusy_list": '
-        + _items_json(tenant, key, start, end, only_busy=only_busy, rsvp=rsvp)
-        + "}"
-    )
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _reply(state, 200, {"code": 0, "msg": "success", "data": data})
 
 
 async def _list(request: web.Request) -> web.StreamResponse:
@@ -435,7 +380,7 @@ def _number(options: Mapping[str, object], key: str, default: float) -> float:
 
 
 class FeishuSimulator:
-    """The registered :class:`slotfinder.simulation.Simulator` for ``feishu``."""
+    """The registered :class:`slotfinder.testing.simulation.Simulator` for ``feishu``."""
 
     name = "feishu"
 
@@ -456,7 +401,7 @@ class FeishuSimulator:
         if faults is None:
             faults = Faults()  # no faults, but present so a test can switch some on mid-run
         if not isinstance(faults, Faults):
-            raise TypeError("faults: expected slotfinder.simkit.Faults or None")
+            raise TypeError("faults: expected slotfinder.testing.simkit.Faults or None")
         tenant = self.tenant(
             seed, users=int(_number(options, "users", 200)), rooms=int(_number(options, "rooms", 6))
         )

@@ -20,11 +20,10 @@ is what the API returns; :meth:`FeishuTenant.ground_truth` keeps the ones that b
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import random
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -70,8 +69,6 @@ class Event:
     end: int
     rsvp: str = "accept"
     all_day: bool = False
-    text: tuple[str, str] = attrs.field(default=("", ""), eq=False, repr=False)
-    """Start and end as RFC 3339 in the owner's zone, formatted once when generated."""
 
 
 @attrs.frozen
@@ -116,50 +113,17 @@ def _hex(seed: int, *parts: object, n: int = 32) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:n]
 
 
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-
-
-@functools.lru_cache(maxsize=100_000)
-def _frame(zone: str, ordinal: int) -> tuple[int, int]:
-    """``(local midnight, daytime offset)`` of one local day, in seconds.
-
-    A wall-clock minute ``m`` of the day's daytime (after any DST change, which happens
-    between 01:00 and 03:00 in every zone used here) is ``naive + m * 60 - offset`` where
-    ``naive`` is the day's midnight read as UTC; computing it once per zone and day keeps
-    the simulator's per-request cost low.
-    """
+def _at(zone: str, ordinal: int, minute: int) -> int:
+    """Epoch seconds of wall-clock ``minute`` (may pass 24:00) of a local day in ``zone``."""
     day = date.fromordinal(ordinal)
-    tz = ZoneInfo(zone)
-    midnight = int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
-    noon = int(datetime(day.year, day.month, day.day, 12, tzinfo=tz).timestamp())
-    naive = (ordinal - _EPOCH_ORDINAL) * 86_400
-    return midnight, naive + 12 * 3600 - noon
-
-
-def _text(epoch: int, offset: int) -> str:
-    """RFC 3339 for ``epoch`` shown with a UTC ``offset`` in seconds."""
-    days, secs = divmod(epoch + offset, 86_400)
-    d = date.fromordinal(_EPOCH_ORDINAL + days)
-    sign = "+" if offset >= 0 else "-"
-    oh, om = divmod(abs(offset) // 60, 60)
-    return (
-        f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{secs // 3600:02d}:{secs // 60 % 60:02d}:"
-        f"{secs % 60:02d}{sign}{oh:02d}:{om:02d}"
-    )
-
-
-def _exact(epoch: int, zone: str) -> str:
-    return datetime.fromtimestamp(epoch, ZoneInfo(zone)).isoformat()
+    local = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
+    return int((local + timedelta(minutes=minute)).timestamp())
 
 
 def _event(zone: str, ordinal: int, minute: int, minutes: int, rsvp: str) -> Event:
-    """A meeting at wall-clock ``minute`` of a local day, with its times pre-formatted."""
-    _, offset = _frame(zone, ordinal)
-    start = (ordinal - _EPOCH_ORDINAL) * 86_400 + minute * 60 - offset
-    end = start + minutes * 60
-    same_day = minute + minutes <= 1440
-    end_text = _text(end, offset) if same_day else _exact(end, zone)
-    return Event(start, end, rsvp, text=(_text(start, offset), end_text))
+    """A meeting at wall-clock ``minute`` of a local day, ``minutes`` long."""
+    start = _at(zone, ordinal, minute)
+    return Event(start, start + minutes * 60, rsvp)
 
 
 def _mix(seed: int, kind: int, index: int, ordinal: int = 0) -> int:
@@ -202,7 +166,6 @@ _ONE_OFF_POOL = tuple(r for r, w in zip(_REPLIES, _ONE_OFF_WEIGHTS, strict=True)
 _ROOM_POOL = tuple(r for r, w in zip(_REPLIES, _ROOM_WEIGHTS, strict=True) for _ in range(w))
 
 
-@functools.lru_cache(maxsize=200_000)
 def _person_day(seed: int, person: Person, ordinal: int) -> tuple[Event, ...]:
     """Every event starting on one local day of ``person`` (deterministic)."""
     zone = person.zone
@@ -227,14 +190,12 @@ def _person_day(seed: int, person: Person, ordinal: int) -> tuple[Event, ...]:
     elif rng.random() < 0.05:  # a weekend errand
         events.append(_event(zone, ordinal, 600 + 30 * rng.randrange(12), 60, "accept"))
     if working and rng.random() < 0.03:  # leave: whole local days
-        start, _ = _frame(zone, ordinal)
-        end, _ = _frame(zone, ordinal + rng.choice((1, 1, 2, 3)))
-        text = (_exact(start, zone), _exact(end, zone))
-        events.append(Event(start, end, "accept", all_day=True, text=text))
+        days = rng.choice((1, 1, 2, 3))
+        start, end = _at(zone, ordinal, 0), _at(zone, ordinal + days, 0)
+        events.append(Event(start, end, "accept", all_day=True))
     return tuple(events)
 
 
-@functools.lru_cache(maxsize=50_000)
 def _room_day(seed: int, room: Room, ordinal: int) -> tuple[Event, ...]:
     if (ordinal + 6) % 7 >= 5:
         return ()
