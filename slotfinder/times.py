@@ -91,7 +91,10 @@ def midnight(days: int, zone: str) -> int:
 
 
 @functools.lru_cache(maxsize=65_536)
-def _read(text: str, zone: str | None, field: str) -> int:
+def _read(text: str, zone: str | None) -> int:
+    # The field is not part of the cache key (callers name each item's path, and the same
+    # text must still hit): errors say "time" and instant() renames them.
+    field = "time"
     m = _INSTANT.fullmatch(text)
     if m is None:
         raise InputError(field, text, _INSTANT_RULE)
@@ -128,7 +131,10 @@ def instant(text: object, field: str = "time", zone: str | None = None) -> int:
         raise InputError(field, text, _INSTANT_RULE)
     if zone is not None:
         zone_info(zone)
-    return _read(text, zone, field)
+    try:
+        return _read(text, zone)
+    except InputError as exc:
+        raise InputError(field, text, exc.problem) from None
 
 
 def read_date(text: object, field: str = "date") -> int:
