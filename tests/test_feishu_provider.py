@@ -1,27 +1,25 @@
-"""Feishu provider without a network: plan, build, parse and token handling on captured replies."""
+"""Feishu provider without a network: limits, build, parse and tokens on captured replies."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime
-from typing import Any, cast
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_texts as tt
 from hypothesis import example, given
 from hypothesis import strategies as st
-from slotfinder_feishu import FeishuProvider, _times
-from slotfinder_feishu import provider as feishu
-from slotfinder_feishu._times import format_time, parse_date, parse_time, read_date, read_time
-from slotfinder_feishu.provider import BATCH, LIST, LIST_ROOM
-from slotfinder_feishu.simulator import FeishuSimulator, _answer
+from slotfinder_feishu import FeishuProvider
+from slotfinder_feishu.provider import BATCH, ERROR_CODES, LIST, LIST_ROOM
+from slotfinder_feishu.simulator import FeishuSimulator
 
-import slotfinder.memo
 from slotfinder.errors import ConfigError
 from slotfinder.model import DAY, Span, Status
+from slotfinder.plan import plan_calls
 from slotfinder.providers import (
     BatchError,
     Call,
@@ -46,6 +44,8 @@ CONFIG: dict[str, Any] = {
 T0 = 1_795_305_600  # 2026-11-22T00:00:00Z, a Sunday
 WINDOW_90 = Span(T0, T0 + 90 * DAY)
 P = FeishuProvider()
+BUSY, TENTATIVE = Status.BUSY.code, Status.TENTATIVE.code
+LOGID = {"X-Tt-Logid": "202611230001"}
 
 # The response examples of seeds/002 (freebusy/list) and seeds/003 (freebusy/batch), verbatim.
 SEED_LIST = {
@@ -78,11 +78,23 @@ SEED_BATCH = {
         ]
     },
 }
-SEED_START = int(datetime.fromisoformat("2020-10-28T22:30:00+08:00").timestamp())
+
+
+def epoch(text: str) -> int:
+    """The standard library's reading of an RFC 3339 time (the oracle)."""
+    return int(datetime.fromisoformat(text).timestamp())
+
+
+SEED_START = epoch("2020-10-28T22:30:00+08:00")
 
 
 def users(n: int) -> list[Target]:
     return [Target(f"ou_{i:032x}") for i in range(n)]
+
+
+def plan(targets: list[Target], window: Span, config: Any = CONFIG) -> list[Call]:
+    """The calls the fetcher makes for Feishu: the default planner over its limits."""
+    return plan_calls(targets, window, P.limits(config))
 
 
 def reply(body: object, status: int = 200, **headers: str) -> HttpResponse:
@@ -90,13 +102,20 @@ def reply(body: object, status: int = 200, **headers: str) -> HttpResponse:
     return HttpResponse(status=status, headers={k.lower(): v for k, v in headers.items()}, body=raw)
 
 
-def list_call(id: str = "ou_x", kind: str = "user") -> Call:
+def list_call(id: str = "ou_x", kind: str = "user", zone: str | None = None) -> Call:
     endpoint = LIST_ROOM if kind == "room" else LIST
-    return Call(endpoint=endpoint, ids=(id,), span=Span(T0, T0 + DAY), kind=kind)  # type: ignore[arg-type]
+    zones = ((id, zone),) if zone else ()
+    return Call(endpoint, (id,), Span(T0, T0 + DAY), kind=kind, zones=zones)  # type: ignore[arg-type]
 
 
 def batch_call(*ids: str) -> Call:
     return Call(endpoint=BATCH, ids=ids or ("ou_a", "ou_b"), span=Span(T0, T0 + DAY))
+
+
+def list_rows(*items: object, zone: str | None = None) -> CallResult:
+    """What a list reply holding ``items`` parses to."""
+    body = {"code": 0, "msg": "success", "data": {"freebusy_list": list(items)}}
+    return P.parse(list_call(zone=zone), reply(body, 200, **LOGID), CONFIG)
 
 
 def test_provider_implements_the_http_protocol() -> None:
@@ -136,7 +155,7 @@ def test_limits_endpoints_are_unique_and_follow_the_seeds() -> None:
 
 def test_plan_15_users_90_days_is_7_batch_and_5_list_calls() -> None:
     """15 users over 90 days: one batch of 10 in 7 chunks plus 5 single list calls, 12 in all."""
-    calls = P.plan(users(15), WINDOW_90, CONFIG)
+    calls = plan(users(15), WINDOW_90)
     assert len(calls) == 12
     assert sum(c.endpoint == BATCH for c in calls) == 7
     assert sum(c.endpoint == LIST for c in calls) == 5
@@ -157,7 +176,7 @@ def test_plan_15_users_90_days_is_7_batch_and_5_list_calls() -> None:
 )
 def test_plan_call_counts(n: int, days: int, expected: dict[str, int]) -> None:
     """The planner picks the cheapest endpoint mix for users over a window."""
-    calls = P.plan(users(n), Span(T0, T0 + days * DAY), CONFIG)
+    calls = plan(users(n), Span(T0, T0 + days * DAY))
     counts: dict[str, int] = {}
     for c in calls:
         counts[c.endpoint] = counts.get(c.endpoint, 0) + 1
@@ -166,7 +185,7 @@ def test_plan_call_counts(n: int, days: int, expected: dict[str, int]) -> None:
 
 def test_plan_rooms_use_the_room_list_endpoint() -> None:
     """Rooms go one per call to freebusy/list:room, chunked by 90 days."""
-    calls = P.plan([Target("omm_1", "room"), Target("omm_2", "room")], Span(T0, T0 + 100 * DAY), {})
+    calls = plan([Target("omm_1", "room"), Target("omm_2", "room")], Span(T0, T0 + 100 * DAY), {})
     assert [(c.endpoint, c.ids, c.kind) for c in calls] == [
         (LIST_ROOM, ("omm_1",), "room"),
         (LIST_ROOM, ("omm_1",), "room"),
@@ -359,11 +378,11 @@ def test_request_errors_fail_the_call_naming_the_field(code: int, needle: str) -
 
 
 def test_190002_on_a_room_says_the_room_may_not_exist() -> None:
-    """190002 for a room call names the room_id and suggests it was deleted."""
+    """190002 for a room call names the room_id and says the room may be gone."""
     with pytest.raises(CallFailed) as info:
         P.parse(list_call("omm_9", "room"), reply({"code": 190002, "msg": "invalid"}, 400), CONFIG)
     assert "room_id omm_9" in info.value.reason
-    assert "does not exist" in info.value.reason
+    assert "may not exist" in info.value.reason
 
 
 def test_190014_includes_field_violations() -> None:
@@ -408,17 +427,16 @@ def test_token_codes_ask_for_a_new_token(code: int) -> None:
         b"",
         b"[1, 2]",
         b'{"msg": "no code"}',
-        b'{"code": 0, "data": {"freebusy_list": "nope"}}',
-        b'{"code": 0, "data": {"freebusy_list": [{"start_time": "yesterday"}]}}',
         b'{"code": 0, "data": [1]}',
         b'{"code": 0, "data": {"freebusy_lists": [7]}}',
     ],
 )
 def test_unexpected_bodies_fail_clearly(body: bytes) -> None:
-    """A body that is not the expected JSON fails the call with status and log id, never crashes."""
+    """A body that is not a Feishu envelope with an object ``data`` fails the call with the
+    status and log id, never a crash."""
     call = batch_call() if b"freebusy_lists" in body else list_call()
     with pytest.raises(CallFailed) as info:
-        P.parse(call, reply(body, 200, **{"X-Tt-Logid": "202611230001"}), CONFIG)
+        P.parse(call, reply(body, 200, **LOGID), CONFIG)
     assert "HTTP 200" in info.value.reason
     assert "202611230001" in info.value.reason
 
@@ -497,65 +515,47 @@ def test_debug_logs_never_carry_the_token(caplog: pytest.LogCaptureFixture) -> N
     assert SECRET not in caplog.text
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "2020-10-28T22:30:00+08:00",
-        "2020-10-28T14:30:00Z",
-        "2020-10-28T14:30:00.123456Z",
-        "1999-12-31T23:59:59-05:30",
-        "2024-02-29T00:00:00+14:00",
-        "1969-07-20T20:17:40Z",
-    ],
-)
-def test_parse_time_matches_datetime(text: str) -> None:
-    """The fast RFC 3339 reader agrees with datetime.fromisoformat."""
-    assert parse_time(text) == int(datetime.fromisoformat(text).timestamp() // 1)
+@pytest.mark.parametrize(("code", "meaning"), sorted(ERROR_CODES.items()))
+def test_every_listed_code_does_what_the_table_says(code: int, meaning: tuple[str, str]) -> None:
+    """Each code of ERROR_CODES raises the error its kind names, quoting the code and log id;
+    the token endpoint's credential codes are ConfigErrors naming the key."""
+    kind, _ = meaning
+    response = reply({"code": code, "msg": "x"}, 400, **LOGID)
+    expected: dict[str, type[Exception]] = {
+        "retry": RetryLater,
+        "rate": RetryLater,
+        "token": TokenExpired,
+        "batch": BatchError,
+        "fatal": CallFailed,
+        "invalid": CallFailed,
+        "app_id": CallFailed,
+        "app_secret": CallFailed,
+    }
+    with pytest.raises(expected[kind]) as info:
+        P.parse(batch_call(), response, CONFIG)
+    assert f"code {code}" in str(info.value)
+    assert "202611230001" in str(info.value)
+    if kind in ("fatal", "invalid"):
+        assert isinstance(info.value, CallFailed)
+        assert info.value.fatal == (kind == "fatal")
+    if kind in ("app_id", "app_secret"):
+        with pytest.raises(ConfigError) as refused:
+            P.parse_token(response, CONFIG)
+        assert refused.value.key == f"providers.feishu.{kind}"
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["2020-02-30T00:00:00Z", "2020-10-28 12:00", "2020-10-28T25:00:00Z", "", "2020-10-28T12:00:00"],
-)
-def test_parse_time_refuses_non_rfc3339(text: str) -> None:
-    """Invalid dates, missing offsets and out-of-range times are ValueErrors."""
-    with pytest.raises(ValueError):
-        parse_time(text)
+def test_token_lifetime_is_capped_and_must_be_positive() -> None:
+    """A lifetime over two hours is capped; zero, negative, NaN or boolean ones are refused."""
+    body = {"code": 0, "msg": "ok", "tenant_access_token": TOKEN, "expire": 10**400}
+    assert P.parse_token(reply(body), CONFIG).expires_in == 7200.0
+    for bad in (0, -5, True, "7200"):
+        with pytest.raises(CallFailed, match="expire"):
+            P.parse_token(reply({**body, "expire": bad}), CONFIG)
+    with pytest.raises(CallFailed, match="expire"):
+        P.parse_token(reply(b'{"code":0,"tenant_access_token":"t","expire":NaN}'), CONFIG)
 
 
-def test_a_leap_second_reads_as_its_minute_s_last_second() -> None:
-    """``:60`` is RFC 3339's leap second and reads as ``:59`` (documented); ``:61`` is refused."""
-    last = int(datetime.fromisoformat("2016-12-31T23:59:59+00:00").timestamp())
-    for read in (parse_time, read_time, read_time):
-        assert read("2016-12-31T23:59:60Z") == last
-        assert read("2017-01-01T07:59:60.5+08:00") == last
-        with pytest.raises(ValueError, match="'2016-12-31T23:59:61Z'"):
-            read("2016-12-31T23:59:61Z")
-
-
-@pytest.mark.parametrize("endpoint", [LIST, LIST_ROOM])
-def test_impossible_time_fails_the_call_naming_it(endpoint: str) -> None:
-    """A time with seconds 99 (read as :59 before) fails a list reply with a reason naming it.
-
-    A list reply holds one id, so the whole call fails and the fetcher marks that id unknown
-    with the reason (never free, never shifted). A batch reply makes only the user whose items
-    hold the bad time unknown (test_batch_unreadable_item_makes_only_its_user_unknown).
-    """
-    bad = "2026-11-23T10:00:99+08:00"
-    items = [{"start_time": bad, "end_time": "2026-11-23T11:00:00+08:00"}]
-    call = list_call("omm_a", "room") if endpoint == LIST_ROOM else list_call("ou_a")
-    data = {"freebusy_list": items}
-    with pytest.raises(CallFailed) as failed:
-        P.parse(call, reply({"code": 0, "msg": "success", "data": data}, 200, **LOGID), CONFIG)
-    who = "room_id omm_a" if endpoint == LIST_ROOM else "user_id ou_a"
-    assert failed.value.reason == (
-        f"feishu {endpoint} ({who}): HTTP 200: unexpected reply shape: "
-        f"not an RFC 3339 date-time: {bad!r} (time out of range), log id 202611230001"
-    )
-    assert not failed.value.fatal
-
-
-LOGID = {"X-Tt-Logid": "202611230001"}
+# --- unreadable items: only their user is unknown ------------------------------------------
 
 
 def _good(hour: int, user: int = 0) -> dict[str, str]:
@@ -574,28 +574,31 @@ def _batch_reply(entries: list[tuple[str, object]]) -> HttpResponse:
 _UNREADABLE = [
     pytest.param(
         {"start_time": "2026-11-25T09:00:61+08:00", "end_time": "2026-11-25T10:00:00+08:00"},
-        "not an RFC 3339 date-time: '2026-11-25T09:00:61+08:00' (time out of range)",
+        "[1].start_time='2026-11-25T09:00:61+08:00': no such time of day",
         id="impossible-second",
     ),
     pytest.param(
         {"start_time": "2026-11-25T10:00:00+08:00", "end_time": "2026-11-25T09:59:59+08:00"},
-        "item ends before it starts: '2026-11-25T10:00:00+08:00'",
+        "[1].end_time='2026-11-25T09:59:59+08:00': before the start '2026-11-25T10:00:00+08:00'",
         id="end-before-start",
     ),
     pytest.param(
         {"start_time": "2026-02-30", "end_time": "2026-03-01"},
-        "not a date: '2026-02-30' (day is out of range for month)",
+        "[1].start_time='2026-02-30': no such date",
         id="impossible-bare-date",
     ),
     pytest.param(
         {"start_time": 1795395600, "end_time": "2026-11-25T10:00:00+08:00"},
-        "not an RFC 3339 date-time: 1795395600",
+        "[1].start_time=1795395600: expected an RFC 3339 time",
         id="number-for-a-time",
     ),
     pytest.param(
-        {"end_time": "2026-11-25T10:00:00+08:00"}, "missing field 'start_time'", id="no-start"
+        {"start_time": "2026-11-25T10:00:00", "end_time": "2026-11-25T11:00:00+08:00"},
+        "[1].start_time='2026-11-25T10:00:00': no UTC offset",
+        id="no-offset",
     ),
-    pytest.param("an item", "busy item is not an object: 'an item'", id="not-an-object"),
+    pytest.param({"end_time": "2026-11-25T10:00:00+08:00"}, "[1].start_time=None", id="no-start"),
+    pytest.param("an item", "[1]='an item': expected an object", id="not-an-object"),
 ]
 
 
@@ -604,17 +607,19 @@ _UNREADABLE = [
 def test_batch_unreadable_item_makes_only_its_user_unknown(
     bad: object, message: str, where: int
 ) -> None:
-    """One unreadable item among three users' items makes that user unknown, naming the text;
-    the other two get exactly the rows a reply without the bad user gives them."""
+    """One unreadable item among three users' items makes that user unknown, naming the field
+    and value; the other two get exactly the rows a reply without the bad user gives them."""
     ids = ("ou_a", "ou_b", "ou_c")
     items: dict[str, list[object]] = {uid: [_good(9, n), _good(13, n)] for n, uid in enumerate(ids)}
     sick = ids[where]
     items[sick].insert(1, bad)
     result = P.parse(batch_call(*ids), _batch_reply(list(items.items())), CONFIG)
-    assert result.errors == {
-        sick: f"feishu freebusy/batch returned an unreadable busy item for user_id {sick}: "
-        f"{message}, log id 202611230001"
-    }
+    assert list(result.errors) == [sick]
+    assert result.errors[sick].startswith(
+        f"feishu freebusy/batch returned an unreadable busy item for user_id {sick}: "
+        f"freebusy_lists[{where}].freebusy_items{message}"
+    )
+    assert result.errors[sick].endswith(", log id 202611230001")
     assert sick not in result.busy
     healthy = [uid for uid in ids if uid != sick]
     alone = P.parse(
@@ -623,6 +628,25 @@ def test_batch_unreadable_item_makes_only_its_user_unknown(
     assert not alone.errors
     assert result.busy == alone.busy
     assert all(len(alone.busy[uid]) == 2 for uid in healthy)
+
+
+@pytest.mark.parametrize(("bad", "message"), _UNREADABLE)
+@pytest.mark.parametrize("endpoint", [LIST, LIST_ROOM])
+def test_list_unreadable_item_makes_its_id_unknown(
+    bad: object, message: str, endpoint: str
+) -> None:
+    """A list reply holds one user or room: an unreadable item makes that id unknown, naming
+    the field and value (never free, never a shifted time)."""
+    call = list_call("omm_a", "room") if endpoint == LIST_ROOM else list_call("ou_a")
+    body = {"code": 0, "msg": "success", "data": {"freebusy_list": [_good(9), bad]}}
+    result = P.parse(call, reply(body, 200, **LOGID), CONFIG)
+    who = "room_id omm_a" if endpoint == LIST_ROOM else "user_id ou_a"
+    (reason,) = result.errors.values()
+    assert reason.startswith(
+        f"feishu {endpoint} returned an unreadable busy item for {who}: freebusy_list{message}"
+    )
+    assert reason.endswith(", log id 202611230001")
+    assert not result.busy
 
 
 @pytest.mark.parametrize("bad_first", [True, False])
@@ -635,20 +659,28 @@ def test_batch_user_listed_twice_with_one_bad_entry_is_unknown(bad_first: bool) 
         entries.reverse()
     result = P.parse(batch_call("ou_a", "ou_b"), _batch_reply([*entries, ("ou_b", [])]), CONFIG)
     assert list(result.errors) == ["ou_a"]
-    assert "item ends before it starts: '2026-11-23T09:00:00+08:00'" in result.errors["ou_a"]
+    assert "end_time='2026-11-23T08:00:00+08:00': before the start" in result.errors["ou_a"]
     assert result.busy == {"ou_b": []}
 
 
-def test_batch_user_whose_items_are_not_a_list_is_unknown() -> None:
-    """freebusy_items that is not a list concerns its user only."""
+@pytest.mark.parametrize("items", ["busy", {"start_time": "x"}, 7])
+def test_items_that_are_not_a_list_make_their_user_unknown(items: object) -> None:
+    """freebusy_items (or freebusy_list) that is not a list concerns its user only."""
     result = P.parse(
-        batch_call("ou_a", "ou_b"), _batch_reply([("ou_a", "busy"), ("ou_b", [_good(9)])]), CONFIG
+        batch_call("ou_a", "ou_b"), _batch_reply([("ou_a", items), ("ou_b", [_good(9)])]), CONFIG
     )
-    assert result.errors == {
-        "ou_a": "feishu freebusy/batch returned an unreadable busy item for user_id ou_a: "
-        "busy items are not a list, log id 202611230001"
-    }
+    assert "freebusy_lists[0].freebusy_items=" in result.errors["ou_a"]
+    assert "expected a list" in result.errors["ou_a"]
     assert list(result.busy) == ["ou_b"]
+    body = {"code": 0, "msg": "success", "data": {"freebusy_list": items}}
+    assert "expected a list" in P.parse(list_call(), reply(body), CONFIG).errors["ou_x"]
+
+
+def test_ids_not_asked_for_are_ignored() -> None:
+    """A batch entry for an id the call did not name is dropped, not added to the result."""
+    result = P.parse(batch_call("ou_a"), _batch_reply([("ou_a", []), ("ou_z", [_good(9)])]), CONFIG)
+    assert result.busy == {"ou_a": []}
+    assert not result.errors
 
 
 @pytest.mark.parametrize(
@@ -668,32 +700,113 @@ def test_batch_reply_of_the_wrong_shape_still_fails_the_call(data: object) -> No
     assert "202611230001" in failed.value.reason
 
 
-def test_format_time_round_trips() -> None:
-    """Formatting with the +08:00 offset reads back to the same second."""
-    for t in (0, T0, T0 + 12345, 2_000_000_000):
-        assert parse_time(format_time(t)) == t
-    assert parse_date("2026-11-23", "Europe/Berlin") == T0 + DAY - 3600
+# --- times follow slotfinder.times' rules ---------------------------------------------------
 
 
-# --- the fast reader equals the reference reader ------------------------------------------------
+def test_a_leap_second_is_the_next_minute() -> None:
+    """``:60`` is the next minute's first second (slotfinder.times' rule); ``:61`` is refused."""
+    item = {"start_time": "2016-12-31T23:59:60Z", "end_time": "2017-01-01T07:59:60.5+08:00"}
+    midnight = epoch("2017-01-01T00:00:00+00:00")
+    assert list(list_rows(item).busy["ou_x"]) == [(midnight, midnight, BUSY)]
+    bad = {"start_time": "2016-12-31T23:59:61Z", "end_time": "2017-01-01T00:00:00Z"}
+    assert "start_time='2016-12-31T23:59:61Z'" in list_rows(bad).errors["ou_x"]
 
 
-@st.composite
-def _time_pairs(draw: st.DrawFn) -> tuple[object, object]:
-    """Start and end, mostly one clean meeting (end a little before, at or after start)."""
-    choice = draw(st.integers(0, 7))
-    if choice == 0:
-        return draw(tt.DATE_TIMES), draw(tt.DATE_TIMES)
-    if choice == 1:
-        odd = st.sampled_from([None, 5, ["2026-11-25"], list("2026-11-25"), "2026-11-25"])
-        return draw(st.one_of(odd, tt.DATE_TIMES)), draw(st.one_of(odd, tt.DATE_TIMES))
-    start, end = draw(tt.meetings())
-    if choice == 2:  # an all-day item: bare dates
-        return start.date().isoformat(), end.date().isoformat()
-    offset = draw(tt.OFFSETS)
-    other = offset if draw(st.integers(0, 3)) else draw(tt.OFFSETS)
-    text = "%Y-%m-%d" + draw(tt.SEPARATORS) + "%H:%M:%S"
-    return start.strftime(text) + draw(tt.FRACTIONS) + offset, end.strftime(text) + other
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        ("2020-10-28T14:30:00.999Z", "2020-10-28T14:30:00Z"),  # fractions truncated
+        ("2020-10-28t14:30:00z", "2020-10-28T14:30:00Z"),
+        ("2020-10-28 22:30:00+08:00", "2020-10-28T22:30:00+08:00"),
+        ("2020-10-28T22:30+08:00", "2020-10-28T22:30:00+08:00"),
+        ("2020-10-28T24:00:00+08:00", "2020-10-29T00:00:00+08:00"),  # ISO 8601's end of day
+        ("1969-07-20T20:17:40Z", "1969-07-20T20:17:40+00:00"),
+    ],
+)
+def test_odd_forms_follow_the_times_rules(text: str, same_as: str) -> None:
+    """Lower-case letters, a space, no seconds, fractions and ``24:00`` read by the core's rules."""
+    item = {"start_time": text, "end_time": "2030-01-01T00:00:00Z"}
+    assert list_rows(item).busy["ou_x"][0][0] == epoch(same_as)
+
+
+def test_parse_bare_dates_in_new_york_across_the_dst_change() -> None:
+    """An all-day item over the autumn change is 25 hours of New York local days."""
+    item = {"start_time": "2026-11-01", "end_time": "2026-11-02"}
+    rows = list_rows(item, zone="America/New_York").busy["ou_x"]
+    assert list(rows) == [
+        (epoch("2026-11-01T00:00:00-04:00"), epoch("2026-11-02T00:00:00-05:00"), BUSY)
+    ]
+
+
+_ZONES = ["UTC", "Asia/Shanghai", "America/New_York", "Australia/Lord_Howe", "Pacific/Apia"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(datetime(1900, 1, 1), datetime(2200, 12, 31)),
+            st.integers(0, 3 * DAY),
+            st.integers(-14 * 60, 14 * 60),
+            st.sampled_from(["accept", "tentative", "needs_action", None]),
+        ),
+        max_size=5,
+    )
+)
+def test_timed_items_read_as_the_standard_library_reads_them(
+    drawn: list[tuple[datetime, int, int, str | None]],
+) -> None:
+    """RFC 3339 times with any offset give what ``datetime.fromisoformat`` gives."""
+    items, expected = [], []
+    for moment, seconds, minutes, rsvp in drawn:
+        tz = timezone(timedelta(minutes=minutes))
+        start = moment.replace(microsecond=0, tzinfo=tz)
+        end = start + timedelta(seconds=seconds)
+        item = {"start_time": start.isoformat(), "end_time": end.isoformat()}
+        if rsvp is not None:
+            item["rsvp_status"] = rsvp
+        items.append(item)
+        status = TENTATIVE if rsvp in ("tentative", "needs_action") else BUSY
+        expected.append((epoch(item["start_time"]), epoch(item["end_time"]), status))
+    assert list(list_rows(*items).busy["ou_x"]) == expected
+
+
+@given(st.dates(date(1900, 1, 1), date(2200, 12, 20)), st.integers(0, 4), st.sampled_from(_ZONES))
+@example(date(2026, 3, 8), 1, "America/New_York")  # a 23-hour day
+@example(date(2011, 12, 29), 2, "Pacific/Apia")  # 2011-12-30 never happened in Samoa
+def test_bare_dates_are_the_attendees_local_midnights(day: date, length: int, zone: str) -> None:
+    """An all-day item ``[date, end date)`` spans the attendee's local midnights (zoneinfo's)."""
+    end = day + timedelta(days=length)
+
+    def midnight(d: date) -> int:
+        return int(datetime(d.year, d.month, d.day, tzinfo=ZoneInfo(zone)).timestamp())
+
+    item = {"start_time": day.isoformat(), "end_time": end.isoformat()}
+    assert list(list_rows(item, zone=zone).busy["ou_x"]) == [(midnight(day), midnight(end), BUSY)]
+
+
+@given(tt.impossible_date_times())
+@example("2026-11-25T09:00:61+08:00")
+@example("2026-11-25T09:00:99.5+08:00")
+@example("2026-11-25T24:00:01+08:00")
+@example("2026-11-25T09:60:00+08:00")
+@example("2026-11-25T09:00:00+08:60")
+@example("2026-11-25T09:00:00+24:00")
+@example("2026-02-29T09:00:00Z")
+@example("2026-13-01T09:00:00Z")
+def test_impossible_times_are_refused_naming_field_and_value(text: str) -> None:
+    """A date, clock time or offset out of range makes the id unknown, naming the field and the
+    text: never a clamped or rolled-over time."""
+    item = {"start_time": "2026-11-25T08:00:00Z", "end_time": text}
+    assert f"freebusy_list[0].end_time={text!r}" in list_rows(item).errors["ou_x"]
+
+
+@given(tt.IMPOSSIBLE_DATES, st.sampled_from(_ZONES))
+@example("2026-02-29", "UTC")
+def test_impossible_bare_dates_are_refused(text: str, zone: str) -> None:
+    """An all-day date out of range makes the id unknown, naming it."""
+    item = {"start_time": text, "end_time": "2026-03-02"}
+    reason = list_rows(item, zone=zone).errors["ou_x"]
+    assert f"freebusy_list[0].start_time={text!r}" in reason
 
 
 _ABSENT = object()
@@ -708,210 +821,100 @@ def _items(draw: st.DrawFn) -> object:
     """A freebusy item: mostly well formed, with every odd part mixed in."""
     if draw(st.integers(0, 9)) == 0:
         return draw(st.sampled_from([None, "item", [], 7, {}]))
-    first, last = draw(_time_pairs())
+    if draw(st.integers(0, 3)) == 0:
+        first, last = draw(tt.DATE_TIMES), draw(tt.DATE_TIMES)
+    else:
+        start, end = draw(tt.meetings())
+        offset = draw(tt.OFFSETS)
+        first, last = (t.strftime("%Y-%m-%dT%H:%M:%S") + offset for t in (start, end))
     fields = {"start_time": first, "end_time": last, "rsvp_status": draw(_RSVPS)}
     if draw(st.integers(0, 9)) == 0:
         fields[draw(st.sampled_from(["start_time", "end_time"]))] = _ABSENT
     return {k: v for k, v in fields.items() if v is not _ABSENT}
 
 
-@contextmanager
-def _log_lines() -> Iterator[list[str]]:
-    """Level and message of each line logged on slotfinder.feishu inside the block."""
-    lines: list[str] = []
-    handler = logging.Handler(logging.DEBUG)
-    handler.emit = lambda r: lines.append(f"{r.levelname} {r.getMessage()}")  # type: ignore[method-assign]
-    logger = logging.getLogger("slotfinder.feishu")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield lines
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
-def _outcome(read: Callable[[], object]) -> tuple[object, ...]:
-    """What a reader returned or the type and message of what it raised, and what it logged."""
-    with _log_lines() as lines:
-        try:
-            result: tuple[object, ...] = ("rows", read())
-        except Exception as exc:
-            result = ("raised", type(exc), str(exc))
-    return (*result, lines)
-
-
-_ZONES = ("UTC", "Asia/Shanghai", "America/New_York")
-
-
 @given(st.lists(_items(), max_size=6))
-def test_fast_reader_equals_the_reference(items: list[Any]) -> None:
-    """Rows, errors and log lines of the memoised reader equal the reference's, hits too."""
-    for zone in _ZONES:  # the same bare dates under three attendee zones
-        expected = _outcome(lambda z=zone: feishu._rows_reference(items, z))
-        for _ in range(2):  # the second read comes from the memos
-            assert _outcome(lambda z=zone: feishu._rows(items, z)) == expected
-
-
-@given(st.lists(_items(), max_size=6))
-def test_fast_reader_from_cold_equals_the_reference(items: list[Any]) -> None:
-    """With every memo emptied first, the fast reader still equals the reference."""
-    _times.forget()
-    expected = _outcome(lambda: feishu._rows_reference(items, "Asia/Shanghai"))
-    assert _outcome(lambda: feishu._rows(items, "Asia/Shanghai")) == expected
-
-
-@contextmanager
-def _reference_rows() -> Iterator[None]:
-    """The provider's parse reads items with ``_rows_reference`` inside the block."""
-    fast = feishu._rows
-    setattr(feishu, "_rows", feishu._rows_reference)  # noqa: B010
-    try:
-        yield
-    finally:
-        setattr(feishu, "_rows", fast)  # noqa: B010
-
-
-@given(st.lists(st.lists(_items(), max_size=4), min_size=1, max_size=4))
-def test_batch_parse_with_the_fast_reader_equals_the_reference(lists: list[list[Any]]) -> None:
-    """A batch reply gives the same rows, per-user errors and log lines with either reader;
-    every user is in busy or in errors, never both."""
-    ids = tuple(f"ou_{n}" for n in range(len(lists)))
-    call, response = batch_call(*ids), _batch_reply(list(zip(ids, lists, strict=True)))
-    with _reference_rows():
-        expected = _outcome(lambda: P.parse(call, response, CONFIG))
-    assert expected[0] == "rows"
-    for _ in range(2):
-        assert _outcome(lambda: P.parse(call, response, CONFIG)) == expected
-    result = expected[1]
-    assert isinstance(result, CallResult)
-    assert sorted([*result.busy, *result.errors]) == sorted(ids)
-
-
-def _near_misses() -> st.SearchStrategy[str]:
-    """A time with one character replaced, inserted or deleted."""
-    texts = _time_pairs().map(lambda pair: pair[0]).filter(lambda t: isinstance(t, str))
-    return tt.one_edit(cast("st.SearchStrategy[str]", texts))
-
-
-def _read(fn: Callable[..., int], *args: object) -> tuple[object, ...]:
-    try:
-        return ("value", fn(*args))
-    except Exception as exc:
-        return ("raised", type(exc), str(exc))
-
-
-@given(st.one_of(tt.DATE_TIMES, _near_misses()))
-@example("2026-11-25T09:00:00+08:00")
-@example("2026-11-25t09:00:00z")
-@example("2026-11-25 09:00:60+08:00")
-@example("2026-11-25T09:00:99Z")
-@example("2026-11-25T09:00:00+08:60")
-@example("2026- 1-25T09:00:00+08:00")
-@example("2026-+1-25T09:00:00+08:00")
-@example("2026-11-2\u0663T09:00:00+08:00")
-@example("2026-11-25T09:00:00+ 8:00")
-def test_read_time_equals_parse_time(text: str) -> None:
-    """read_time gives parse_time's value or error, first and from its memo."""
-    expected = _read(parse_time, text)
-    assert _read(read_time, text) == expected
-    assert _read(read_time, text) == expected
-    value = _times._canonical(text)
-    assert value is None or expected == ("value", value)
-
-
-@given(tt.impossible_date_times())
-@example("2026-11-25T09:00:61+08:00")  # read as :59 before, as were the next two
-@example("2026-11-25T09:00:99Z")
-@example("2026-11-25T09:00:99.5+08:00")
-@example("2026-11-25T24:00:00+08:00")  # RFC 3339 has no 24:00
-@example("2026-11-25T09:60:00+08:00")
-@example("2026-11-25T09:00:00+08:60")
-@example("2026-11-25T09:00:00+24:00")
-@example("2026-02-29T09:00:00Z")
-@example("2026-13-01T09:00:00Z")
-def test_impossible_times_are_refused_by_both_readers(text: str) -> None:
-    """A date, clock time or offset out of range raises ValueError naming the text from
-    parse_time and read_time, first and again (nothing is remembered), and from both item
-    readers: never a clamped or rolled-over time."""
-    with pytest.raises(ValueError) as raised:
-        parse_time(text)
-    assert repr(text) in str(raised.value)
-    expected = ("raised", ValueError, str(raised.value))
-    assert _read(read_time, text) == expected
-    assert _read(read_time, text) == expected
-    assert _times._canonical(text) is None
-    items = [{"start_time": text, "end_time": "2026-11-25T10:00:00Z"}]
-    assert _outcome(lambda: feishu._rows_reference(items, "UTC")) == (*expected, [])
-    for _ in range(2):
-        assert _outcome(lambda: feishu._rows(items, "UTC")) == (*expected, [])
-
-
-@given(tt.IMPOSSIBLE_DATES)
-@example("2026-02-29")
-def test_impossible_bare_dates_are_refused_by_both_readers(text: str) -> None:
-    """An all-day date out of range raises ValueError naming it, from both readers."""
-    for zone in _ZONES:
-        with pytest.raises(ValueError) as raised:
-            parse_date(text, zone)
-        assert repr(text) in str(raised.value)
-        expected = ("raised", ValueError, str(raised.value))
-        assert _read(read_date, text, zone) == expected
-        assert _read(read_date, text, zone) == expected
-
-
-@given(st.one_of(tt.DATE_TEXTS, st.sampled_from([None, 5, list("2026-11-25")])))
-def test_read_date_equals_parse_date(text: Any) -> None:
-    """read_date gives parse_date's value or error in each zone, first and from its memo."""
-    for zone in (*_ZONES, "Mars/Olympus"):
-        expected = _read(parse_date, text, zone)
-        assert _read(read_date, text, zone) == expected
-        assert _read(read_date, text, zone) == expected
-
-
-def test_fast_reader_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past the bound a memo is emptied and refilled, and the rows stay right."""
-    monkeypatch.setattr(slotfinder.memo, "MEMO_MAX", 8)
-    _times.forget()
-    items = [
-        {"start_time": f"2026-11-{d:02d}T09:00:00+08:00", "end_time": f"2026-11-{d + 1:02d}"}
-        for d in range(1, 30)
+def test_any_items_give_rows_or_a_reason_for_that_user_only(drawn: list[Any]) -> None:
+    """Whatever the items, ou_a gets sane rows or a reason naming an item; ou_b is still read."""
+    ids = ("ou_a", "ou_b")
+    result = P.parse(
+        batch_call(*ids), _batch_reply([("ou_a", drawn), ("ou_b", [_good(9)])]), CONFIG
+    )
+    assert list(result.busy["ou_b"]) == [
+        (epoch("2026-11-23T09:00:00+08:00"), epoch("2026-11-23T10:00:00+08:00"), BUSY)
     ]
-    for _ in range(2):
-        assert feishu._rows(items, "UTC") == feishu._rows_reference(items, "UTC")
-        assert all(len(m) <= 8 for m in (*_times._MEMOS, *slotfinder.memo._PART_MEMOS))
+    if "ou_a" in result.errors:
+        assert "ou_a" not in result.busy
+        assert "freebusy_lists[0].freebusy_items[" in result.errors["ou_a"]
+    else:
+        assert all(s <= e and code in (BUSY, TENTATIVE) for s, e, code in result.busy["ou_a"])
+        blocking = [i for i in drawn if i.get("rsvp_status") not in ("decline", "removed")]
+        assert len(result.busy["ou_a"]) == len(blocking)
 
 
-def test_fast_reader_reads_simulated_replies_like_the_reference() -> None:
-    """Batch and list replies of the simulator read the same both ways, for every person."""
-    tenant = FeishuSimulator().tenant(11, users=30, rooms=3)
-    window = {"time_min": format_time(T0), "time_max": format_time(T0 + 14 * DAY)}
-    ids = [p.open_id for p in tenant.people[:10]]
-    batch = json.loads(_answer(tenant, "open_id", {**window, "user_ids": ids}, "batch"))
-    lists = [entry["freebusy_items"] for entry in batch["freebusy_lists"]]
-    for key in [*ids, *(r.room_id for r in tenant.rooms)]:
-        id_field = "room_id" if key.startswith("omm_") else "user_id"
-        body = {**window, id_field: key, "need_rsvp_status": True}
-        lists.append(json.loads(_answer(tenant, "open_id", body, "list"))["freebusy_list"])
-    assert sum(map(len, lists)) > 100
-    for items in lists:
-        expected = _outcome(lambda i=items: feishu._rows_reference(i, "Asia/Shanghai"))
-        assert expected[0] == "rows"
-        for _ in range(2):
-            assert _outcome(lambda i=items: feishu._rows(i, "Asia/Shanghai")) == expected
+# --- captured replies (tests/samples/feishu) ------------------------------------------------
+
+SAMPLES = Path(__file__).parent / "samples" / "feishu"
 
 
-@pytest.mark.parametrize("seconds", [1, 0])
-def test_fast_reader_refuses_an_end_before_its_start(seconds: int) -> None:
-    """An end one second before the start raises the reference message; equal times are fine."""
-    item = {
-        "start_time": "2026-11-23T10:00:01+08:00",
-        "end_time": f"2026-11-23T10:00:0{1 - seconds}+08:00",
-        "rsvp_status": "mystery",
+def sample(name: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(status=status, headers=LOGID_LOWER, body=(SAMPLES / name).read_bytes())
+
+
+LOGID_LOWER = {"x-tt-logid": "202611230001"}
+
+
+def test_sample_batch_reply() -> None:
+    """A batch reply of three users: offsets kept, a two-day leave, a free user; all busy."""
+    ids = (
+        "ou_c186b6833e2d5faf2bc587e71ddabcef",
+        "ou_7d8a6e6df7621556ce0d21922b676706",
+        "ou_0f6d1f2b9c8e4a7d5b3c2e1f0a9b8c7d",
+    )
+    result = P.parse(batch_call(*ids), sample("batch.json"), CONFIG)
+    assert not result.errors
+    assert {k: list(v) for k, v in result.busy.items()} == {
+        ids[0]: [
+            (epoch("2026-11-23T10:00:00+08:00"), epoch("2026-11-23T11:00:00+08:00"), BUSY),
+            (epoch("2026-11-24T14:00:00+08:00"), epoch("2026-11-24T14:30:00+08:00"), BUSY),
+        ],
+        ids[1]: [
+            (epoch("2026-11-23T09:00:00+01:00"), epoch("2026-11-23T09:45:00+01:00"), BUSY),
+            (epoch("2026-11-26T00:00:00+01:00"), epoch("2026-11-28T00:00:00+01:00"), BUSY),
+        ],
+        ids[2]: [],
     }
-    for _ in range(2):
-        expected = _outcome(lambda: feishu._rows_reference([item], "UTC"))
-        assert _outcome(lambda: feishu._rows([item], "UTC")) == expected
-        assert expected[0] == ("raised" if seconds else "rows")
-        assert expected[-1] == ["DEBUG feishu: unknown rsvp_status 'mystery' counted as busy"]
+
+
+def test_sample_list_reply_with_every_rsvp_status() -> None:
+    """accept is busy, tentative and needs_action tentative, decline and removed dropped."""
+    result = P.parse(list_call("ou_x"), sample("list.json"), CONFIG)
+    assert list(result.busy["ou_x"]) == [
+        (epoch("2026-11-23T09:30:00+08:00"), epoch("2026-11-23T10:00:00+08:00"), BUSY),
+        (epoch("2026-11-23T11:00:00+08:00"), epoch("2026-11-23T12:00:00+08:00"), TENTATIVE),
+        (epoch("2026-11-23T14:00:00+08:00"), epoch("2026-11-23T14:45:00+08:00"), TENTATIVE),
+    ]
+
+
+def test_sample_not_in_tenant_error() -> None:
+    """The 195100 envelope (HTTP 404) asks the fetcher to split the batch, with the log id."""
+    with pytest.raises(BatchError) as info:
+        P.parse(batch_call("ou_a", "ou_b"), sample("error_not_in_tenant.json", 404), CONFIG)
+    assert "not in tenant" in info.value.reason
+    assert "code 195100" in info.value.reason
+    assert "202611230001" in info.value.reason
+
+
+def test_sample_field_violations_error() -> None:
+    """The 190014 envelope fails the call, quoting its field violation."""
+    with pytest.raises(CallFailed) as info:
+        P.parse(list_call(), sample("error_field_violations.json", 400), CONFIG)
+    assert "time_min: time_min is required" in info.value.reason
+    assert not info.value.fatal
+
+
+def test_sample_token_reply() -> None:
+    """The token reply gives the token and its remaining lifetime."""
+    token = P.parse_token(sample("token.json"), CONFIG)
+    assert token.value == TOKEN
+    assert token.expires_in == 6923.0
