@@ -46,6 +46,7 @@ __all__ = [
     "total",
     "union",
     "union_all",
+    "whole",
     "widen",
 ]
 
@@ -168,13 +169,14 @@ def union_all(sets: Sequence[SpanArrays]) -> SpanArrays:
 def intersect_all(sets: Sequence[SpanArrays], start: int, end: int) -> SpanArrays:
     """Time inside ``[start, end)`` in every one of ``sets``; no sets gives all of it."""
     if not sets:
-        return _whole(start, end)
+        return whole(start, end)
     if any(s.size == 0 for s, _ in sets):
         return empty()
     return clip(coverage(sets, len(sets)), start, end)
 
 
-def _whole(start: int, end: int) -> SpanArrays:
+def whole(start: int, end: int) -> SpanArrays:
+    """The one span ``[start, end)`` (empty when ``end <= start``)."""
     if end <= start:
         return empty()
     _check_range(start, end)

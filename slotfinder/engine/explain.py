@@ -1,6 +1,6 @@
-"""Why no slot fits, what comes closest, and the first slot after the window.
+"""Why no slot fits, and what comes closest.
 
-Only called by :func:`slotfinder.engine.find_slots` when it found nothing. Every check counts
+Only called by :func:`~slotfinder.engine.find_slots` when it found nothing. Every check counts
 slot starts on the request's grid, vectorised over all attendees (no per-attendee loops), so the
 explanation costs about as much as the search itself. The reasons, in the order reported:
 
@@ -38,32 +38,20 @@ import numpy as np
 
 from slotfinder import hours
 from slotfinder import intervals as iv
-from slotfinder.engine import (
-    NEXT_SEARCH_DAYS,
+from slotfinder.engine.detail import suggestions
+from slotfinder.engine.kernel import (
     BoolArray,
     Int64Array,
-    _blocked_starts,
-    _counts,
-    _groups,
-    _in_shrunk,
-    _locate,
-    _People,
-    _people,
-    _pick_rooms,
-    _Raw,
-    _room_sets,
-    _solve,
-    _suggestions,
+    People,
+    blocked_starts,
+    counts,
+    groups,
+    in_shrunk,
+    locate,
+    pick_rooms,
+    room_sets,
 )
-from slotfinder.model import (
-    DAY,
-    Availability,
-    Explanation,
-    MeetingRequest,
-    Reason,
-    Span,
-    Suggestion,
-)
+from slotfinder.model import Explanation, MeetingRequest, Reason, Suggestion
 
 __all__ = ["ALTERNATIVES", "explain"]
 
@@ -78,16 +66,17 @@ def _dur(seconds: int) -> str:
     return text or "0s"
 
 
-def _ids(p: _People, mask: BoolArray) -> tuple[str, ...]:
+def _ids(p: People, mask: BoolArray) -> tuple[str, ...]:
     return tuple(str(x) for x in p.ids[mask].tolist())
 
 
-def _hours_reasons(p: _People, request: MeetingRequest, q: Int64Array, k: int) -> list[Reason]:
+def _hours_reasons(p: People, request: MeetingRequest, q: Int64Array, k: int) -> list[Reason]:
     """``window_too_short`` for attendees whose hours never hold the meeting, else the
     ``hours_never_overlap`` check across attendees."""
     w, d = request.window, request.duration
     req = p.required
-    ok = np.array([_in_shrunk(iv.clip(h, w.start, w.end), q, d).any() for h in p.hours] + [True])
+    fits = [in_shrunk(iv.clip(h, w.start, w.end), q, d) for h in p.hours]
+    ok = np.array([f.any() for f in fits] + [True])
     lonely = req & ~ok[p.wh]
     if lonely.any():
         return [
@@ -98,10 +87,9 @@ def _hours_reasons(p: _People, request: MeetingRequest, q: Int64Array, k: int) -
                 _ids(p, lonely),
             )
         ]
-    groups = sorted({int(g) for g in p.wh[req] if g >= 0})
-    fits = {g: _in_shrunk(iv.clip(p.hours[g], w.start, w.end), q, d) for g in groups}
+    used = sorted({int(g) for g in p.wh[req] if g >= 0})
     count = np.full(q.shape, int((req & (p.wh < 0)).sum()), dtype=np.int64)
-    for g in groups:
+    for g in used:
         count += fits[g] * int((req & (p.wh == g)).sum())
     if count.max(initial=0) >= k:
         return []
@@ -110,8 +98,8 @@ def _hours_reasons(p: _People, request: MeetingRequest, q: Int64Array, k: int) -
         pair = next(
             (
                 (a, b)
-                for i, a in enumerate(groups)
-                for b in groups[i + 1 :]
+                for i, a in enumerate(used)
+                for b in used[i + 1 :]
                 if not (fits[a] & fits[b]).any()
             ),
             None,
@@ -127,21 +115,21 @@ def _hours_reasons(p: _People, request: MeetingRequest, q: Int64Array, k: int) -
     ]
 
 
-def _busy_whole(p: _People, request: MeetingRequest, q: Int64Array) -> list[Reason]:
+def _busy_whole(p: People, request: MeetingRequest, q: Int64Array) -> list[Reason]:
     """Required attendees with no grid start free in their own calendar."""
     d = request.duration
     req = p.required & p.known
-    bases, group = _groups(p, req)
+    bases, group = groups(p, req)
     tb = request.tentative == "busy"
-    own, s, e = _blocked_starts(p, p.required, tb, d, use_cov=False)  # busy alone
+    own, s, e = blocked_starts(p, p.required, tb, d, use_cov=False)  # busy alone
     blocked = np.zeros(p.n, dtype=np.int64)
     possible = np.zeros(p.n, dtype=np.int64)
     for g, base in enumerate(bases):
-        starts = q[_in_shrunk(base, q, d)]
+        starts = q[in_shrunk(base, q, d)]
         members = group == g
         possible[members] = starts.size
         mine = members[own]
-        hit = _locate(starts, e[mine]) - _locate(starts, s[mine])
+        hit = locate(starts, e[mine]) - locate(starts, s[mine])
         blocked += np.bincount(own[mine], weights=hit, minlength=p.n).astype(np.int64)
     full = req & (possible > 0) & (blocked >= possible)
     if not full.any():
@@ -155,44 +143,16 @@ def _busy_whole(p: _People, request: MeetingRequest, q: Int64Array) -> list[Reas
     ]
 
 
-def _next_after(
-    raw: tuple[_Raw, _Raw],
-    availabilities: dict[str, Availability],
-    request: MeetingRequest,
-    *,
-    earliest: int,
-    k: int,
-) -> Suggestion | None:
-    """The first slot starting in ``[window.end, horizon)`` (see the engine docstring)."""
-    w = request.window
-    horizon = w.end + NEXT_SEARCH_DAYS * DAY
-    for a in (*request.required, *request.rooms):
-        av = availabilities.get(a.id)
-        if av is not None and av.error is None and av.covered is not None:
-            horizon = min(horizon, av.covered.end)
-    if horizon - w.end < request.duration:
-        return None
-    # The request itself is not rebuilt (that would re-validate every attendee): the solver
-    # reads the window from the people it is given.
-    later = Span(w.end, horizon)
-    p, rooms = _people(raw[0], later), _people(raw[1], later)
-    solved = _solve(p, rooms, request, earliest, k)
-    if solved.starts.size == 0:
-        return None
-    return _suggestions(p, rooms, solved.starts[:1], solved.rooms[:1], request)[0]
-
-
 def explain(
-    p: _People,
-    rooms: _People,
+    p: People,
+    rooms: People,
     request: MeetingRequest,
     *,
-    raw: tuple[_Raw, _Raw],
-    availabilities: dict[str, Availability],
     earliest: int,
     k: int,
+    next_after_window: Suggestion | None,
 ) -> Explanation:
-    """Reasons, alternatives and the next slot after the window, for an empty result."""
+    """Reasons and alternatives for an empty result; ``next_after_window`` is passed through."""
     w, d = request.window, request.duration
     q = hours.grid(request.zone, w.start, w.end - d + 1, request.granularity)
     reasons: list[Reason] = []
@@ -219,14 +179,9 @@ def explain(
                     _ids(p, unknown),
                 )
             )
-        count = _counts(
-            p,
-            q,
-            d,
-            mask=req,
-            use_cov=request.unknown == "exclude",
-            tentative_blocks=request.tentative == "busy",
-        )
+        tb = request.tentative == "busy"
+        use_cov = request.unknown == "exclude"
+        count = counts(p, q, d, mask=req, use_cov=use_cov, tentative_blocks=tb)
         best = int(count.max(initial=0))
         if request.quorum is not None and best < k:
             reasons.append(
@@ -239,7 +194,7 @@ def explain(
         after = q >= earliest
         room = np.full(q.shape, -1, dtype=np.int64)
         if rooms.n:
-            room = _pick_rooms(_room_sets(rooms, request), q, d)
+            room = pick_rooms(room_sets(rooms, tb), q, d)
             # Judge rooms where the notice allows, unless the notice rules out everything.
             where = fits & after if (fits & after).any() else fits
             if where.any() and not (where & (room >= 0)).any():
@@ -271,9 +226,9 @@ def explain(
             idx = np.flatnonzero(later)
             order = np.lexsort((q[idx], room[idx] < 0, -count[idx]))[:limit]
             pick = idx[order]
-            alternatives = tuple(_suggestions(p, rooms, q[pick], room[pick], request))
+            alternatives = tuple(suggestions(p, rooms, q[pick], room[pick], request))
     return Explanation(
         reasons=tuple(reasons),
         alternatives=alternatives,
-        next_after_window=_next_after(raw, availabilities, request, earliest=earliest, k=k),
+        next_after_window=next_after_window,
     )

@@ -1,0 +1,137 @@
+"""Per-slot detail: who can come to each slot, and its score.
+
+Every attendee (required and optional, in request order) is put in exactly one list per slot,
+checked in this order: outside their working hours or overlapping a busy/oof entry (buffers
+included) -> ``unavailable``; slot not inside their known data -> ``unknown``; overlapping a
+tentative entry -> ``tentative``; else ``available``.
+
+Ranking (``order="score"``; ``order="start"`` is chronological). With ``R`` required and ``O``
+optional attendees, credit ``c = 1`` for available, ``0.5`` for tentative or unknown and ``0``
+for unavailable, ``u = 1 / (O + 1)`` (so one required attendee outweighs all optional ones
+together) and a fairness term ``F`` in ``[0, 1]``::
+
+    score = 100 * (sum(c, required) + u * sum(c, optional) + u / 4 * F) / (R + u * O + u / 4)
+
+rounded to 2 decimals, in ``[0, 100]``. ``F = 1 - mean(distance)`` over the attendees whose
+working hours contain the slot (``F = 1`` when none have working hours there), where an
+attendee's distance is how far the slot's middle sits from the middle of the working span that
+contains it, ``|mid(slot) - mid(span)| / ((len(span) - duration) / 2)`` capped at 1: 0 in the
+middle of their working day, 1 at either edge. A working span is a maximal stretch of working
+time, looked for from a day before the window to a day after it (so round-the-clock hours make
+one long span). Ranking uses the rounded score; ties go to the earlier start. The fairness
+weight is below half an optional attendee's credit, so it only orders slots that the same
+people can attend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from slotfinder import intervals as iv
+from slotfinder.engine.kernel import FloatArray, Int64Array, People, counts
+from slotfinder.model import MeetingRequest, Suggestion
+
+__all__ = ["scores_by_counts", "suggestions"]
+
+AVAILABLE, TENTATIVE, UNKNOWN, UNAVAILABLE = 0, 1, 2, 3
+_CREDIT = np.array([1.0, 0.5, 0.5, 0.0])
+
+
+def _details(p: People, q: Int64Array, d: int) -> npt.NDArray[np.int8]:
+    """Category of each person (rows) for each slot ``[q, q + d)`` (columns)."""
+    n, m = p.n, q.size
+    qe = q + d
+    rows = [(iv.covering_index(h, q, qe) >= 0) for h in p.hours]
+    rows.append(np.ones(m, dtype=bool))  # wh == -1 picks this row: no limit
+    in_wh = np.stack(rows)[p.wh]
+    hard_hit = np.zeros((n, m), dtype=bool)
+    tent_hit = np.zeros((n, m), dtype=bool)
+    if m and p.start.size:
+        near = (p.start < qe.max()) & (p.end > q.min())
+        own, bs, be, hard = p.owner[near], p.start[near], p.end[near], p.hard[near]
+        for j in range(m):
+            hit = (bs < qe[j]) & (be > q[j])
+            hard_hit[own[hit & hard], j] = True
+            tent_hit[own[hit & ~hard], j] = True
+    in_cov = (p.cov_lo[:, None] <= q[None, :]) & (qe[None, :] <= p.cov_hi[:, None])
+    cat = np.full((n, m), AVAILABLE, dtype=np.int8)
+    cat[tent_hit] = TENTATIVE
+    cat[~in_cov] = UNKNOWN
+    cat[~in_wh | hard_hit] = UNAVAILABLE
+    return cat
+
+
+def _fairness(p: People, q: Int64Array, d: int) -> FloatArray:
+    """``F`` of the module docstring for each slot start."""
+    num = np.zeros(q.size)
+    den = np.zeros(q.size)
+    weights = np.bincount(p.wh[p.wh >= 0], minlength=len(p.hours))
+    for g, (hs, he) in enumerate(p.hours):
+        if hs.size == 0:
+            continue
+        idx = iv.covering_index((hs, he), q, q + d)
+        ok = idx >= 0
+        safe = np.maximum(idx, 0)
+        half = np.maximum((he[safe] - hs[safe] - d) / 2.0, 1.0)
+        mid_span = (hs[safe] + he[safe]) / 2.0
+        dist = np.minimum(np.abs(q + d / 2.0 - mid_span) / half, 1.0)
+        num += np.where(ok, weights[g] * dist, 0.0)
+        den += np.where(ok, weights[g], 0)
+    return np.where(den > 0, 1.0 - num / np.maximum(den, 1.0), 1.0)
+
+
+def _score(
+    p: People, req_credit: FloatArray, opt_credit: FloatArray, fair: FloatArray
+) -> FloatArray:
+    """The ranking formula of the module docstring."""
+    r, o = int(p.required.sum()), int((~p.required).sum())
+    u = 1.0 / (o + 1)
+    points = req_credit + u * opt_credit + u / 4 * fair
+    return np.round(100.0 * points / (r + u * o + u / 4), 2)
+
+
+def scores_by_counts(p: People, q: Int64Array, request: MeetingRequest) -> FloatArray:
+    """Scores of many slot starts from category counts, never per person per slot."""
+    d = request.duration
+    credit = []
+    for mask in (p.required, ~p.required):
+        if not mask.any():
+            credit.append(np.zeros(q.size))
+            continue
+        x1 = counts(p, q, d, mask=mask, use_cov=True, tentative_blocks=True)
+        x3 = counts(p, q, d, mask=mask, use_cov=False, tentative_blocks=False)
+        # available = x1; tentative + unknown = x3 - x1 (each earns half credit)
+        credit.append(x1 + 0.5 * (x3 - x1))
+    return _score(p, credit[0], credit[1], _fairness(p, q, d))
+
+
+def suggestions(
+    p: People, rooms: People, q: Int64Array, room: Int64Array, request: MeetingRequest
+) -> list[Suggestion]:
+    """Full :class:`Suggestion` objects for the slot starts ``q`` (a few, already chosen)."""
+    d = request.duration
+    cat = _details(p, q, d)
+    credit = _CREDIT[cat]
+    scores = _score(
+        p, credit[p.required].sum(axis=0), credit[~p.required].sum(axis=0), _fairness(p, q, d)
+    )
+    out = []
+    for j in range(q.size):
+        col = cat[:, j]
+        lists = [
+            tuple(p.ids[col == c].tolist()) for c in (AVAILABLE, TENTATIVE, UNAVAILABLE, UNKNOWN)
+        ]
+        out.append(
+            Suggestion(
+                start=int(q[j]),
+                end=int(q[j]) + d,
+                score=float(scores[j]),
+                available=lists[0],
+                tentative=lists[1],
+                unavailable=lists[2],
+                unknown=lists[3],
+                room=str(rooms.ids[room[j]]) if room[j] >= 0 else None,
+            )
+        )
+    return out

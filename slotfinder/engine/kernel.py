@@ -1,0 +1,429 @@
+"""The engine's shared kernel: people as arrays, and counting who is free at each slot start.
+
+Both :mod:`~slotfinder.engine.slots` (finding slots) and :mod:`~slotfinder.engine.explain`
+(saying why none fit) work on what this module builds. Everything runs on numpy arrays of epoch
+seconds: every attendee's busy table is concatenated once, tagged with the attendee's index (its
+*owner*), and processed in a handful of vectorised passes; nothing loops over busy entries.
+
+* Counts of "how many people are free for the whole slot at each grid start" (quorum, score
+  order, explanations) merge each person's blocked starts ``[b0 - duration + 1, b1)`` in one
+  sort keyed by ``owner * width + time`` and count them with difference arrays over the grid.
+* Working hours are computed once per distinct :class:`WorkingHours` (and cached by
+  :func:`slotfinder.hours.working_spans`); people are grouped by them, never by person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeAlias
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from slotfinder import hours
+from slotfinder import intervals as iv
+from slotfinder.intervals import Int64Array, SpanArrays
+from slotfinder.model import DAY, Attendee, Availability, Span, Status, WorkingHours
+
+__all__ = [
+    "BoolArray",
+    "FloatArray",
+    "Int64Array",
+    "Owned",
+    "People",
+    "Raw",
+    "blocked",
+    "blocked_starts",
+    "counts",
+    "gather",
+    "groups",
+    "in_shrunk",
+    "locate",
+    "people",
+    "per_owner_union",
+    "pick_rooms",
+    "room_sets",
+    "uncovered",
+    "union",
+]
+
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+ObjArray: TypeAlias = npt.NDArray[np.object_]
+Owned: TypeAlias = tuple[Int64Array, Int64Array, Int64Array]
+"""Spans tagged with their owner's index: ``(owner, starts, ends)``."""
+
+_HARD = (Status.BUSY.code, Status.OOF.code)
+_TENT = Status.TENTATIVE.code
+
+
+def _empty_i64() -> Int64Array:
+    return np.empty(0, dtype=np.int64)
+
+
+@attrs.frozen(eq=False)
+class Raw:
+    """Attendees (or rooms) gathered once from the availabilities, independent of the window.
+
+    ``wh`` indexes ``hours_keys`` (-1: no working-hours limit). ``cov_lo``/``cov_hi`` is the
+    known stretch, ``cov_all`` marks ``covered=None`` (the whole window, whichever it is), and
+    unknown people have ``known`` False and an entry in ``reasons``. Busy entries that can
+    block (busy, oof, tentative; positive length) are concatenated, tagged with their owner's
+    index and widened by the buffers.
+    """
+
+    ids: ObjArray
+    required: BoolArray
+    wh: Int64Array
+    hours_keys: list[WorkingHours]
+    known: BoolArray
+    cov_all: BoolArray
+    cov_lo: Int64Array
+    cov_hi: Int64Array
+    owner: Int64Array
+    start: Int64Array
+    end: Int64Array
+    hard: BoolArray
+    reasons: list[tuple[int, str]]
+
+
+def gather(who: Sequence[Attendee], avs: dict[str, Availability], before: int, after: int) -> Raw:
+    """Gather ``who`` into arrays; busy entries widened to ``[b0 - before, b1 + after)``.
+
+    The only per-attendee Python loop of the engine: a few attribute reads each.
+    """
+    n = len(who)
+    hours_of: dict[WorkingHours, int] = {}
+    wh = [-1] * n
+    known = [False] * n
+    cov_all = [False] * n
+    cov_lo = [0] * n
+    cov_hi = [0] * n
+    sizes = [0] * n
+    starts: list[Int64Array] = []
+    ends: list[Int64Array] = []
+    codes: list[npt.NDArray[np.int8]] = []
+    by_id: dict[int, int] = {}  # id() first: hashing a WorkingHours hashes all its rules
+    reasons: list[tuple[int, str]] = []
+    get = avs.get
+    for i, a in enumerate(who):
+        h = a.working_hours
+        if h is not None:
+            j = by_id.get(id(h))
+            if j is None:
+                j = by_id[id(h)] = hours_of.setdefault(h, len(hours_of))
+            wh[i] = j
+        av = get(a.id)
+        if av is None:
+            reasons.append((i, "no availability given"))
+            continue
+        if av.error is not None:
+            reasons.append((i, av.error))
+            continue
+        known[i] = True
+        cov = av.covered
+        if cov is None:
+            cov_all[i] = True
+        else:
+            cov_lo[i], cov_hi[i] = cov.start, cov.end
+        table = av.busy
+        size = table.starts.size
+        if size:
+            starts.append(table.starts)
+            ends.append(table.ends)
+            codes.append(table.status)
+            sizes[i] = size
+    if starts:
+        s = np.concatenate(starts)
+        e = np.concatenate(ends)
+        c = np.concatenate(codes)
+        owner = np.repeat(np.arange(n, dtype=np.int64), np.array(sizes, dtype=np.int64))
+        hard = (c == _HARD[0]) | (c == _HARD[1])
+        keep = (e > s) & (hard | (c == _TENT))
+        if not keep.all():
+            owner, hard, s, e = owner[keep], hard[keep], s[keep], e[keep]
+        s = s - before
+        e = e + after
+    else:
+        owner = s = e = _empty_i64()
+        hard = np.zeros(0, dtype=bool)
+    ids = np.empty(n, dtype=object)
+    ids[:] = [a.id for a in who]
+    required = np.array([not a.optional for a in who], dtype=bool)
+    return Raw(
+        ids=ids,
+        required=required,
+        wh=np.array(wh, dtype=np.int64),
+        hours_keys=list(hours_of),
+        known=np.array(known, dtype=bool),
+        cov_all=np.array(cov_all, dtype=bool),
+        cov_lo=np.array(cov_lo, dtype=np.int64),
+        cov_hi=np.array(cov_hi, dtype=np.int64),
+        owner=owner,
+        start=s,
+        end=e,
+        hard=hard,
+        reasons=reasons,
+    )
+
+
+@attrs.frozen(eq=False)
+class People:
+    """A :class:`Raw` seen through one window: what the solver works on.
+
+    ``hours`` are each working-hours group's spans over the window padded by a day each side
+    (so fairness sees whole working days). ``cov_lo``/``cov_hi`` is the known stretch clipped
+    to the window (empty for unknown people). Busy entries are clipped to the window.
+    ``memo`` caches per-owner unions shared by several counts.
+    """
+
+    window: Span
+    ids: ObjArray
+    required: BoolArray
+    wh: Int64Array
+    hours: list[SpanArrays]
+    known: BoolArray
+    cov_lo: Int64Array
+    cov_hi: Int64Array
+    owner: Int64Array
+    start: Int64Array
+    end: Int64Array
+    hard: BoolArray
+    memo: dict[tuple[object, ...], Owned] = attrs.field(factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.ids.size)
+
+
+def people(raw: Raw, window: Span) -> People:
+    """Restrict ``raw`` to ``window`` (numpy only)."""
+    w0, w1 = window.start, window.end
+    cov_lo = np.where(raw.cov_all, w0, np.clip(raw.cov_lo, w0, w1))
+    cov_hi = np.where(raw.cov_all, w1, np.clip(raw.cov_hi, w0, w1))
+    cov_hi = np.where(raw.known, np.maximum(cov_hi, cov_lo), cov_lo)
+    near = (raw.start < w1) & (raw.end > w0)
+    if near.all():
+        owner, hard, s, e = raw.owner, raw.hard, raw.start, raw.end
+    else:
+        owner, hard, s, e = raw.owner[near], raw.hard[near], raw.start[near], raw.end[near]
+    return People(
+        window=window,
+        ids=raw.ids,
+        required=raw.required,
+        wh=raw.wh,
+        hours=[hours.working_spans(h, w0 - DAY, w1 + DAY) for h in raw.hours_keys],
+        known=raw.known,
+        cov_lo=cov_lo,
+        cov_hi=cov_hi,
+        owner=owner,
+        start=np.maximum(s, w0),
+        end=np.minimum(e, w1),
+        hard=hard,
+    )
+
+
+# --- blocked time --------------------------------------------------------------------------
+
+
+def uncovered(p: People, mask: BoolArray) -> Owned:
+    """The parts of the window outside each masked person's known stretch, as owned spans."""
+    w0, w1 = p.window.start, p.window.end
+    idx = np.arange(p.n, dtype=np.int64)
+    before = mask & (p.cov_lo > w0)
+    after = mask & (p.cov_hi < w1) & (p.cov_hi > p.cov_lo)
+    nothing = mask & (p.cov_hi <= p.cov_lo)
+    owner = np.concatenate([idx[before], idx[after], idx[nothing]])
+    s = np.concatenate(
+        [np.full(int(before.sum()), w0), p.cov_hi[after], np.full(int(nothing.sum()), w0)]
+    )
+    e = np.concatenate(
+        [p.cov_lo[before], np.full(int(after.sum()), w1), np.full(int(nothing.sum()), w1)]
+    )
+    return owner, s.astype(np.int64), e.astype(np.int64)
+
+
+def blocked(p: People, mask: BoolArray, tentative_blocks: bool, extra: Owned | None) -> Owned:
+    """The blocking busy entries of the people in ``mask``, plus the ``extra`` owned spans."""
+    sel = mask[p.owner] if tentative_blocks else mask[p.owner] & p.hard
+    if sel.all():
+        owner, s, e = p.owner, p.start, p.end
+    else:
+        owner, s, e = p.owner[sel], p.start[sel], p.end[sel]
+    if extra is not None:
+        uo, us, ue = extra
+        owner, s, e = np.append(owner, uo), np.append(s, us), np.append(e, ue)
+    return owner, s, e
+
+
+def per_owner_union(owner: Int64Array, s: Int64Array, e: Int64Array) -> Owned:
+    """Merge each owner's spans (overlapping or touching), all owners in one sort.
+
+    Each span is keyed ``owner * width + (t - t0)``, so sorting the start keys sorts by owner
+    then start, and a running maximum of the end keys never leaks across owners. The owner
+    is recovered from a key by integer division, so only the keys move.
+    """
+    if s.size == 0:
+        return owner, s, e
+    t0 = int(s.min())
+    width = int(e.max()) - t0 + 1
+    base = owner * width - t0
+    ks = base + s
+    ke = base + e
+    if ks.size > 1 and bool(np.any(ks[1:] < ks[:-1])):  # parsers usually sort already
+        # Stable sort: the keys come grouped by owner, runs that timsort/radix exploit.
+        order = np.argsort(ks, kind="stable")
+        ks, ke = ks[order], ke[order]
+    run = np.maximum.accumulate(ke)
+    new = np.empty(ks.size, dtype=bool)
+    new[0] = True
+    np.greater(ks[1:], run[:-1], out=new[1:])
+    first = np.flatnonzero(new)
+    kf = ks[first]
+    own = kf // width
+    shift = own * width - t0
+    return own, kf - shift, run[np.append(first[1:] - 1, ks.size - 1)] - shift
+
+
+def blocked_starts(
+    p: People, mask: BoolArray, tentative_blocks: bool, d: int, use_cov: bool
+) -> Owned:
+    """Per owner in ``mask``, the merged starts ``[b0 - d + 1, b1)`` their blocked time blocks.
+
+    Blocked time is their blocking busy entries and, with ``use_cov``, the parts of the window
+    their data does not cover (all of it for unknown people): unknown time then counts as busy
+    per person, so people need not be grouped by coverage. Memoised on ``p``.
+    """
+    extra = uncovered(p, mask) if use_cov else None
+    if extra is not None and extra[0].size == 0:
+        extra = None  # everything known: share the memo entry with use_cov=False
+    key = (mask.tobytes(), tentative_blocks, d, extra is not None)
+    hit = p.memo.get(key)
+    if hit is None:
+        owner, s, e = blocked(p, mask, tentative_blocks, extra)
+        hit = per_owner_union(owner, s - d + 1, e)
+        p.memo[key] = hit
+    return hit
+
+
+def union(s: Int64Array, e: Int64Array) -> SpanArrays:
+    """Normal form of positive-length spans, from their starts and ends sorted *separately*.
+
+    With ``S`` and ``E`` sorted independently, the union has a gap after ``E[j]`` exactly when
+    ``E[j] < S[j + 1]`` (before that point ``j + 1`` spans started and ``j + 1`` ended), so two
+    plain sorts and one comparison suffice: cheaper than a sweep over packed endpoint keys.
+    """
+    if s.size == 0:
+        return iv.empty()
+    starts, ends = np.sort(s), np.sort(e)
+    gap = starts[1:] > ends[:-1]
+    return starts[np.append(True, gap)], ends[np.append(gap, True)]
+
+
+# --- counting over a grid of slot starts ---------------------------------------------------
+
+
+def locate(q: Int64Array, x: Int64Array) -> Int64Array:
+    """``np.searchsorted(q, x)`` for a sorted, strictly increasing ``q`` (a slot grid).
+
+    Buckets as wide as the smallest gap of ``q`` hold at most one point each, so one lookup
+    table and one comparison replace a binary search per needle.
+    """
+    if q.size < 2:
+        return np.searchsorted(q, x)
+    w = int(np.min(np.diff(q)))
+    q0 = int(q[0])
+    nb = (int(q[-1]) - q0) // w + 1
+    if w <= 0 or nb > 4 * q.size + 4096:
+        return np.searchsorted(q, x)
+    lut = np.searchsorted(q, q0 + np.arange(nb + 1, dtype=np.int64) * w)
+    i = lut[np.clip((x - q0) // w, 0, nb)]
+    return i + ((i < q.size) & (x > q[np.minimum(i, q.size - 1)]))
+
+
+def in_shrunk(base: SpanArrays, q: Int64Array, d: int) -> BoolArray:
+    """For each start ``q``: is ``[q, q + d)`` inside one span of ``base``?"""
+    a, b = base
+    if a.size == 0:
+        return np.zeros(q.shape, dtype=bool)
+    i = np.searchsorted(a, q, side="right") - 1
+    return (i >= 0) & (q + d <= b[np.maximum(i, 0)])
+
+
+def groups(p: People, mask: BoolArray) -> tuple[list[SpanArrays], Int64Array]:
+    """Each working-hours group's working time inside the window, and each masked person's
+    group (people without working hours form one more group: the whole window)."""
+    w0, w1 = p.window.start, p.window.end
+    group = np.full(p.n, -1, dtype=np.int64)
+    if not mask.any():
+        return [], group
+    used = np.unique(p.wh[mask])
+    group[mask] = np.searchsorted(used, p.wh[mask])
+    bases = [iv.whole(w0, w1) if g < 0 else iv.clip(p.hours[g], w0, w1) for g in used.tolist()]
+    return bases, group
+
+
+def counts(
+    p: People,
+    q: Int64Array,
+    d: int,
+    *,
+    mask: BoolArray,
+    use_cov: bool,
+    tentative_blocks: bool,
+) -> Int64Array:
+    """How many of the people in ``mask`` have ``[q, q + d)`` wholly free, for each start ``q``.
+
+    ``q`` must be sorted. Free means inside their base set and overlapping none of their
+    blocking entries. A busy span ``[b0, b1)`` overlaps ``[q, q + d)`` exactly for ``q`` in
+    ``[b0 - d + 1, b1)``; once those are merged per owner, each merged span blocks one person
+    at a run of consecutive queries, counted with a difference array (a binary search of each
+    span into ``q``, no sort of the spans).
+    """
+    bases, group = groups(p, mask)
+    out = np.zeros(q.shape, dtype=np.int64)
+    if not bases or q.size == 0:
+        return out
+    own, s, e = blocked_starts(p, mask, tentative_blocks, d, use_cov)
+    span_group = group[own]
+    sizes = np.bincount(group[mask], minlength=len(bases))
+    lo = locate(q, s)  # first query the span blocks
+    hi = locate(q, e)  # first query past it
+    m = q.size + 1
+    for g, base in enumerate(bases):
+        if base[0].size == 0:
+            continue
+        mine = span_group == g if len(bases) > 1 else slice(None)
+        diff = np.bincount(lo[mine], minlength=m) - np.bincount(hi[mine], minlength=m)
+        free = sizes[g] - np.cumsum(diff[:-1])
+        out += np.where(in_shrunk(base, q, d), free, 0)
+    return out
+
+
+# --- rooms ---------------------------------------------------------------------------------
+
+
+def room_sets(r: People, tentative_blocks: bool) -> list[SpanArrays]:
+    """Each room's free time: window ∩ working hours ∩ covered − blocking (no buffers)."""
+    out = []
+    w = r.window
+    for i in range(r.n):
+        if not r.known[i] or r.cov_hi[i] <= r.cov_lo[i]:
+            out.append(iv.empty())
+            continue
+        base = iv.whole(int(r.cov_lo[i]), int(r.cov_hi[i]))
+        if r.wh[i] >= 0:
+            base = iv.intersect(base, iv.clip(r.hours[int(r.wh[i])], w.start, w.end))
+        _, s, e = blocked(r, np.arange(r.n) == i, tentative_blocks, None)
+        out.append(iv.difference(base, union(s, e)))
+    return out
+
+
+def pick_rooms(rooms: list[SpanArrays], q: Int64Array, d: int) -> Int64Array:
+    """Index of the first room free for ``[q, q + d)``, -1 when none is."""
+    pick = np.full(q.shape, -1, dtype=np.int64)
+    for i, free_time in enumerate(rooms):
+        free = (pick < 0) & in_shrunk(free_time, q, d)
+        pick[free] = i
+    return pick
