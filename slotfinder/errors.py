@@ -40,5 +40,13 @@ class ConfigError(SlotfinderError):
 
 
 def _short(value: object, limit: int = 80) -> str:
-    text = repr(value)
+    """``repr(value)`` cut to ``limit`` characters; never raises, so an error can always be made.
+
+    An int of more than 4300 digits has no repr (Python's int-to-text limit), and a foreign
+    object's ``__repr__`` may fail: both are named by their type instead.
+    """
+    try:
+        text = repr(value)
+    except Exception:  # whatever a foreign __repr__ raises, the type still names the value
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
