@@ -4,19 +4,30 @@ Inside slotfinder a time is an integer count of seconds since the Unix epoch: pa
 straight to integers and the engine never touches a datetime (converting 100 000 aware
 datetimes costs far more than the whole vectorised computation). Aware datetimes are accepted
 at the edges and converted once; a naive datetime is refused, because guessing its zone is how
-scheduling tools put meetings at 3 a.m.
+scheduling tools put meetings at 3 a.m. ``start_at(zone)``/``end_at(zone)`` give aware
+datetimes back, and reprs show RFC 3339 times in UTC.
 
 All classes are frozen attrs classes with keyword-friendly constructors; validation happens on
-construction so a bad request fails before any provider is called.
+construction so a bad request fails before any provider is called, and whatever a constructor
+accepts the engine can compute with: every wrong type, NaN, infinity or out-of-range number is
+an :class:`~slotfinder.errors.InputError` naming the field and the limit. The limits:
+
+* instants lie in ``[EARLIEST, LATEST]``, 0001-01-02 to 9999-12-31 UTC, so each one has a
+  wall-clock time in every zone and int64 arithmetic on them cannot overflow;
+* a request window lies a month inside those ends (the engine looks a day before it and two
+  weeks after it) and is at most :data:`MAX_WINDOW` long;
+* durations are whole seconds: buffers at most :data:`MAX_BUFFER`, the notice at most
+  :data:`MAX_WINDOW`, the granularity a whole number of minutes dividing a day.
 """
 
 from __future__ import annotations
 
 import enum
 import math
+import numbers
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,6 +39,11 @@ from slotfinder.errors import InputError
 
 __all__ = [
     "DAY",
+    "EARLIEST",
+    "LATEST",
+    "MAX_BUFFER",
+    "MAX_RESULTS",
+    "MAX_WINDOW",
     "Attendee",
     "Availability",
     "Busy",
@@ -41,31 +57,64 @@ __all__ = [
     "SuggestionResult",
     "Unknown",
     "WorkingHours",
+    "as_availabilities",
     "check_zone",
     "to_epoch",
 ]
 
 DAY = 86_400
+EARLIEST = -62_135_510_400
+"""0001-01-02T00:00:00Z, the earliest instant: a day inside ``datetime``'s range."""
+LATEST = 253_402_214_400
+"""9999-12-31T00:00:00Z, the latest instant: a day inside ``datetime``'s range."""
+_WINDOW_MARGIN = 31 * DAY
+MAX_WINDOW = 366 * DAY
+"""The longest request window (and the longest ``min_notice``)."""
+MAX_BUFFER = DAY
+"""The longest ``buffer_before`` or ``buffer_after``."""
+MAX_RESULTS = 100_000
+"""The largest ``max_results`` (a year of 5-minute slots)."""
+
 Int64Array = npt.NDArray[np.int64]
 Int8Array = npt.NDArray[np.int8]
+
+
+def _utc(t: int) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _at(t: int, zone: str) -> datetime:
+    return datetime.fromtimestamp(t, ZoneInfo(check_zone(zone, "zone")))
+
+
+def _whole(value: object, field: str) -> int:
+    """``value`` as a plain int; bools, floats (NaN, 1.5, even 2.0) and other types refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(field, value, "expected a whole number (an int)")
+    return int(value)
 
 
 def to_epoch(value: int | datetime, field: str = "time") -> int:
     """Return integer epoch seconds for an aware datetime (or pass an int through).
 
-    Sub-second parts are truncated toward the past: calendars work in whole seconds.
+    Sub-second parts are truncated toward the past: calendars work in whole seconds. The
+    result must lie in ``[EARLIEST, LATEST]`` (years 1 to 9999).
     """
-    if isinstance(value, bool):
-        raise InputError(field, value, "expected an aware datetime or epoch seconds")
-    if isinstance(value, int):
-        return value
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise InputError(
                 field, value.isoformat(), "naive datetime: give a time zone or a UTC offset"
             )
-        return math.floor(value.timestamp())
-    raise InputError(field, value, "expected an aware datetime or epoch seconds")
+        t = math.floor(value.timestamp())
+    elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        t = int(value)
+    else:
+        raise InputError(field, value, "expected an aware datetime or epoch seconds")
+    if not EARLIEST <= t <= LATEST:
+        raise InputError(
+            field, value, f"outside {_utc(EARLIEST)} to {_utc(LATEST)} ({EARLIEST} to {LATEST})"
+        )
+    return t
 
 
 def check_zone(zone: str, field: str = "tz") -> str:
@@ -88,13 +137,13 @@ def _end(value: int | datetime) -> int:
     return to_epoch(value, "span.end")
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=True, repr=False)
 class Span:
     """A half-open stretch of time ``[start, end)`` in epoch seconds.
 
     Half-open, so a meeting ending at 10:00 does not collide with one starting at 10:00.
-    Accepts aware datetimes or integers; refuses naive datetimes and ``end < start``.
-    A zero-length span is allowed (it blocks nothing).
+    Accepts aware datetimes or integers in ``[EARLIEST, LATEST]``; refuses naive datetimes
+    and ``end < start``. A zero-length span is allowed (it blocks nothing).
     """
 
     start: int = attrs.field(converter=_start)
@@ -104,10 +153,21 @@ class Span:
         if self.end < self.start:
             raise InputError("span.end", self.end, f"must not be before start {self.start}")
 
+    def __repr__(self) -> str:
+        return f"Span({_utc(self.start)}, {_utc(self.end)})"
+
     @property
     def seconds(self) -> int:
         """Length in seconds."""
         return self.end - self.start
+
+    def start_at(self, zone: str = "UTC") -> datetime:
+        """The start as an aware datetime in the IANA ``zone``."""
+        return _at(self.start, zone)
+
+    def end_at(self, zone: str = "UTC") -> datetime:
+        """The end as an aware datetime in the IANA ``zone``."""
+        return _at(self.end, zone)
 
     def overlaps(self, other: Span) -> bool:
         """True when the two spans share a positive length of time."""
@@ -132,12 +192,19 @@ class Status(enum.Enum):
 
     @classmethod
     def from_code(cls, code: int) -> Status:
-        return _CODE_STATUS[int(code)]
+        try:
+            return _CODE_STATUS[code]
+        except (KeyError, TypeError):
+            pass
+        raise InputError("status", code, f"unknown status code (0-{len(_CODE_STATUS) - 1})")
 
     @classmethod
     def parse(cls, value: object, field: str = "status") -> Status:
+        """A :class:`Status` from itself or its name, any case (``"BUSY"``, ``"oof"``)."""
+        if isinstance(value, Status):
+            return value
         try:
-            return cls(str(value).lower())
+            return cls(value.lower()) if isinstance(value, str) else cls(None)
         except ValueError as exc:
             raise InputError(field, value, "expected one of busy, tentative, free, oof") from exc
 
@@ -146,25 +213,83 @@ _STATUS_CODE = {Status.FREE: 0, Status.TENTATIVE: 1, Status.BUSY: 2, Status.OOF:
 _CODE_STATUS = {v: k for k, v in _STATUS_CODE.items()}
 
 
+def _of_type(kind: type | tuple[type, ...], expected: str) -> Callable[[object, Any, Any], None]:
+    """An attrs validator refusing values that are not ``kind``, naming the field."""
+
+    def check(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            raise InputError(attr.name, value, f"expected {expected}")
+
+    return check
+
+
+def _text(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise InputError(attr.name, value, "expected a non-empty string")
+
+
+def _parse_status(value: object) -> Status:
+    return Status.parse(value)
+
+
 @attrs.frozen
 class Busy:
-    """One entry of someone's calendar: a span, how it blocks, and where it came from."""
+    """One entry of someone's calendar: a span, how it blocks, and where it came from.
 
-    span: Span
-    status: Status = Status.BUSY
-    source: str = ""
+    ``status`` may be given as a :class:`Status` or its name.
+    """
 
-
-def _int64(values: Any) -> Int64Array:
-    arr = np.ascontiguousarray(values, dtype=np.int64)
-    arr.setflags(write=False)
-    return arr
+    span: Span = attrs.field(validator=_of_type(Span, "a Span"))
+    status: Status = attrs.field(default=Status.BUSY, converter=_parse_status)
+    source: str = attrs.field(default="", validator=_of_type(str, "a string"))
 
 
-def _int8(values: Any) -> Int8Array:
-    arr = np.ascontiguousarray(values, dtype=np.int8)
-    arr.setflags(write=False)
-    return arr
+def _column(values: object, field: str, lo: int, hi: int, rule: str) -> Int64Array:
+    """``values`` as a read-only int64 array, each in ``[lo, hi]``; anything else refused.
+
+    Integer arrays pass with two reductions (parsers hand over 100 000 entries); floats,
+    including whole ones, NaN and infinities, are refused rather than truncated.
+    """
+    try:
+        arr = np.asarray(values)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InputError(field, values, "expected a flat sequence of integers") from exc
+    if arr.ndim != 1:
+        raise InputError(field, values, "expected a flat sequence of integers")
+    if arr.size == 0:
+        arr = np.empty(0, dtype=np.int64)
+    if arr.dtype.kind not in "iu":
+        # b: booleans, f: floats, U/S: text, O: ints beyond 64 bits or mixed types.
+        items = arr.tolist()
+        i = next((i for i, v in enumerate(items) if type(v) is not int or not lo <= v <= hi), 0)
+        problem = rule if type(items[i]) is int else "expected an integer"
+        raise InputError(f"{field}[{i}]", items[i], problem)
+    for i in (int(np.argmin(arr)), int(np.argmax(arr))) if arr.size else ():
+        if not lo <= int(arr[i]) <= hi:
+            raise InputError(f"{field}[{i}]", int(arr[i]), rule)
+    out = np.ascontiguousarray(arr, dtype=np.int64)
+    out = out.view() if out is values else out  # never freeze the caller's own array
+    out.setflags(write=False)
+    return out
+
+
+_TIME_RULE = f"outside {EARLIEST} to {LATEST} (years 1 to 9999 in epoch seconds)"
+
+
+def _starts(values: object) -> Int64Array:
+    return _column(values, "busy.starts", EARLIEST, LATEST, _TIME_RULE)
+
+
+def _ends(values: object) -> Int64Array:
+    return _column(values, "busy.ends", EARLIEST, LATEST, _TIME_RULE)
+
+
+def _codes(values: object) -> Int8Array:
+    codes = ", ".join(f"{c} {s.value}" for s, c in _STATUS_CODE.items())
+    arr = _column(values, "busy.status", 0, len(_STATUS_CODE) - 1, f"unknown code: {codes}")
+    out = arr.astype(np.int8)
+    out.setflags(write=False)
+    return out
 
 
 @attrs.frozen(eq=False)
@@ -173,15 +298,18 @@ class BusyTable:
 
     This is what parsers produce and the engine consumes, so 100 000 busy entries never become
     100 000 Python objects. Entries need not be sorted or disjoint; the engine normalises.
+    Times are integers in ``[EARLIEST, LATEST]``; codes are :attr:`Status.code` values, and an
+    unknown code is refused, never read as free.
     """
 
-    starts: Int64Array = attrs.field(converter=_int64)
-    ends: Int64Array = attrs.field(converter=_int64)
-    status: Int8Array = attrs.field(converter=_int8)
+    starts: Int64Array = attrs.field(converter=_starts)
+    ends: Int64Array = attrs.field(converter=_ends)
+    status: Int8Array = attrs.field(converter=_codes)
 
     def __attrs_post_init__(self) -> None:
-        if not (self.starts.shape == self.ends.shape == self.status.shape) or self.starts.ndim != 1:
-            raise InputError("busy", self.starts.shape, "starts, ends and status must align")
+        if not (self.starts.shape == self.ends.shape == self.status.shape):
+            sizes = (self.starts.size, self.ends.size, self.status.size)
+            raise InputError("busy", sizes, "starts, ends and status must have one length")
         if self.starts.size and bool(np.any(self.ends < self.starts)):
             i = int(np.argmax(self.ends < self.starts))
             raise InputError(
@@ -195,12 +323,26 @@ class BusyTable:
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[int, int, int]]) -> BusyTable:
         """Build from ``(start, end, status_code)`` rows, the parsers' output."""
-        data = np.array(list(rows), dtype=np.int64).reshape(-1, 3)
-        return cls(starts=data[:, 0], ends=data[:, 1], status=data[:, 2])
+        if not isinstance(rows, Iterable) or isinstance(rows, str | bytes):
+            raise InputError("busy", rows, "expected (start, end, status code) rows")
+        table = list(rows)
+        if any(not isinstance(r, Sequence) or len(r) != 3 for r in table):
+            i = next(i for i, r in enumerate(table) if not isinstance(r, Sequence) or len(r) != 3)
+            raise InputError(f"busy[{i}]", table[i], "expected a (start, end, status code) row")
+        return cls(
+            starts=[r[0] for r in table], ends=[r[1] for r in table], status=[r[2] for r in table]
+        )
 
     @classmethod
     def from_busy(cls, entries: Iterable[Busy]) -> BusyTable:
-        return cls.from_rows((b.span.start, b.span.end, b.status.code) for b in entries)
+        if not isinstance(entries, Iterable) or isinstance(entries, str | bytes):
+            raise InputError("busy", entries, "expected Busy entries")
+        rows = []
+        for i, b in enumerate(entries):
+            if not isinstance(b, Busy):
+                raise InputError(f"busy[{i}]", b, "expected a Busy entry")
+            rows.append((b.span.start, b.span.end, b.status.code))
+        return cls.from_rows(rows)
 
     def __len__(self) -> int:
         return int(self.starts.size)
@@ -230,6 +372,16 @@ class BusyTable:
         return self.starts[mask], self.ends[mask]
 
 
+def _error(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InputError(attr.name, value, "expected None or a reason (a string)")
+
+
+def _covered(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Span):
+        raise InputError(attr.name, value, "expected None or a Span")
+
+
 @attrs.frozen
 class Availability:
     """What is known of one attendee's or room's time.
@@ -239,10 +391,12 @@ class Availability:
     it nothing is known.
     """
 
-    id: str
-    busy: BusyTable = attrs.field(factory=BusyTable.empty)
-    error: str | None = None
-    covered: Span | None = None
+    id: str = attrs.field(validator=_text)
+    busy: BusyTable = attrs.field(
+        factory=BusyTable.empty, validator=_of_type(BusyTable, "a BusyTable")
+    )
+    error: str | None = attrs.field(default=None, validator=_error)
+    covered: Span | None = attrs.field(default=None, validator=_covered)
 
     @property
     def known(self) -> bool:
@@ -255,6 +409,20 @@ class Availability:
     @classmethod
     def unknown(cls, id: str, reason: str) -> Availability:
         return cls(id=id, error=reason)
+
+
+def as_availabilities(values: object) -> tuple[Availability, ...]:
+    """``values`` as a tuple of :class:`Availability`, refusing anything else by position.
+
+    For :func:`slotfinder.find_slots`, whose first argument is a plain sequence.
+    """
+    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
+        raise InputError("availabilities", values, "expected a sequence of Availability")
+    out = tuple(values)
+    for i, av in enumerate(out):
+        if not isinstance(av, Availability):
+            raise InputError(f"availabilities[{i}]", av, "expected an Availability")
+    return out
 
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -299,7 +467,16 @@ def _wh_zone(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
 
 
 def _sorted_rules(rules: Iterable[tuple[int, int, int]]) -> tuple[tuple[int, int, int], ...]:
-    return tuple(sorted(rules))
+    if not isinstance(rules, Iterable) or isinstance(rules, str | bytes | Mapping):
+        raise InputError("working_hours.rules", rules, "expected (weekday, start, end) rules")
+    out = []
+    for i, rule in enumerate(rules):
+        field = f"working_hours.rules[{i}]"
+        if not isinstance(rule, Sequence) or isinstance(rule, str | bytes) or len(rule) != 3:
+            raise InputError(field, rule, "expected a (weekday, start minute, end minute) rule")
+        day, start, end = (_whole(x, field) for x in rule)
+        out.append((day, start, end))
+    return tuple(sorted(out))
 
 
 @attrs.frozen
@@ -319,7 +496,11 @@ class WorkingHours:
     def __attrs_post_init__(self) -> None:
         for day, start, end in self.rules:
             if not (0 <= day <= 6 and 0 <= start < 1440 and start < end <= start + 1440):
-                raise InputError("working_hours", (day, start, end), "invalid rule")
+                raise InputError(
+                    "working_hours",
+                    (day, start, end),
+                    "expected weekday 0-6, start minute 0-1439, end after start by 1-1440",
+                )
 
     @classmethod
     def parse(
@@ -330,7 +511,9 @@ class WorkingHours:
             raise InputError(field, spec, "expected a mapping of days to 'HH:MM-HH:MM' ranges")
         rules: list[tuple[int, int, int]] = []
         for key, ranges in spec.items():
-            days = _parse_days(str(key), f"{field}.{key}")
+            if not isinstance(key, str):
+                raise InputError(field, key, "expected day names mon..sun as keys, e.g. 'mon-fri'")
+            days = _parse_days(key, f"{field}.{key}")
             items = [ranges] if isinstance(ranges, str) else ranges
             if not isinstance(items, Sequence):
                 raise InputError(f"{field}.{key}", ranges, "expected a list of 'HH:MM-HH:MM'")
@@ -355,19 +538,45 @@ def _zone_or_none(_inst: object, attr: attrs.Attribute[Any], value: str | None) 
         check_zone(value, attr.name)
 
 
+def _hours_or_none(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, WorkingHours):
+        raise InputError(attr.name, value, "expected None or WorkingHours")
+
+
+def _name(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InputError(attr.name, value, "expected None or a display name (a string)")
+
+
 @attrs.frozen
 class Attendee:
     """A person or a room: an id ``PROVIDER:ID``, whether optional, a zone, working hours.
 
-    ``zone`` ``None`` means the request's zone; ``working_hours`` ``None`` means no limit.
+    ``working_hours`` ``None`` means no limit. ``zone`` ``None`` means the working hours'
+    zone, or without working hours the request's zone. A zone that differs from the working
+    hours' zone is refused: which of the two a person lives by cannot be guessed.
     """
 
-    id: str
-    optional: bool = False
+    id: str = attrs.field(validator=_text)
+    optional: bool = attrs.field(default=False, validator=_of_type(bool, "True or False"))
     zone: str | None = attrs.field(default=None, validator=_zone_or_none)
-    working_hours: WorkingHours | None = None
-    name: str | None = None
+    working_hours: WorkingHours | None = attrs.field(default=None, validator=_hours_or_none)
+    name: str | None = attrs.field(default=None, validator=_name)
     """How people call them (display only; ``id`` is what identifies them)."""
+
+    def __attrs_post_init__(self) -> None:
+        hours = self.working_hours
+        if hours is None or self.zone == hours.zone:
+            return
+        if self.zone is None:
+            object.__setattr__(self, "zone", hours.zone)  # frozen: set once, here
+            return
+        raise InputError(
+            "working_hours.tz",
+            hours.zone,
+            f"differs from the attendee's zone {self.zone!r}: give the working hours in "
+            "that zone, or leave the attendee's zone out",
+        )
 
     @property
     def label(self) -> str:
@@ -392,25 +601,68 @@ def _dedupe(attendees: Iterable[Attendee]) -> tuple[Attendee, ...]:
     return tuple(seen.values())
 
 
+def _people(values: object, field: str) -> tuple[Attendee, ...]:
+    """A list of :class:`Attendee` as a tuple, duplicates merged; anything else refused."""
+    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
+        raise InputError(field, values, "expected a list of Attendee")
+    people = tuple(values)
+    for i, a in enumerate(people):
+        if not isinstance(a, Attendee):
+            raise InputError(f"{field}[{i}]", a, "expected an Attendee")
+    return _dedupe(people)
+
+
+def _attendees(values: Iterable[Attendee]) -> tuple[Attendee, ...]:
+    return _people(values, "attendees")
+
+
+def _rooms(values: Iterable[Attendee]) -> tuple[Attendee, ...]:
+    return _people(values, "rooms")
+
+
+def _now(value: int | datetime | None) -> int | None:
+    return None if value is None else to_epoch(value, "now")
+
+
+def _window(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Span):
+        raise InputError(attr.name, value, "expected a Span")
+
+
+_WHOLE_FIELDS = (
+    "duration",
+    "granularity",
+    "buffer_before",
+    "buffer_after",
+    "min_notice",
+    "max_results",
+)
+_FIRST_START = EARLIEST + _WINDOW_MARGIN
+_LAST_END = LATEST - _WINDOW_MARGIN
+
+
 @attrs.frozen
 class MeetingRequest:
     """Everything the engine needs to know about the meeting wanted.
 
-    Durations are seconds. ``granularity`` must divide a day so the grid of slot starts is the
-    same wall-clock grid every day. ``quorum`` is a count of required attendees or a fraction of
-    them; ``None`` means all. ``now`` is the instant ``min_notice`` counts from (``None``: the
-    current time when the engine runs).
+    Durations are whole seconds: ``duration`` positive and within the window, which is at
+    most :data:`MAX_WINDOW` long; buffers at most :data:`MAX_BUFFER`; ``min_notice`` at most
+    :data:`MAX_WINDOW`. ``granularity`` is a whole number of minutes dividing a day, so slot
+    starts are local minutes since midnight divisible by it, the same grid every day.
+    ``quorum`` is a count of required attendees or a fraction of them; ``None`` means all.
+    ``now`` (an aware datetime or epoch seconds) is the instant ``min_notice`` counts from
+    (``None``: the current time when the engine runs).
     """
 
-    attendees: tuple[Attendee, ...] = attrs.field(converter=_dedupe)
-    window: Span
+    attendees: tuple[Attendee, ...] = attrs.field(converter=_attendees)
+    window: Span = attrs.field(validator=_window)
     duration: int
-    rooms: tuple[Attendee, ...] = attrs.field(default=(), converter=_dedupe)
+    rooms: tuple[Attendee, ...] = attrs.field(default=(), converter=_rooms)
     granularity: int = 900
     buffer_before: int = 0
     buffer_after: int = 0
     min_notice: int = 0
-    now: int | None = None
+    now: int | None = attrs.field(default=None, converter=_now)
     quorum: int | float | None = None
     tentative: TentativePolicy = "busy"
     unknown: UnknownPolicy = "exclude"
@@ -419,36 +671,66 @@ class MeetingRequest:
     zone: str = "UTC"
 
     def __attrs_post_init__(self) -> None:
+        for name in _WHOLE_FIELDS:  # numpy ints become ints; floats, NaN, text are refused
+            object.__setattr__(self, name, _whole(getattr(self, name), name))
         check_zone(self.zone, "tz")
         if not self.attendees:
             raise InputError("attendees", [], "at least one attendee is needed")
-        length = self.window.seconds
-        if length <= 0:
+        self._check_window()
+        self._check_durations()
+        if not 1 <= self.max_results <= MAX_RESULTS:
             raise InputError(
-                "window.end", self.window.end, f"must be after window.start {self.window.start}"
+                "max_results", self.max_results, f"must be at least 1 and at most {MAX_RESULTS}"
             )
+        for name, allowed in (
+            ("tentative", ("busy", "free")),
+            ("unknown", ("exclude", "flag")),
+            ("order", ("score", "start")),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value not in allowed:
+                raise InputError(name, value, f"expected {allowed[0]!r} or {allowed[1]!r}")
+        self.quorum_count()  # validates
+
+    def _check_window(self) -> None:
+        w = self.window
+        if w.seconds <= 0:
+            raise InputError("window.end", w.end, f"must be after window.start {w.start}")
+        if w.seconds > MAX_WINDOW:
+            raise InputError(
+                "window.end", w.end, f"at most {MAX_WINDOW // DAY} days after window.start"
+            )
+        if w.start < _FIRST_START:
+            raise InputError("window.start", w.start, f"must not be before {_utc(_FIRST_START)}")
+        if w.end > _LAST_END:
+            raise InputError("window.end", w.end, f"must not be after {_utc(_LAST_END)}")
+
+    def _check_durations(self) -> None:
+        length = self.window.seconds
         if self.duration <= 0:
             raise InputError("duration", self.duration, "must be positive")
         if self.duration > length:
             raise InputError(
                 "duration", self.duration, f"longer than the window ({length} seconds)"
             )
-        if self.granularity <= 0 or DAY % self.granularity:
+        g = self.granularity
+        if g <= 0 or g % 60 or DAY % g:
             raise InputError(
-                "granularity", self.granularity, "must be positive and divide a day (86400 s)"
+                "granularity",
+                g,
+                "must be whole minutes and divide a day (60 to 86400 s, e.g. 900 for 15m)",
             )
-        for name in ("buffer_before", "buffer_after", "min_notice"):
-            if getattr(self, name) < 0:
-                raise InputError(name, getattr(self, name), "must not be negative")
-        if self.max_results < 1:
-            raise InputError("max_results", self.max_results, "must be at least 1")
-        if self.tentative not in ("busy", "free"):
-            raise InputError("tentative", self.tentative, "expected 'busy' or 'free'")
-        if self.unknown not in ("exclude", "flag"):
-            raise InputError("unknown", self.unknown, "expected 'exclude' or 'flag'")
-        if self.order not in ("score", "start"):
-            raise InputError("order", self.order, "expected 'score' or 'start'")
-        self.quorum_count()  # validates
+        for name, limit in (
+            ("buffer_before", MAX_BUFFER),
+            ("buffer_after", MAX_BUFFER),
+            ("min_notice", MAX_WINDOW),
+        ):
+            value = getattr(self, name)
+            if value < 0:
+                raise InputError(name, value, "must not be negative")
+            if value > limit:
+                days = f"{limit // DAY} day" + ("s" if limit > DAY else "")
+                raise InputError(name, value, f"at most {limit} seconds ({days})")
 
     @property
     def required(self) -> tuple[Attendee, ...]:
@@ -481,12 +763,13 @@ class MeetingRequest:
         return attendee.zone or self.zone
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Suggestion:
     """One proposed slot ``[start, end)`` and who can come.
 
     ``available`` are free for the whole slot, ``tentative`` have only tentative entries there,
     ``unavailable`` are busy or outside their working hours, ``unknown`` could not be read.
+    They hold ids; :meth:`SuggestionResult.label` gives the display names.
     """
 
     start: int
@@ -498,17 +781,43 @@ class Suggestion:
     unknown: tuple[str, ...] = ()
     room: str | None = None
 
+    def __repr__(self) -> str:
+        rest = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}" for f in attrs.fields(Suggestion)[2:]
+        )
+        return f"Suggestion({_utc(self.start)}, {_utc(self.end)}, {rest})"
+
     @property
     def span(self) -> Span:
         return Span(self.start, self.end)
 
+    def start_at(self, zone: str = "UTC") -> datetime:
+        """The start as an aware datetime in the IANA ``zone``."""
+        return _at(self.start, zone)
+
+    def end_at(self, zone: str = "UTC") -> datetime:
+        """The end as an aware datetime in the IANA ``zone``."""
+        return _at(self.end, zone)
+
 
 @attrs.frozen
 class Unknown:
-    """An attendee or room whose calendar could not be read, and why."""
+    """An attendee or room whose calendar could not be read, and why.
+
+    ``name`` is the display name the request gave, ``room`` tells a room from a person (a
+    meeting whose rooms are all unknown is not a meeting with no room free).
+    :class:`SuggestionResult` fills both from its request.
+    """
 
     id: str
     reason: str
+    name: str | None = None
+    room: bool = False
+
+    @property
+    def label(self) -> str:
+        """The name to show: ``name`` when given, else the id."""
+        return self.name or self.id
 
 
 @attrs.frozen
@@ -516,7 +825,8 @@ class Reason:
     """One structured cause of an empty result.
 
     ``code`` is one of ``window_too_short``, ``hours_never_overlap``, ``busy_whole_window``,
-    ``quorum_unreachable``, ``unknown_attendees``, ``no_room_free``, ``min_notice``,
+    ``quorum_unreachable``, ``unknown_attendees``, ``no_room_free`` (rooms were read and are
+    busy), ``rooms_unknown`` (rooms that might be free could not be read), ``min_notice``,
     ``no_common_time``.
     """
 
@@ -539,7 +849,8 @@ class SuggestionResult:
     """What :func:`slotfinder.find_slots` and :func:`slotfinder.suggest` return.
 
     ``calls`` counts provider calls by ``"provider/endpoint"``; ``retries`` how many were
-    repeated. ``request`` and ``availabilities`` are kept for the renderers.
+    repeated. ``request`` and ``availabilities`` are kept for the renderers; from the request,
+    each :class:`Unknown` gets its display name and whether it is a room.
     """
 
     slots: tuple[Suggestion, ...]
@@ -550,3 +861,28 @@ class SuggestionResult:
     availabilities: tuple[Availability, ...] = attrs.field(default=(), repr=False)
     calls: Mapping[str, int] = attrs.field(factory=dict)
     retries: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        req = self.request
+        if req is None or not self.unknown:
+            return
+        rooms = {r.id for r in req.rooms}
+        named = {a.id: a.name for a in (*req.attendees, *req.rooms)}
+        unknown = tuple(
+            attrs.evolve(u, name=u.name or named.get(u.id), room=u.room or u.id in rooms)
+            for u in self.unknown
+        )
+        object.__setattr__(self, "unknown", unknown)  # frozen: completed once, here
+
+    @property
+    def unknown_rooms(self) -> tuple[Unknown, ...]:
+        """The requested rooms that could not be read."""
+        return tuple(u for u in self.unknown if u.room)
+
+    def label(self, id: str) -> str:
+        """The display name the request gave ``id`` (attendee or room), else the id itself."""
+        if self.request is not None:
+            for a in (*self.request.attendees, *self.request.rooms):
+                if a.id == id:
+                    return a.label
+        return id
