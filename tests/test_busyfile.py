@@ -195,7 +195,9 @@ def _bad_time_doc() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("doc", "field", "value", "problem"),
     [
-        pytest.param(_bad_time_doc(), "attendees[1].busy[3].end", "2026-11-23T25:00", "RFC 3339"),
+        pytest.param(
+            _bad_time_doc(), "attendees[1].busy[3].end", "2026-11-23T25:00", "no such time of day"
+        ),
         pytest.param([], "busy_file", [], "expected an object", id="not-an-object"),
         pytest.param({"tz": "UTC"}, "window", None, "missing", id="no-window"),
         pytest.param(
@@ -205,7 +207,7 @@ def _bad_time_doc() -> dict[str, Any]:
             {"window": {"start": "2026-11-23T00:00:00", "end": "2026-11-24T00:00:00Z"}},
             "window.start",
             "2026-11-23T00:00:00",
-            "naive",
+            "no UTC offset",
             id="naive-window",
         ),
         pytest.param(
@@ -268,7 +270,7 @@ def _bad_time_doc() -> dict[str, Any]:
             ),
             "attendees[0].busy[0].end",
             "2026-11-23T10:00:00Z",
-            "before start",
+            "before its start",
             id="end-before-start",
         ),
         pytest.param(
@@ -289,7 +291,7 @@ def _bad_time_doc() -> dict[str, Any]:
             ),
             "attendees[0].busy[0].end",
             "2026-11-23",
-            "naive",
+            "RFC 3339",
             id="date-only",
         ),
         pytest.param(
@@ -369,7 +371,7 @@ def test_brief_example_message() -> None:
     with pytest.raises(InputError) as info:
         _load(_bad_time_doc())
     assert str(info.value).startswith(
-        "attendees[1].busy[3].end='2026-11-23T25:00': not an RFC 3339"
+        "attendees[1].busy[3].end='2026-11-23T25:00': no such time of day"
     )
 
 
