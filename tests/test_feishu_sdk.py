@@ -6,10 +6,10 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from slotfinder_feishu._times import format_time, parse_time
 from slotfinder_feishu.simulator import STATS, TENANT, FeishuSimulator
 
 from slotfinder.testing.simkit import running
@@ -27,6 +27,15 @@ pytestmark = pytest.mark.timeout(60)
 
 T0 = 1_795_305_600  # 2026-11-22T00:00:00Z
 DAY = 86_400
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def format_time(t: int) -> str:
+    return datetime.fromtimestamp(t, SHANGHAI).isoformat()
+
+
+def parse_time(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp())
 
 
 class ThreadedSimulator:
