@@ -268,6 +268,8 @@ class Fetcher:
                 reason = f"no reply from {where} within {timeout.total:g} s ({reason})"
             self._unreachable[where] = reason
             raise CallFailed(reason, fatal=True) from exc
+        self._answered_at[where] = time.monotonic()
+        self._silent_since.pop(where, None)
         log.debug(
             "%s %s -> %d (%.0f ms)",
             request.method,
