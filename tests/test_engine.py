@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -752,3 +754,13 @@ def test_explain_hours_never_overlap_with_a_quorum() -> None:
     )
     result = find_slots([Availability.of(z) for z in zones], request)
     assert codes(result) == {"hours_never_overlap": zones, "quorum_unreachable": ()}
+
+
+def test_engine_import_stays_light() -> None:
+    """Importing the engine and the interval algebra loads no HTTP client, plugins or pendulum."""
+    code = (
+        "import sys, slotfinder.engine, slotfinder.intervals\n"
+        "print(sorted(m for m in ('aiohttp', 'pendulum', 'pluggy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
