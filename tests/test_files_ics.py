@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from slotfinder_files import IcsProvider, read_ics
 
+from slotfinder.errors import InputError
 from slotfinder.model import Attendee, Availability, Span, Status
 from slotfinder.providers import LocalProvider
 
@@ -34,8 +35,17 @@ def _rows(availability: Availability) -> set[tuple[int, int, Status]]:
     return {(b.span.start, b.span.end, b.status) for b in availability.busy.entries()}
 
 
+CONFIG: dict[str, str] = {}
+"""The provider settings the tests read with: roots are this test's folder and the corpus."""
+
+
+@pytest.fixture(autouse=True)
+def _roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CONFIG, "roots", os.pathsep.join([str(tmp_path), str(ICS_CORPUS)]))
+
+
 def _read(path: Path | str, zone: str = BERLIN, window: Span = EVERYTHING) -> Availability:
-    [a] = IcsProvider().read([Attendee(id=f"ics:{path}")], window, zone, {})
+    [a] = IcsProvider().read([Attendee(id=f"ics:{path}")], window, zone, CONFIG)
     return a
 
 
@@ -352,7 +362,9 @@ def test_floating_and_unknown_tzid_read_in_attendee_zone(tmp_path: Path) -> None
 def test_attendee_zone_wins_over_request_zone(tmp_path: Path) -> None:
     """An all-day event is the attendee's local day when the attendee has a zone."""
     path = _write(tmp_path, _event("d", "DTSTART;VALUE=DATE:20260105"))
-    [a] = IcsProvider().read([Attendee(id=f"ics:{path}", zone=TOKYO)], EVERYTHING, BERLIN, {})
+    [a] = IcsProvider().read(
+        [Attendee(id=f"ics:{path}", zone=TOKYO)], EVERYTHING, BERLIN, CONFIG
+    )
     assert _rows(a) == {(_t("2026-01-05 00:00", TOKYO), _t("2026-01-06 00:00", TOKYO), Status.BUSY)}
 
 
@@ -405,7 +417,7 @@ def test_unreadable_files_are_unknown_never_free(tmp_path: Path) -> None:
         Attendee(id=f"ics:{tmp_path}"),
         Attendee(id="ics:"),
     ]
-    out = IcsProvider().read(attendees, EVERYTHING, "UTC", {})
+    out = IcsProvider().read(attendees, EVERYTHING, "UTC", CONFIG)
     assert [a.id for a in out] == [a.id for a in attendees]
     for a in out:
         assert not a.known
@@ -433,5 +445,5 @@ def test_relative_paths_and_cache_by_mtime(tmp_path: Path, monkeypatch: pytest.M
 
 def test_read_ics_raises_for_callers_that_want_errors(tmp_path: Path) -> None:
     """The function under the provider raises instead of hiding the failure."""
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="nope.ics"):
         read_ics(tmp_path / "nope.ics", EVERYTHING, "UTC")

@@ -1,6 +1,7 @@
 """The ``ics:`` provider: busy time from an iCalendar (RFC 5545) file on this machine.
 
-``ics:path/to/calendar.ics`` names a file, relative to the current directory. Parsing is
+``ics:path/to/calendar.ics`` names a file, relative to the current directory, read only as
+:class:`slotfinder_files._cache.Access` allows (``roots``, ``max_bytes``). Parsing is
 :mod:`icalendar`; expanding repeats is :mod:`recurring_ical_events` (RRULE, RDATE, EXDATE,
 moved and deleted instances, DST-aware repeats); nothing of RFC 5545 is re-implemented here.
 What this module decides is how a calendar entry blocks time:
@@ -23,11 +24,14 @@ What this module decides is how a calendar entry blocks time:
 
 A file that cannot be read, parsed or expanded makes that attendee *unknown* with the reason,
 never free: skipping a series we could not expand would silently show free time that is not.
+Reasons name the file, the line (when known) and what was expected, never the file's content:
+the id may point at a file that was never a calendar (``ics:.env``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -37,9 +41,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 
+from slotfinder.errors import InputError
 from slotfinder.model import Attendee, Availability, BusyTable, Span, Status
 from slotfinder.providers import ConfigKey, ProviderConfig
-from slotfinder_files._cache import FileCache, resolve
+from slotfinder_files._cache import CONFIG_KEYS, Access, FileCache
 
 __all__ = ["IcsProvider", "read_ics"]
 
@@ -55,12 +60,28 @@ _FBTYPE = {
 _CDO = {"FREE": None, "TENTATIVE": _TENTATIVE, "OOF": _OOF}
 
 
-def _parse_file(path: Path) -> list[icalendar.Calendar]:
-    data = path.read_bytes()
-    cals = icalendar.Calendar.from_ical(data, multiple=True)
+_CONTENT_LINE = re.compile(rb"[A-Za-z0-9-]+[;:]")
+
+
+def _bad_line(data: bytes) -> int | None:
+    """The number of the first line that is not ``NAME[;PARAMS]:VALUE``, if any."""
+    for number, line in enumerate(data.splitlines(), 1):
+        if line.strip() and not line[:1].isspace() and not _CONTENT_LINE.match(line):
+            return number
+    return None
+
+
+def _parse_file(data: bytes) -> list[icalendar.Calendar]:
+    """The calendars in a file; :class:`InputError` saying where, never quoting the file."""
+    try:
+        cals = icalendar.Calendar.from_ical(data, multiple=True)
+    except Exception:  # icalendar's messages quote the line: only its number is reported
+        line = _bad_line(data)
+        where = f" (line {line}: expected NAME:VALUE)" if line is not None else ""
+        raise InputError("calendar", None, f"not an iCalendar file{where}") from None
     out = [c for c in cals if getattr(c, "name", None) == "VCALENDAR"]
     if not out:
-        raise ValueError("no VCALENDAR in the file")
+        raise InputError("calendar", None, "not an iCalendar file (no BEGIN:VCALENDAR)")
     return out
 
 
@@ -143,29 +164,32 @@ def _rows_in(
     return starts, ends, codes
 
 
-def read_ics(path: str | Path, window: Span, zone: str) -> BusyTable:
+def read_ics(path: str | Path, window: Span, zone: str, access: Access | None = None) -> BusyTable:
     """The busy time in an iCalendar file overlapping ``window``, for someone in ``zone``.
 
-    Entries are not clipped to the window. Raises :class:`OSError` when the file cannot be
-    read and any parser or expansion error as it comes (the provider turns them into
-    reasons). Parsed files are cached by path, modification time and size.
+    Entries are not clipped to the window. ``access`` limits which files may be read (default:
+    any regular file outside /proc and /sys, up to 20 MiB). Raises :class:`InputError` saying
+    why a file cannot be read, parsed or expanded, never quoting it. Parsed files are cached
+    by path, modification time and size.
     """
+    text = str(path)
     tz = ZoneInfo(zone)
-    calendars = _CACHE.get(resolve(str(path)))
+    try:
+        calendars = _CACHE.get(text, access or Access(roots=None))
+    except InputError as exc:
+        raise InputError("path", text, exc.problem) from None
     lo = datetime.fromtimestamp(window.start, UTC) - _MARGIN
     hi = datetime.fromtimestamp(window.end, UTC) + _MARGIN
     rows: list[tuple[float, float, int]] = []
-    for cal in calendars:
-        rows.extend(_event_rows(cal, lo, hi, tz))
-        rows.extend(_freebusy_rows(cal, tz))
+    try:
+        for cal in calendars:
+            rows.extend(_event_rows(cal, lo, hi, tz))
+            rows.extend(_freebusy_rows(cal, tz))
+    except Exception as exc:  # the library's messages may quote the file: the kind only
+        problem = f"cannot expand its events ({type(exc).__name__})"
+        raise InputError("path", text, problem) from None
     starts, ends, codes = _rows_in(rows, window)
     return BusyTable(starts=starts, ends=ends, status=codes)
-
-
-def _reason(path: str, exc: BaseException) -> str:
-    if isinstance(exc, OSError):
-        return f"cannot read {path}: {exc.strerror or exc}"
-    return f"cannot read {path} as iCalendar: {type(exc).__name__}: {exc}"
 
 
 class IcsProvider:
@@ -173,12 +197,13 @@ class IcsProvider:
 
     name = "ics"
     description = "iCalendar (.ics) files on this machine: ics:path/to/calendar.ics"
-    config_keys: tuple[ConfigKey, ...] = ()
+    config_keys: tuple[ConfigKey, ...] = CONFIG_KEYS
 
     def read(
         self, attendees: Sequence[Attendee], window: Span, zone: str, config: ProviderConfig
     ) -> list[Availability]:
-        """Availability per attendee; an unreadable file makes that attendee unknown."""
+        """Availability per attendee; a file that cannot be read makes that attendee unknown."""
+        access = Access.from_config(config, self.name)
         out: list[Availability] = []
         for attendee in attendees:
             path = attendee.id.removeprefix(PREFIX)
@@ -186,9 +211,13 @@ class IcsProvider:
                 out.append(Availability.unknown(attendee.id, "expected ics:PATH, got no path"))
                 continue
             try:
-                busy = read_ics(path, window, attendee.zone or zone)
-            except Exception as exc:  # any failure: unknown with the reason, never free
-                out.append(Availability.unknown(attendee.id, _reason(path, exc)))
+                busy = read_ics(path, window, attendee.zone or zone, access)
+            except InputError as exc:  # unknown with the reason, never free
+                out.append(Availability.unknown(attendee.id, f"{path}: {exc.problem}"))
+                continue
+            except Exception as exc:  # anything odd: unknown too, named by its kind only
+                reason = f"{path}: cannot read ({type(exc).__name__})"
+                out.append(Availability.unknown(attendee.id, reason))
                 continue
             out.append(Availability(id=attendee.id, busy=busy))
         return out

@@ -2,36 +2,38 @@
 
 ``json:path/busy.json#alice`` is attendee ``alice`` of the busy file ``path/busy.json``
 (relative to the current directory; the fragment is after the *last* ``#``, so attendee ids
-cannot contain ``#`` but paths can). Without a fragment the file must hold exactly one
-attendee. The file's own ``tz`` and ``working_hours`` are the file's business: the request's
-attendee settings win, and this provider returns busy time only. The file speaks for its
-window alone: the availability's ``covered`` is that window, and outside it nothing is known.
+cannot contain ``#`` but paths can), read only as :class:`slotfinder_files._cache.Access`
+allows (``roots``, ``max_bytes``). Without a fragment the file must hold exactly one attendee.
+The file's own ``tz`` and ``working_hours`` are the file's business: the request's attendee
+settings win, and this provider returns busy time only. The file speaks for its window alone:
+the availability's ``covered`` is that window, and outside it nothing is known.
 
 A file that cannot be read or is not a valid busy file, or that has no such attendee, makes
-the attendee unknown with the reason (the :class:`slotfinder.errors.InputError` text, which
-names the JSON path at fault).
+the attendee unknown with the reason: the file, the JSON path at fault (cut before any key
+the format does not know) and the rule, never a value from the file, since the id may name a
+file that was never a busy file (``json:creds.json``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from pathlib import Path
 
 from slotfinder.busyfile import BusyFile, load_busy_file
+from slotfinder.errors import InputError
 from slotfinder.model import Attendee, Availability, Span
 from slotfinder.providers import ConfigKey, ProviderConfig
-from slotfinder_files._cache import FileCache, resolve
+from slotfinder_files._cache import CONFIG_KEYS, Access, FileCache
 
 __all__ = ["JsonProvider", "split_id"]
 
 PREFIX = "json:"
-
-
-def _load(path: Path) -> BusyFile:
-    return load_busy_file(path)
-
-
-_CACHE: FileCache[BusyFile] = FileCache(_load)
+_CACHE: FileCache[BusyFile] = FileCache(load_busy_file)
+_KNOWN_KEYS = frozenset(
+    {"window", "tz", "attendees", "start", "end", "id", "name", "optional", "working_hours"}
+    | {"busy", "status", "busy_file"}
+)
+_STEP = re.compile(r"\.?([a-z_]+)(?=[.\[]|$)|\[(\d+)\]", re.ASCII)
 
 
 def split_id(id: str) -> tuple[str, str | None]:
@@ -43,18 +45,40 @@ def split_id(id: str) -> tuple[str, str | None]:
     return path, name
 
 
+def safe_field(field: str) -> str:
+    """``field`` cut before the first step that is not a key of the busy-file format.
+
+    Keys of a file that is not a busy file are its content (``app_secret``, or a token used as
+    a key), so only the format's own key names and list indexes are shown.
+    """
+    shown = []
+    pos = 0
+    while (step := _STEP.match(field, pos)) is not None:
+        if step[1] is not None and step[1] not in _KNOWN_KEYS:
+            break
+        shown.append(step[0])
+        pos = step.end()
+    return "".join(shown).lstrip(".") or "the top level"
+
+
+def _reason(path: str, exc: InputError) -> str:
+    """Why the file gave no busy time: its path, the JSON path and the rule, no values."""
+    if exc.field in ("path", "busy_file"):
+        return f"{path}: {exc.problem}"
+    return f"{path}: not a valid busy file: {safe_field(exc.field)}: {exc.problem}"
+
+
 def _pick(bf: BusyFile, path: str, name: str | None) -> Availability | str:
     """The attendee's availability, or the reason there is none."""
-    ids = [a.id for a in bf.availabilities]
     if name is None:
-        if len(ids) == 1:
+        if len(bf.availabilities) == 1:
             return bf.availabilities[0]
-        return f"{path} holds {len(ids)} attendees: name one as json:{path}#ID"
+        return f"{path} holds {len(bf.availabilities)} attendees: name one as json:{path}#ID"
     for a in bf.availabilities:
         if a.id == name:
             return a
-    listed = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
-    return f"{path} has no attendee {name!r} (it has: {listed or 'none'})"
+    # The file's other ids are not listed: they are its content.
+    return f"{path} has no attendee {name!r}"
 
 
 class JsonProvider:
@@ -62,12 +86,13 @@ class JsonProvider:
 
     name = "json"
     description = "slotfinder busy files on this machine: json:path/busy.json#attendee"
-    config_keys: tuple[ConfigKey, ...] = ()
+    config_keys: tuple[ConfigKey, ...] = CONFIG_KEYS
 
     def read(
         self, attendees: Sequence[Attendee], window: Span, zone: str, config: ProviderConfig
     ) -> list[Availability]:
         """Availability per attendee; a bad file or missing attendee makes it unknown."""
+        access = Access.from_config(config, self.name)
         out: list[Availability] = []
         for attendee in attendees:
             path, name = split_id(attendee.id)
@@ -75,14 +100,13 @@ class JsonProvider:
                 out.append(Availability.unknown(attendee.id, "expected json:PATH#ID, got no path"))
                 continue
             try:
-                bf = _CACHE.get(resolve(path))
-            except OSError as exc:
-                out.append(
-                    Availability.unknown(attendee.id, f"cannot read {path}: {exc.strerror or exc}")
-                )
+                bf = _CACHE.get(path, access)
+            except InputError as exc:  # unknown with the reason, never free
+                out.append(Availability.unknown(attendee.id, _reason(path, exc)))
                 continue
-            except Exception as exc:  # InputError, or anything odd: unknown, never free
-                out.append(Availability.unknown(attendee.id, f"{path}: {exc}"))
+            except Exception as exc:  # anything odd: unknown too, named by its kind only
+                reason = f"{path}: cannot read ({type(exc).__name__})"
+                out.append(Availability.unknown(attendee.id, reason))
                 continue
             found = _pick(bf, path, name)
             if isinstance(found, str):
