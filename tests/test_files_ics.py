@@ -362,9 +362,7 @@ def test_floating_and_unknown_tzid_read_in_attendee_zone(tmp_path: Path) -> None
 def test_attendee_zone_wins_over_request_zone(tmp_path: Path) -> None:
     """An all-day event is the attendee's local day when the attendee has a zone."""
     path = _write(tmp_path, _event("d", "DTSTART;VALUE=DATE:20260105"))
-    [a] = IcsProvider().read(
-        [Attendee(id=f"ics:{path}", zone=TOKYO)], EVERYTHING, BERLIN, CONFIG
-    )
+    [a] = IcsProvider().read([Attendee(id=f"ics:{path}", zone=TOKYO)], EVERYTHING, BERLIN, CONFIG)
     assert _rows(a) == {(_t("2026-01-05 00:00", TOKYO), _t("2026-01-06 00:00", TOKYO), Status.BUSY)}
 
 
