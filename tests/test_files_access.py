@@ -189,5 +189,5 @@ def test_missing_file_names_the_path(tmp_path: Path) -> None:
 
 def test_bad_roots_setting_is_an_input_error() -> None:
     """A max_bytes that is not a positive whole number is refused naming the setting."""
-    with pytest.raises(slotfinder.SlotfinderError, match="providers.ics.max_bytes"):
+    with pytest.raises(slotfinder.SlotfinderError, match=r"providers\.ics\.max_bytes"):
         _read(["ics:x.ics"], {"max_bytes": 0})

@@ -443,5 +443,5 @@ def test_relative_paths_and_cache_by_mtime(tmp_path: Path, monkeypatch: pytest.M
 
 def test_read_ics_raises_for_callers_that_want_errors(tmp_path: Path) -> None:
     """The function under the provider raises instead of hiding the failure."""
-    with pytest.raises(InputError, match="nope.ics"):
+    with pytest.raises(InputError, match=r"nope\.ics"):
         read_ics(tmp_path / "nope.ics", EVERYTHING, "UTC")
