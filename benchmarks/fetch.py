@@ -23,6 +23,9 @@ Columns.
   every rate group (endpoints sharing one budget count together) and the provider-wide windows.
   Latency floor: ``ceil(n / concurrency)`` round trips. In a mixed run the providers run
   concurrently: the larger floor wins.
+* ``cpu s`` CPU seconds of this process during the fetch; ``sim s`` seconds summed over the
+  simulators' request handlers (inside their latency). They share this process and its CPU:
+  a wall far above the floor with a large ``sim s`` is the simulators' cost, not the client's.
 * ``check``: a sample of ids equals the simulated tenant's ground truth, none unknown.
 """
 
@@ -223,6 +226,21 @@ def floor(limits: Limits, calls: dict[str, int], latency: float) -> float:
 # --- running ----------------------------------------------------------------------------------
 
 
+def _timer(box: list[float]) -> Any:
+    """A middleware inside the simulator's own (so after its latency) adding handler seconds."""
+
+    @web.middleware
+    async def timer(request: web.Request, handler: Any) -> web.StreamResponse:
+        started = time.perf_counter()
+        try:
+            response: web.StreamResponse = await handler(request)
+            return response
+        finally:
+            box[0] += time.perf_counter() - started
+
+    return timer
+
+
 @attrs.frozen
 class Row:
     scenario: str
@@ -235,6 +253,8 @@ class Row:
     wall: float
     floor: float
     checked: str
+    cpu: float = -1.0
+    sim: float = -1.0
     spread: str = "-"
 
     @property
@@ -257,6 +277,7 @@ async def run_once(sc: Scenario, latency: float, jitter: float) -> list[Row]:
     """One run of ``sc`` against fresh simulators: a row per provider, then the total."""
     window = Span(T0, T0 + sc.days * DAY)
     sims = get_simulators()
+    sim_seconds = [0.0]
     async with contextlib.AsyncExitStack() as stack:
         sides = []
         for part in sc.parts:
@@ -267,6 +288,7 @@ async def run_once(sc: Scenario, latency: float, jitter: float) -> list[Row]:
                 users=max(part.users, 240),
                 rooms=max(part.rooms, 12),
             )
+            app.middlewares.append(_timer(sim_seconds))
             url = await stack.enter_async_context(simkit.running(app))
             sides.append(_side(part, app, url))
         session = await stack.enter_async_context(aiohttp.ClientSession())
@@ -275,9 +297,9 @@ async def run_once(sc: Scenario, latency: float, jitter: float) -> list[Row]:
         async def one(side: Side) -> None:
             side.result = await fetcher.fetch(side.provider, side.targets, window, side.config)
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.wait_for(asyncio.gather(*(one(s) for s in sides)), 600)
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         rows = []
         for side in sides:
             calls = _calls_of(fetcher.stats.calls, side.part.provider)
@@ -302,6 +324,8 @@ async def run_once(sc: Scenario, latency: float, jitter: float) -> list[Row]:
                 only,
                 limited_client=fetcher.stats.rate_limited,
                 retries=fetcher.stats.retries,
+                cpu=cpu,
+                sim=sim_seconds[0],
             )
         ]
     total = Row(
@@ -315,6 +339,8 @@ async def run_once(sc: Scenario, latency: float, jitter: float) -> list[Row]:
         wall=wall,
         floor=max(r.floor for r in rows),
         checked=" ".join(r.checked for r in rows),
+        cpu=cpu,
+        sim=sim_seconds[0],
     )
     return [*rows, total]
 
@@ -337,7 +363,7 @@ def _cell(value: int) -> str:
 def table(rows: Sequence[Row]) -> str:
     head = (
         "scenario", "part", "calls", "min", "429 cli", "429 sim", "retries", "wall s",
-        "floor s", "wall/floor", "range", "check",
+        "floor s", "wall/floor", "range", "cpu s", "sim s", "check",
     )  # fmt: skip
     lines = [
         (
@@ -352,6 +378,8 @@ def table(rows: Sequence[Row]) -> str:
             f"{r.floor:.2f}",
             f"{r.ratio:.2f}",
             r.spread,
+            "-" if r.cpu < 0 else f"{r.cpu:.2f}",
+            "-" if r.sim < 0 else f"{r.sim:.2f}",
             r.checked,
         )
         for r in rows
