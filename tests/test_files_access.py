@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -191,3 +193,13 @@ def test_bad_roots_setting_is_an_input_error() -> None:
     """A max_bytes that is not a positive whole number is refused naming the setting."""
     with pytest.raises(slotfinder.SlotfinderError, match=r"providers\.ics\.max_bytes"):
         _read(["ics:x.ics"], {"max_bytes": 0})
+
+
+def test_load_plugins_without_files_switches_them_off() -> None:
+    """SLOTFINDER_LOAD_PLUGINS without ``files``: no ics or json provider is registered."""
+    code = "from slotfinder.plugins import get_providers; print(sorted(get_providers()))"
+    env = {**os.environ, "SLOTFINDER_LOAD_PLUGINS": "feishu,dingtalk"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "['dingtalk', 'feishu']"
