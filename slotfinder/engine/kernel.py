@@ -251,7 +251,7 @@ def blocked(p: People, mask: BoolArray, tentative_blocks: bool, extra: Owned | N
         owner, s, e = p.owner, p.start, p.end
     else:
         owner, s, e = p.owner[sel], p.start[sel], p.end[sel]
-    if extra is not None:
+    if extra is not None and extra[0].size:
         uo, us, ue = extra
         owner, s, e = np.append(owner, uo), np.append(s, us), np.append(e, ue)
     return owner, s, e
@@ -296,9 +296,8 @@ def blocked_starts(
     per person, so people need not be grouped by coverage. Memoised on ``p``.
     """
     extra = uncovered(p, mask) if use_cov else None
-    if extra is not None and extra[0].size == 0:
-        extra = None  # everything known: share the memo entry with use_cov=False
-    key = (mask.tobytes(), tentative_blocks, d, extra is not None)
+    # Everything known: share the memo entry with use_cov=False.
+    key = (mask.tobytes(), tentative_blocks, d, extra is not None and bool(extra[0].size))
     hit = p.memo.get(key)
     if hit is None:
         owner, s, e = blocked(p, mask, tentative_blocks, extra)
