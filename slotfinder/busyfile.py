@@ -182,29 +182,32 @@ def _read_busy(items: object, path: str, rows: _Rows, seen: dict[str, int]) -> N
     """Append a ``busy`` list's entries to ``rows``, checking every rule of an entry."""
     if not isinstance(items, list):
         raise InputError(path, items, "expected a list of {start, end, status} entries")
-    starts, ends, codes = rows.starts, rows.ends, rows.codes
-    codes_of = _STATUS_CODES
+    add_start, add_end, add_code = rows.starts.append, rows.ends.append, rows.codes.append
+    known, codes_of = seen.get, _STATUS_CODES.get
     for j, item in enumerate(items):
         if not isinstance(item, dict):
             raise InputError(f"{path}[{j}]", item, "expected an object {start, end, status}")
-        start, end = item.get("start"), item.get("end")
+        start: Any = item.get("start")
+        end: Any = item.get("end")
         status = item.get("status", "busy")
-        if start is None or end is None or len(item) != 2 + ("status" in item):
+        n = len(item)
+        if (n != 2 and (n != 3 or "status" not in item)) or start is None or end is None:
             _check_entry_keys(item, f"{path}[{j}]")
-        s = seen.get(start) if isinstance(start, str) else None
+        try:  # a text read before, the usual case; a list or dict value is unhashable
+            s, e, code = known(start), known(end), codes_of(status)
+        except TypeError:
+            s = e = code = None
         if s is None:
             s = _time(start, f"{path}[{j}].start", seen)
-        e = seen.get(end) if isinstance(end, str) else None
         if e is None:
             e = _time(end, f"{path}[{j}].end", seen)
-        code = codes_of.get(status) if isinstance(status, str) else None
         if code is None:
             code = Status.parse(status, f"{path}[{j}].status").code
         if e < s:
             raise InputError(f"{path}[{j}].end", end, "before its start")
-        starts.append(s)
-        ends.append(e)
-        codes.append(code)
+        add_start(s)
+        add_end(e)
+        add_code(code)
 
 
 def _check_entry_keys(item: Mapping[str, Any], path: str) -> None:
