@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from slotfinder import times
 from slotfinder.busyfile import BusyFile, dump_busy_file, load_busy_file, request_from_busy_file
 from slotfinder.errors import InputError
 from slotfinder.model import Attendee, Availability, BusyTable, Span, Status, WorkingHours
@@ -475,3 +476,27 @@ def test_dump_writes_path(tmp_path: Path) -> None:
     assert path.read_text() == text
     with pytest.raises(InputError, match="no attendee"):
         dump_busy_file(Span(T0, T0 + 3600), "UTC", [], [Availability(id="z")])
+
+
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        ("2016-12-31T23:59:60Z", "2017-01-01T00:00:00Z"),
+        ("2026-11-23T24:00+08:00", "2026-11-24T00:00:00+08:00"),
+        ("2026-11-23 10:00:00.75+0800", "2026-11-23T10:00:00+08:00"),
+        ("2026-11-23t10:00+08", "2026-11-23T10:00:00+08:00"),
+    ],
+)
+def test_busy_times_follow_the_time_reader_rules(text: str, same_as: str) -> None:
+    """Leap seconds, 24:00, fractions and offset spellings read as slotfinder.times reads them."""
+    entry = {"start": text, "end": text}
+    bf = _load(_doc(attendees=[{"id": "a", "busy": [entry]}]))
+    assert bf.availabilities[0].busy.starts.tolist() == [times.instant(same_as)]
+
+
+def test_not_json_gives_a_position_not_the_text() -> None:
+    """A decoding error names line and column, never the text around it."""
+    with pytest.raises(InputError) as info:
+        load_busy_file('{"window": s3cr3t}')
+    assert "line 1 column 12" in str(info.value)
+    assert "s3cr3t" not in str(info.value)
