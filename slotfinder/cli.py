@@ -1,66 +1,128 @@
 """The ``slotfinder`` command.
 
-Exit status: 0 slots found; 1 none (the explanation is printed); 2 bad input or configuration
-(one line naming the field and the value, no traceback); 3 required attendees left unknown by
-provider failures. Secrets never reach the output: configuration values of secret keys are
-shown as set/unset, and errors are built without them.
+Exit status: 0 slots found; 1 none (the explanation is printed); 2 bad input, configuration or
+a file or port the system refused (one line naming the flag and the value, no traceback); 3
+required attendees left unknown by provider failures; 70 an internal error (one line, and
+``--debug`` shows the traceback); 130 interrupted (Ctrl-C); 141 the reader of the output left.
+
+Only ``argparse`` is imported up front: each command imports what it needs when it runs, so
+``slotfinder --help`` and ``slotfinder slots`` never load the HTTP client, the plugins or the
+simulators. Secrets never reach the output: configuration values of secret keys are shown as
+set/unset, errors are built without them, and an unexpected error's line is scrubbed of the
+values of secret ``SLOTFINDER_*`` variables.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import json
 import os
 import re
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from pathlib import Path
-from typing import TextIO
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from slotfinder.config import Config
-from slotfinder.errors import ConfigError, InputError, SlotfinderError
-from slotfinder.fetch import Progress
-from slotfinder.model import MeetingRequest, Span, SuggestionResult, to_epoch
-from slotfinder.output import FORMATS, render
-from slotfinder.plugins import get_providers
-from slotfinder.providers import HttpProvider, ProviderConfig
-from slotfinder.testing import get_simulators
+if TYPE_CHECKING:
+    from pathlib import Path
 
-__all__ = ["main", "parse_duration"]
+    from slotfinder.config import Config
+    from slotfinder.fetch import Progress
+    from slotfinder.model import MeetingRequest, SuggestionResult
+
+__all__ = ["EXIT_CODES", "main", "parse_duration", "parse_when"]
 
 EXIT_OK, EXIT_NONE, EXIT_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
-_UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
-_DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE = 70, 130, 141
+EXIT_CODES = frozenset(
+    {EXIT_OK, EXIT_NONE, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE}
+)
+FORMATS = ("table", "json", "timeline", "html")
+_DAY = 86_400
+_UNITS = {
+    "d": 86_400, "day": 86_400, "days": 86_400,
+    "h": 3_600, "hr": 3_600, "hrs": 3_600, "hour": 3_600, "hours": 3_600,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+}  # fmt: skip
+_ORDER = {"d": 0, "h": 1, "m": 2, "s": 3}
+_PART_RE = re.compile(r"(\d+)\s*([a-z]+)", re.ASCII)
+_DURATION_RULE = "expected a duration such as 30m, 45min, 1h30m, 2h, 90s or 2d"
+_RELATIVE_RE = re.compile(r"\+(\d+)d", re.ASCII)
+_SECRET_NAME = re.compile(r"^SLOTFINDER_\w*(SECRET|TOKEN|PASSWORD)\w*$")
+
+
+class _Usage(Exception):
+    """argparse's complaint, turned into one error line instead of usage and exit."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _Usage(f"{message} (see {self.prog} --help)")
+
+
+class _Failed(Exception):
+    """A user-facing failure: one line, a given exit status."""
+
+    def __init__(self, message: str, status: int = EXIT_INPUT) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def parse_duration(text: str, field: str = "duration") -> int:
-    """Seconds from ``30m``, ``1h30m``, ``90s``, ``2d`` or a bare number of minutes."""
+    """Seconds from ``30m``, ``45min``, ``1h30m``, ``2h``, ``90s``, ``2d`` or bare minutes.
+
+    Units run from days down to seconds, each at most once, so ``30m1h`` (probably a typo) is
+    refused rather than guessed.
+    """
+    from slotfinder.errors import InputError
+
     value = text.strip().lower()
     if value.isdigit():
         return int(value) * 60
-    match = _DURATION_RE.match(value)
-    if not value or match is None or not any(match.groups()):
-        raise InputError(field, text, "expected a duration such as 30m, 1h30m, 90s or 2d")
-    return sum(int(g) * _UNITS[u] for g, u in zip(match.groups(), "dhms", strict=True) if g)
+    total, pos, last = 0, 0, -1
+    for match in _PART_RE.finditer(value):
+        unit = _UNITS.get(match.group(2))
+        rank = _ORDER.get(match.group(2)[0]) if unit is not None else None
+        if match.start() != pos or unit is None or rank is None or rank <= last:
+            break
+        total, pos, last = total + int(match.group(1)) * unit, match.end(), rank
+    else:
+        if pos == len(value) and pos:
+            return total
+    raise InputError(field, text, _DURATION_RULE)
 
 
-def parse_time(text: str, field: str) -> int:
-    """Epoch seconds from an ISO 8601 time with an offset; a naive time is refused."""
-    try:
-        value = datetime.fromisoformat(text.strip().replace("z", "Z"))
-    except ValueError as exc:
-        raise InputError(
-            field, text, "expected an ISO 8601 time such as 2026-11-23T09:00+08:00"
-        ) from exc
-    return to_epoch(value, field)
+def _today(zone: str, now: float | None) -> int:
+    """The epoch day number of today in ``zone``."""
+    import time
+    from datetime import UTC, datetime
+
+    from slotfinder.times import zone_info
+
+    at = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    return (at.astimezone(zone_info(zone)).date() - datetime(1970, 1, 1).date()).days
+
+
+def parse_when(text: str, field: str, zone: str, now: float | None = None) -> int:
+    """Epoch seconds of a window edge: an RFC 3339 time, a wall-clock time in ``zone``
+    (``2027-03-02T09:00``), a date (its local midnight), ``today``, ``tomorrow`` or ``+3d``
+    (the local midnight that many days from today)."""
+    from slotfinder import times
+
+    value = text.strip()
+    word = value.lower()
+    relative = _RELATIVE_RE.fullmatch(word)
+    if word in ("today", "tomorrow") or relative:
+        ahead = int(relative.group(1)) if relative else (word == "tomorrow")
+        return times.midnight(_today(zone, now) + ahead, zone)
+    if len(value) == 10:
+        return times.midnight(times.read_date(value, field), zone)
+    return times.instant(value, field, zone)
 
 
 def _quorum(text: str | None) -> int | float | None:
+    from slotfinder.errors import InputError
+
     if text is None:
         return None
     try:
@@ -72,19 +134,22 @@ def _quorum(text: str | None) -> int | float | None:
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--duration", required=True, help="meeting length: 30m, 1h, 1h30m")
+    parser.add_argument("--duration", required=True, help="meeting length: 30m, 45min, 1h30m, 2h")
     parser.add_argument("--granularity", default="15m", help="slot start grid (default 15m)")
     parser.add_argument("--buffer", help="free time needed before and after (e.g. 10m)")
     parser.add_argument("--buffer-before", help="free time needed before the meeting")
     parser.add_argument("--buffer-after", help="free time needed after the meeting")
-    parser.add_argument("--min-notice", help="hide slots starting sooner than this from now")
+    parser.add_argument("--min-notice", help="hide slots starting sooner than this from now (2h)")
     parser.add_argument("--quorum", help="required attendees needed: a count, 0.6 or 60%%")
     parser.add_argument("--tentative", choices=("busy", "free"), default="busy")
     parser.add_argument("--unknown", choices=("exclude", "flag"), default="exclude")
     parser.add_argument("--max", type=int, default=10, dest="max_results")
     parser.add_argument("--order", choices=("score", "start"), default="score")
     parser.add_argument("--format", choices=FORMATS, default="table")
-    parser.add_argument("--output", help="write the report here (html defaults to a file)")
+    parser.add_argument(
+        "--output", help="write the report to this file, '-' for standard output "
+        "(html defaults to slotfinder-report.html)"
+    )  # fmt: skip
     parser.add_argument("--tz", help="the request's IANA zone (output times, slot grid)")
 
 
@@ -109,15 +174,66 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _emit(result: SuggestionResult, args: argparse.Namespace, out: TextIO, stats: bool) -> int:
+    from slotfinder.output import render
+
     fmt = args.format
-    text = render(result, fmt, stats=stats, color=out.isatty())
+    text = render(result, fmt, stats=stats, color=out.isatty() and args.output is None)
     target = args.output or ("slotfinder-report.html" if fmt == "html" else None)
-    if target:
-        Path(target).write_text(text, encoding="utf-8")
-        print(f"report written to {Path(target).resolve()}", file=out)
+    if target and target != "-":
+        path = write_file(target, text, "--output")
+        print(f"report written to {path}", file=out)
     else:
         out.write(text if text.endswith("\n") else text + "\n")
     return _status(result)
+
+
+def write_file(target: str, text: str, flag: str, mode: int = 0o666) -> Path:
+    """Write ``text`` to ``target`` all at once: a temporary file beside it, renamed over it.
+
+    An interrupted or failed write leaves neither a half-written report nor the temporary
+    file. OS errors become :class:`InputError` naming ``flag``.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from slotfinder.errors import InputError
+
+    path = Path(target)
+    with _os_errors(flag, target):
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a directory", target)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+        try:
+            os.chmod(tmp, mode & ~_umask())
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise InputError(flag, target, str(exc)) from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def _os_errors(flag: str, value: str) -> Iterator[None]:
+    """OS errors on a file the user named become one line naming the flag."""
+    from slotfinder.errors import InputError
+
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(flag, value, exc.strerror or str(exc)) from None
+    except ValueError as exc:  # an embedded NUL byte in the path
+        raise InputError(flag, value, f"not a usable path ({exc})") from None
 
 
 def _status(result: SuggestionResult) -> int:
@@ -148,20 +264,49 @@ _FLAGS = {
 
 def _request(**fields: object) -> MeetingRequest:
     """A MeetingRequest whose errors name the command-line flag, not the Python field."""
+    from slotfinder.errors import InputError
+    from slotfinder.model import MeetingRequest
+
     try:
         return MeetingRequest(**fields)  # type: ignore[arg-type]
     except InputError as exc:
         raise InputError(_FLAGS.get(exc.field, exc.field), exc.value, exc.problem) from None
 
 
+def _check_zone(zone: str | None, flag: str) -> str | None:
+    from slotfinder.errors import InputError
+    from slotfinder.model import check_zone
+
+    if zone is None:
+        return None
+    try:
+        return check_zone(zone, flag)
+    except InputError as exc:
+        raise InputError(flag, zone, exc.problem) from None
+
+
+def _load_config(args: argparse.Namespace) -> Config:
+    from slotfinder.config import Config
+
+    with _os_errors("--config", str(args.config)):
+        return Config.load(args.config)
+
+
 def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
     from slotfinder.busyfile import load_busy_file
     from slotfinder.engine import find_slots
+    from slotfinder.errors import InputError
 
-    busy = load_busy_file(Path(args.busy))
-    request = _request(
-        attendees=busy.attendees, window=busy.window, zone=args.tz or busy.zone, **_options(args)
-    )
+    try:
+        busy = load_busy_file(Path(args.busy))
+    except InputError as exc:
+        if exc.field != "busy_file" or exc.value != str(Path(args.busy)):
+            raise
+        raise InputError("--busy", args.busy, exc.problem) from None
+    zone = _check_zone(args.tz, "--tz") or busy.zone
+    request = _request(attendees=busy.attendees, window=busy.window, zone=zone, **_options(args))
     return _emit(find_slots(busy.availabilities, request), args, out, stats=False)
 
 
@@ -169,12 +314,15 @@ class _ProgressBar:
     """A one-line progress bar on stderr, shown only once a fetch has taken over a second."""
 
     def __init__(self, stream: TextIO) -> None:
+        import time
+
+        self.clock = time.monotonic
         self.stream = stream
-        self.started = time.monotonic()
+        self.started = self.clock()
         self.shown = False
 
     def __call__(self, p: Progress) -> None:
-        if time.monotonic() - self.started < 1.0 or not self.stream.isatty():
+        if self.clock() - self.started < 1.0 or not self.stream.isatty():
             return
         width = 30
         filled = width * p.calls_done // max(1, p.calls_planned)
@@ -191,22 +339,32 @@ class _ProgressBar:
             self.stream.write("\n")
 
 
-def build_request(args: argparse.Namespace, config: Config) -> MeetingRequest:
-    zone = args.tz or config.tz
+def build_request(
+    args: argparse.Namespace, config: Config, now: float | None = None
+) -> MeetingRequest:
+    """The request the ``suggest`` flags describe, attendees shaped by ``config``."""
+    from slotfinder.errors import InputError
+    from slotfinder.model import Span
+
+    zone = _check_zone(args.tz, "--tz") or config.tz
     people = [config.attendee(i, zone=zone) for i in args.attendee or []]
     people += [config.attendee(i, optional=True, zone=zone) for i in args.optional or []]
     rooms = [config.attendee(i, room=True, zone=zone) for i in args.room or []]
-    start, end = parse_time(args.start, "--start"), parse_time(args.end, "--end")
+    start = parse_when(args.start, "--start", zone, now)
+    end = parse_when(args.end, "--end", zone, now)
     if end <= start:
         raise InputError("--end", args.end, f"must be after --start {args.start}")
-    window = Span(start, end)
-    return _request(attendees=people, rooms=rooms, window=window, zone=zone, **_options(args))
+    return _request(
+        attendees=people, rooms=rooms, window=Span(start, end), zone=zone, **_options(args)
+    )
 
 
 def cmd_suggest(args: argparse.Namespace, out: TextIO) -> int:
+    import asyncio
+
     from slotfinder.api import suggest
 
-    config = Config.load(args.config)
+    config = _load_config(args)
     request = build_request(args, config)
     bar = _ProgressBar(sys.stderr)
     try:
@@ -217,7 +375,11 @@ def cmd_suggest(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
-    config = Config.load(args.config)
+    from slotfinder.errors import SlotfinderError
+    from slotfinder.plugins import get_providers
+    from slotfinder.providers import HttpProvider, ProviderConfig
+
+    config = _load_config(args)
     for name, provider in get_providers().items():
         print(f"{name}: {provider.description}", file=out)
         if isinstance(provider, HttpProvider):
@@ -258,51 +420,11 @@ def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
-    from slotfinder.testing import simkit
+    from slotfinder.demo import simulate
 
-    simulators = get_simulators()
-    if args.provider not in simulators:
-        raise InputError("PROVIDER", args.provider, f"no simulator; have {', '.join(simulators)}")
-    sim = simulators[args.provider]
-
-    provider = get_providers().get(sim.name)
-    secret = {k.name for k in provider.config_keys if k.secret} if provider else set()
-
-    async def serve() -> None:
-        app = sim.app(seed=args.seed)
-        async with simkit.running(app, port=args.port) as base_url:
-            tenant = sim.demo(base_url, seed=args.seed)
-            print(
-                f"{sim.name} simulator on {base_url} (seed {args.seed}); Ctrl-C stops it", file=out
-            )
-            # Even a simulator's credentials stay out of the output: they go to a private file.
-            path = _write_sim_config(sim.name, dict(tenant.config), args.write_config)
-            print(f"configuration (credentials included): {path}", file=out)
-            print(f"  use it: slotfinder suggest --config {path} ...", file=out)
-            print(f"[providers.{sim.name}]", file=out)
-            for key, value in tenant.config.items():
-                shown = f"<in {path.name}>" if key in secret else value
-                print(f'{key} = "{shown}"', file=out)
-            for person in tenant.people[:5] + tenant.rooms:
-                print(
-                    f"# {'room' if person.room else 'user'} {person.id} ({person.zone})", file=out
-                )
-            out.flush()
-            await asyncio.Event().wait()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
-    return EXIT_OK
-
-
-def _write_sim_config(name: str, settings: dict[str, str], where: str | None) -> Path:
-    """Write ``[providers.NAME]`` for a running simulator to a file only the user can read."""
-    path = Path(where) if where else Path(tempfile.mkdtemp(prefix="slotfinder-sim-")) / "sim.toml"
-    lines = [f"[providers.{name}]"] + [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-    return path.resolve()
+    return simulate(
+        args.provider, out, port=args.port, seed=args.seed, write_config=args.write_config
+    )
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -312,67 +434,144 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="slotfinder", description="Find meeting times.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    """The whole command line; building it imports nothing beyond argparse."""
+    debug = _Parser(add_help=False)
+    debug.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the traceback of an unexpected error",
+    )
+    parser = _Parser(prog="slotfinder", description="Find meeting times.", parents=[debug])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    slots = sub.add_parser("slots", help="offline: slots from a busy file")
+    slots = sub.add_parser("slots", help="offline: slots from a busy file", parents=[debug])
     slots.add_argument("--busy", required=True, help="busy file (JSON)")
     _engine_options(slots)
     slots.set_defaults(func=cmd_slots)
 
-    sug = sub.add_parser("suggest", help="live: fetch through the providers, then find slots")
+    sug = sub.add_parser(
+        "suggest", help="live: fetch through the providers, then find slots", parents=[debug]
+    )
     sug.add_argument("--attendee", action="extend", nargs="+", help="PROVIDER:ID, required")
     sug.add_argument("--optional", action="extend", nargs="+", help="PROVIDER:ID, optional")
     sug.add_argument("--room", action="extend", nargs="+", help="PROVIDER:ROOMID")
-    sug.add_argument("--start", required=True, help="window start, ISO 8601 with offset")
-    sug.add_argument("--end", required=True, help="window end, ISO 8601 with offset")
+    when = (
+        "an RFC 3339 time, a local time or date in --tz (2027-03-02T09:00, 2027-03-02 is "
+        "its midnight), today, tomorrow or +3d"
+    )
+    sug.add_argument("--start", required=True, help=f"window start: {when}")
+    sug.add_argument("--end", required=True, help="window end, read like --start")
     sug.add_argument("--config", help="configuration file (default ./slotfinder.toml)")
     _engine_options(sug)
     sug.set_defaults(func=cmd_suggest)
 
-    demo = sub.add_parser("demo", help="run a mixed-provider suggest against local simulators")
-    demo.add_argument("--seed", type=int, default=7)
+    demo = sub.add_parser(
+        "demo", help="run a mixed-provider suggest against local simulators", parents=[debug]
+    )
+    demo.add_argument("--seed", type=int, default=7, help="the simulated organisation's seed")
     demo.add_argument("--output", help="HTML report path (default reports/slotfinder-demo.html)")
     demo.set_defaults(func=cmd_demo)
 
-    prov = sub.add_parser("providers", help="registered providers, limits and settings")
+    prov = sub.add_parser(
+        "providers", help="registered providers, limits and settings", parents=[debug]
+    )
     prov.add_argument("--config", help="configuration file (default ./slotfinder.toml)")
     prov.set_defaults(func=cmd_providers)
 
-    sim = sub.add_parser("simulate", help="run one provider simulator on 127.0.0.1")
-    sim.add_argument("provider")
-    sim.add_argument("--port", type=int, default=0)
-    sim.add_argument("--seed", type=int, default=0)
+    sim = sub.add_parser(
+        "simulate", help="run a provider simulator (or all) on 127.0.0.1", parents=[debug]
+    )
+    sim.add_argument("provider", help="the simulator to run (feishu, dingtalk), or all")
     sim.add_argument(
-        "--write-config", help="where to write its configuration (default: a private temp file)"
+        "--port", type=int, default=0, help="port to listen on (all: the first of consecutive "
+        "ports); default a free one"
+    )  # fmt: skip
+    sim.add_argument("--seed", type=int, default=0, help="seed of the simulated organisation")
+    sim.add_argument(
+        "--write-config",
+        help="where to write the [providers.*] configuration (default: a private temporary "
+        "file, removed when the simulator stops)",
     )
     sim.set_defaults(func=cmd_simulate)
     return parser
 
 
+def _scrub(text: str) -> str:
+    """The line with the values of secret ``SLOTFINDER_*`` variables blanked out."""
+    for name, value in os.environ.items():
+        if value and len(value) >= 4 and _SECRET_NAME.match(name):
+            text = text.replace(value, "<secret>")
+    return text
+
+
+def _error(message: str) -> None:
+    print(f"slotfinder: error: {_scrub(message)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command; returns the exit status (see the module docstring)."""
     stream = out or sys.stdout
-    args = make_parser().parse_args(argv)
-    if getattr(args, "command", None) == "suggest" and not (args.attendee or args.optional):
-        print("slotfinder: error: --attendee: at least one attendee is needed", file=sys.stderr)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = make_parser().parse_args(argv)
+    except _Usage as exc:
+        _error(str(exc))
+        return EXIT_INPUT
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    if args.command == "suggest" and not (args.attendee or args.optional):
+        _error("--attendee: at least one attendee is needed")
         return EXIT_INPUT
     func: Callable[[argparse.Namespace, TextIO], int] = args.func
+    return _run(func, args, stream, debug)
+
+
+def _run(
+    func: Callable[[argparse.Namespace, TextIO], int],
+    args: argparse.Namespace,
+    stream: TextIO,
+    debug: bool,
+) -> int:
+    """Run one command, turning every way it can end into an exit status and one line."""
+    from slotfinder.errors import SlotfinderError
+
     try:
         return func(args, stream)
-    except (InputError, ConfigError) as exc:
-        print(f"slotfinder: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
+    except _Failed as exc:
+        _error(str(exc))
+        return exc.status
     except SlotfinderError as exc:
-        print(f"slotfinder: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return EXIT_INPUT
     except KeyboardInterrupt:
-        return 130
+        print("slotfinder: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `slotfinder demo | head`: the reader left; say nothing more, as Unix tools do.
+        _quiet_stdout()
+        return EXIT_PIPE
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        if debug:
+            import traceback
+
+            sys.stderr.write(_scrub("".join(traceback.format_exception(exc))))
+        detail = _scrub(f"{type(exc).__name__}: {exc}")
+        print(
+            f"slotfinder: internal error: {detail} (rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 141
+    except (OSError, ValueError):
+        pass
 
 
 def entry() -> None:

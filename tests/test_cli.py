@@ -250,10 +250,10 @@ def test_no_slot_exits_1_with_an_explanation() -> None:
 
 WIN = {"start": "2026-11-23T00:00:00+08:00", "end": "2026-11-28T00:00:00+08:00"}
 BAD_FILES: list[tuple[str, Any, tuple[str, ...]]] = [
-    ("not-json", "{not json", ("busy_file=", "not JSON")),
+    ("not-json", "{not json", ("--busy=", "not JSON")),
     ("list", [], ("busy_file=[]", "expected an object")),
     ("no-window", {"tz": "UTC"}, ("window=None", "missing")),
-    ("naive", {"window": {**WIN, "start": "2026-11-23T00:00:00"}}, ("window.start=", "naive")),
+    ("naive", {"window": {**WIN, "start": "2026-11-23T00:00:00"}}, ("window.start=", "offset")),
     ("empty-window", {"window": {**WIN, "end": WIN["start"]}}, ("window.end=", "must be after")),
     ("zone", {"window": WIN, "tz": "Mars/Base"}, ("tz='Mars/Base'", "unknown IANA")),
     ("typo", {"window": WIN, "attendee": []}, ("attendee=[]", "unknown key")),
@@ -275,7 +275,7 @@ BAD_FILES: list[tuple[str, Any, tuple[str, ...]]] = [
                 }
             ],
         },
-        ("attendees[0].busy[0].end='2026-11-23T09:00:00+08:00'", "before start"),
+        ("attendees[0].busy[0].end='2026-11-23T09:00:00+08:00'", "before its start"),
     ),
     (
         "status",
@@ -399,7 +399,7 @@ def test_parse_duration_accepts(text: str, seconds: int) -> None:
 )
 def test_parse_duration_refuses(text: str) -> None:
     """Anything else is an InputError naming the field and giving examples."""
-    with pytest.raises(InputError, match="30m, 1h30m") as info:
+    with pytest.raises(InputError, match="1h30m") as info:
         parse_duration(text, "--buffer")
     assert info.value.field == "--buffer"
     assert info.value.value == text
@@ -446,6 +446,7 @@ async def live(tmp_path: Path, **options: dict[str, Any]) -> AsyncIterator[Live]
         for name in names:
             lines.append(f"[providers.{name}]")
             lines += [f"{k} = {json.dumps(str(v))}" for k, v in tenants[name].config.items()]
+        lines += ["[providers.ics]", f"roots = {json.dumps(str(tmp_path))}"]
         config = tmp_path / "slotfinder.toml"
         config.write_text("\n".join(lines) + "\n", encoding="utf-8")
         ics = tmp_path / "me.ics"
