@@ -15,11 +15,12 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from slotfinder.api import suggest, suggest_sync
+    from slotfinder.api import invalidate, suggest, suggest_sync
     from slotfinder.config import Config
     from slotfinder.engine import find_slots
     from slotfinder.errors import ConfigError, InputError, SlotfinderError
     from slotfinder.fetch import Fetcher, FetchStats, Progress, RetryPolicy
+    from slotfinder.fetch.store import Store
     from slotfinder.hookspecs import hookimpl
     from slotfinder.model import (
         Attendee,
@@ -96,6 +97,7 @@ __all__ = [
     "SlotfinderError",
     "Span",
     "Status",
+    "Store",
     "Suggestion",
     "SuggestionResult",
     "Target",
@@ -105,6 +107,7 @@ __all__ = [
     "WorkingHours",
     "find_slots",
     "hookimpl",
+    "invalidate",
     "suggest",
     "suggest_sync",
 ]
@@ -112,11 +115,12 @@ __all__ = [
 __version__ = "0.1.0"
 
 _MODULES = {
-    "slotfinder.api": ("suggest", "suggest_sync"),
+    "slotfinder.api": ("invalidate", "suggest", "suggest_sync"),
     "slotfinder.config": ("Config",),
     "slotfinder.engine": ("find_slots",),
     "slotfinder.errors": ("ConfigError", "InputError", "SlotfinderError"),
     "slotfinder.fetch": ("FetchStats", "Fetcher", "Progress", "RetryPolicy"),
+    "slotfinder.fetch.store": ("Store",),
     "slotfinder.hookspecs": ("hookimpl",),
     "slotfinder.model": (
         "Attendee",

@@ -9,6 +9,7 @@ engine runs. Whatever could not be read comes back as unknown, with its reason.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping, Sequence
 
 import aiohttp
@@ -19,6 +20,7 @@ from slotfinder.config import Config
 from slotfinder.engine import find_slots
 from slotfinder.errors import InputError, SlotfinderError
 from slotfinder.fetch import Fetcher, ProgressCallback, RetryPolicy
+from slotfinder.fetch.store import Store, fetch_through
 from slotfinder.model import (
     Attendee,
     Availability,
@@ -36,7 +38,7 @@ from slotfinder.providers import (
     Target,
 )
 
-__all__ = ["LOOKAHEAD", "split_ids", "suggest", "suggest_sync"]
+__all__ = ["LOOKAHEAD", "default_store", "invalidate", "split_ids", "suggest", "suggest_sync"]
 
 LOOKAHEAD = 14 * 86_400
 """How far past the window ``suggest`` looks for the first slot when none fits inside it."""
@@ -80,7 +82,13 @@ def split_ids(
 
 
 async def _fetch_group(
-    group: _Group, request: MeetingRequest, window: Span, fetcher: Fetcher
+    group: _Group,
+    request: MeetingRequest,
+    window: Span,
+    fetcher: Fetcher,
+    *,
+    store: Store,
+    refresh: bool = False,
 ) -> list[Availability]:
     provider = group.provider
     if isinstance(provider, HttpProvider):
@@ -92,7 +100,9 @@ async def _fetch_group(
             )
             for a in group.attendees
         ]
-        return await fetcher.fetch(provider, targets, window, group.config)
+        return await fetch_through(
+            store, fetcher, provider, targets, window, config=group.config, refresh=refresh
+        )
     assert isinstance(provider, LocalProvider)
     read = await asyncio.to_thread(
         provider.read, list(group.attendees), window, request.zone, group.config
@@ -144,6 +154,8 @@ async def suggest(
     policy: RetryPolicy | None = None,
     progress: ProgressCallback | None = None,
     lookahead: int = LOOKAHEAD,
+    store: Store | None = None,
+    refresh: bool = False,
 ) -> SuggestionResult:
     """Fetch every attendee's and room's busy time, then :func:`slotfinder.find_slots`.
 
@@ -155,18 +167,26 @@ async def suggest(
     When nothing fits, busy time for ``lookahead`` seconds after the window is fetched too (at
     the cost of more calls, counted in ``calls``) so the explanation can name the first slot
     after the window; ``lookahead=0`` skips that.
+
+    ``store`` says where busy time, rate windows and tokens are shared (default: this
+    process, or Redis when ``redis_url`` is configured); a repeat query within a provider's
+    freshness limit makes no call. ``refresh`` re-reads these calendars whatever is cached.
     """
     if providers is None:
         providers = get_providers()
     config = config or Config.load()
     groups = split_ids(request, providers, config)
+    store = store or default_store(config)
     owned = session is None
     http = session or aiohttp.ClientSession()
     try:
-        fetcher = Fetcher(http, policy=policy, progress=progress)
+        fetcher = store.fetcher(Fetcher(http, policy=policy, progress=progress))
         window = request.window
         fetched: Sequence[list[Availability]] = await asyncio.gather(
-            *(_fetch_group(g, request, window, fetcher) for g in groups)
+            *(
+                _fetch_group(g, request, window, fetcher, store=store, refresh=refresh)
+                for g in groups
+            )
         )
         if fetcher.config_errors:
             raise fetcher.config_errors[0]
@@ -175,7 +195,10 @@ async def suggest(
         if not result.slots and lookahead > 0:
             more = Span(window.end, window.end + lookahead)
             later: Sequence[list[Availability]] = await asyncio.gather(
-                *(_fetch_group(g, request, more, fetcher) for g in _known(groups, availabilities))
+                *(
+                    _fetch_group(g, request, more, fetcher, store=store)
+                    for g in _known(groups, availabilities)
+                )
             )
             by_id = {a.id: a for batch in later for a in batch}
             availabilities = [
@@ -199,6 +222,8 @@ def suggest_sync(
     policy: RetryPolicy | None = None,
     progress: ProgressCallback | None = None,
     lookahead: int = LOOKAHEAD,
+    store: Store | None = None,
+    refresh: bool = False,
 ) -> SuggestionResult:
     """:func:`suggest` for code without an event loop (scripts, notebooks' plain cells)."""
     try:
@@ -212,8 +237,25 @@ def suggest_sync(
                 policy=policy,
                 progress=progress,
                 lookahead=lookahead,
+                store=store,
+                refresh=refresh,
             )
         )
     raise SlotfinderError(
         "suggest_sync() was called inside a running event loop; use `await slotfinder.suggest(...)`"
     )
+
+
+def default_store(config: Config) -> Store:
+    """Redis when ``redis_url`` is configured (or ``SLOTFINDER_REDIS_URL`` is set), else this
+    process's memory: the embedded default needs nothing."""
+    url = getattr(config, "redis_url", None) or os.environ.get("SLOTFINDER_REDIS_URL")
+    store = Store.redis(url) if url else Store.local()
+    ttl = getattr(config, "cache_ttl", None)
+    return attrs.evolve(store, ttl=ttl) if ttl else store
+
+
+async def invalidate(id: str | None = None, *, store: Store | None = None) -> None:
+    """Forget cached busy time of ``id`` (``provider:ID``), or of everyone: the next
+    ``suggest`` asks the provider again."""
+    await (store or default_store(Config.load())).invalidate(id)

@@ -30,11 +30,12 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from slotfinder.cache import Failure, Piece
-from slotfinder.errors import ConfigError, SlotfinderError
+from slotfinder.cache import CacheError, Failure, Piece
+from slotfinder.errors import ConfigError
+from slotfinder.providers import CallFailed, RateWindow, Token
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RedisCache",
     "RedisLimiter",
+    "RedisLimiters",
     "RedisTokens",
     "SharedStateLost",
     "connect",
@@ -105,8 +107,14 @@ return 1
 """
 
 
-class SharedStateLost(SlotfinderError):
-    """Redis stopped answering: the shared windows cannot be honoured, so calls stop."""
+class SharedStateLost(CallFailed):
+    """Redis stopped answering: the shared windows cannot be honoured, so calls stop.
+
+    Fatal for the provider's fetch: its ids not read yet are unknown with this reason.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, fatal=True)
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:
@@ -219,10 +227,7 @@ class RedisLimiter:
 
     def penalise(self, seconds: float) -> None:
         """After a rate-limit reply, every worker waits ``seconds`` (best effort)."""
-        task = asyncio.ensure_future(
-            self._call(self._penalise(keys=[self._blocked], args=[seconds]))
-        )
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        _background(self._call(self._penalise(keys=[self._blocked], args=[seconds])))
 
 
 class RedisTokens:
@@ -254,23 +259,23 @@ class RedisTokens:
         margin = min(1800.0, float(lifetime) / 4)
         return str(value) if float(expires_at) - margin > time.time() else None
 
-    async def get(self, scope: str, obtain: Callable[[], Awaitable[tuple[str, float]]]) -> str:
-        """The app's token: cached, or obtained (``obtain()`` gives the token and its lifetime
-        in seconds) by exactly one worker and shared."""
-        key = f"{PREFIX}:token:{scope}"
-        lock = f"{key}:lock"
+    async def get(self, key: Sequence[str], obtain: Callable[[], Awaitable[Token]]) -> str:
+        """The app's token: cached, or obtained by exactly one worker and shared."""
+        name = f"{PREFIX}:token:{scope_key(key[0], key[1:])}"
+        lock = f"{name}:lock"
         deadline = time.monotonic() + self.wait
         while True:
-            cached = await self._fresh(key)
+            cached = await self._fresh(name)
             if cached is not None:
                 return cached
             owner = secrets.token_hex(8)
             if await self._call(self.client.set(lock, owner, nx=True, px=int(self.wait * 1000))):
                 try:
-                    value, lifetime = await obtain()
-                    payload = json.dumps([value, time.time() + lifetime, lifetime])
-                    await self._call(self.client.set(key, payload, px=int(lifetime * 1000)))
-                    return value
+                    token = await obtain()
+                    life = token.expires_in
+                    payload = json.dumps([token.value, time.time() + life, life])
+                    await self._call(self.client.set(name, payload, px=max(1, int(life * 1000))))
+                    return token.value
                 finally:
                     if await self._call(self.client.get(lock)) == owner.encode():
                         await self._call(self.client.delete(lock))
@@ -278,12 +283,26 @@ class RedisTokens:
                 raise SharedStateLost("no token arrived from the worker refreshing it")
             await asyncio.sleep(0.05)
 
-    async def forget(self, scope: str, value: str) -> None:
+    def invalidate(self, key: Sequence[str], value: str) -> None:
         """Drop the cached token if it is still ``value`` (the API refused it)."""
-        key = f"{PREFIX}:token:{scope}"
-        raw = await self._call(self.client.get(key))
-        if raw is not None and json.loads(raw)[0] == value:
-            await self._call(self.client.delete(key))
+        name = f"{PREFIX}:token:{scope_key(key[0], key[1:])}"
+
+        async def forget() -> None:
+            raw = await self._call(self.client.get(name))
+            if raw is not None and json.loads(raw)[0] == value:
+                await self._call(self.client.delete(name))
+
+        _background(forget())
+
+
+def _background(work: Awaitable[Any]) -> None:
+    """Run ``work`` without waiting; a failure is logged, never raised into a caller."""
+
+    def done(task: asyncio.Future[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("shared state: %s", task.exception())
+
+    asyncio.ensure_future(work).add_done_callback(done)
 
 
 def _glob(text: str | None) -> str:
@@ -303,7 +322,7 @@ class RedisCache:
         try:
             return await what
         except _redis_errors() as exc:
-            raise SharedStateLost(
+            raise CacheError(
                 f"shared cache unavailable (Redis at {where(self.client)}: {type(exc).__name__})"
             ) from None
 
@@ -368,3 +387,22 @@ class RedisCache:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+class RedisLimiters:
+    """The ``limiter_for`` of a :class:`~slotfinder.fetch.Fetcher` whose windows live in Redis:
+    one :class:`RedisLimiter` per app and rate group, shared by every worker."""
+
+    def __init__(self, client: Redis, *, hold: float = 30.0) -> None:
+        self.client = client
+        self.hold = hold
+        self._made: dict[Hashable, RedisLimiter] = {}
+
+    def __call__(self, key: Hashable, windows: Sequence[RateWindow], margin: float) -> RedisLimiter:
+        limiter = self._made.get(key)
+        if limiter is None:
+            parts = [str(p) for p in key] if isinstance(key, tuple) else [str(key)]
+            pairs = [(w.calls, w.seconds * (1 + margin)) for w in windows]
+            scope = scope_key(parts[0], parts[1:])
+            limiter = self._made[key] = RedisLimiter(self.client, scope, pairs, hold=self.hold)
+        return limiter

@@ -24,8 +24,9 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin
 
 import attrs
@@ -33,8 +34,8 @@ import numpy as np
 
 from slotfinder import intervals
 from slotfinder.errors import ConfigError
-from slotfinder.fetch.limiter import RateLimiter, shared_limiter
-from slotfinder.fetch.tokens import SHARED_TOKENS, AppKey, TokenCache, app_key
+from slotfinder.fetch.limiter import shared_limiter
+from slotfinder.fetch.tokens import SHARED_TOKENS, AppKey, app_key
 from slotfinder.fetch.transport import AiohttpTransport, NoReply, Timeout, Transport, origin
 from slotfinder.model import Availability, BusyTable, Span
 from slotfinder.plan import plan_calls
@@ -48,6 +49,7 @@ from slotfinder.providers import (
     HttpResponse,
     Limits,
     ProviderConfig,
+    RateWindow,
     RetryLater,
     Target,
     Token,
@@ -58,15 +60,44 @@ if TYPE_CHECKING:
     import aiohttp
 
 __all__ = [
+    "CallDone",
     "FetchStats",
     "Fetcher",
+    "Limiter",
+    "LimiterFor",
     "Progress",
     "ProgressCallback",
     "RetryPolicy",
+    "TokenStore",
     "merge_rows",
 ]
 
 log = logging.getLogger("slotfinder.fetch")
+
+
+class Limiter(Protocol):
+    """Rate places: ``async with limiter.slot() as answered`` around a call, ``answered()``
+    once its status line is in; ``penalise(seconds)`` after a rate-limit reply."""
+
+    def slot(self) -> AbstractAsyncContextManager[Callable[[], None]]: ...
+
+    def penalise(self, seconds: float) -> None: ...
+
+
+LimiterFor = Callable[[Hashable, Sequence[RateWindow], float], Limiter]
+"""The limiter shared by everyone calling ``key`` (an app and a rate group)."""
+
+
+class TokenStore(Protocol):
+    """Where an app's token is kept: this process (the default) or Redis for many workers."""
+
+    async def get(self, key: AppKey, obtain: Callable[[], Awaitable[Token]]) -> str: ...
+
+    def invalidate(self, key: AppKey, value: str) -> None: ...
+
+
+CallDone = Callable[[Span, Mapping[str, np.ndarray]], Awaitable[None]]
+"""Told, after each successful call, the stretch it covered and each readable id's rows."""
 
 
 @attrs.frozen
@@ -183,8 +214,10 @@ class _Run:
     limits: Limits
     key: AppKey
     timeout: Timeout
-    shared: RateLimiter
+    shared: Limiter
     in_flight: asyncio.Semaphore
+    on_call: CallDone | None = None
+    finished: list[tuple[Span, dict[str, np.ndarray]]] = attrs.field(factory=list)
     rows: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
     done: dict[str, BusyTable] = attrs.field(factory=dict)
     errors: dict[str, str] = attrs.field(factory=dict)
@@ -206,7 +239,8 @@ class Fetcher:
         *,
         policy: RetryPolicy | None = None,
         progress: ProgressCallback | None = None,
-        tokens: TokenCache | None = None,
+        tokens: TokenStore | None = None,
+        limiter_for: LimiterFor = shared_limiter,
         seed: int | None = None,
     ) -> None:
         self.transport: Transport = (
@@ -214,7 +248,8 @@ class Fetcher:
         )
         self.policy = policy or RetryPolicy()
         self.progress = progress
-        self.tokens = tokens or SHARED_TOKENS
+        self.tokens: TokenStore = tokens or SHARED_TOKENS
+        self.limiter_for = limiter_for
         self.stats = FetchStats()
         self.config_errors: list[ConfigError] = []
         self._token_failures: dict[AppKey, ConfigError | CallFailed] = {}
@@ -346,8 +381,14 @@ class Fetcher:
         targets: Sequence[Target],
         window: Span,
         config: ProviderConfig,
+        *,
+        on_call: CallDone | None = None,
     ) -> list[Availability]:
-        """Availability of every target over ``window`` (ids prefixed ``provider:``)."""
+        """Availability of every target over ``window`` (ids prefixed ``provider:``).
+
+        ``on_call`` hears of each successful call as it completes (the busy cache keeps each
+        call's stretch at once, so a run cut short loses nothing it had read).
+        """
         limits = provider.limits(config)
         plan = getattr(provider, "plan", None)
         calls: list[Call] = (
@@ -362,8 +403,9 @@ class Fetcher:
             limits,
             key,
             Timeout(self.policy.timeout or limits.timeout, self.policy.connect_timeout),
-            shared_limiter((*key, ""), limits.rate, self.policy.margin),
+            self.limiter_for((*key, ""), limits.rate, self.policy.margin),
             asyncio.Semaphore(max(1, limits.concurrency)),
+            on_call,
         )
         for call in calls:
             self.stats.add(self.stats.planned, f"{provider.name}/{call.endpoint}")
@@ -374,6 +416,8 @@ class Fetcher:
 
         async def one(call: Call) -> None:
             await self._run_call(run, call)
+            while run.on_call is not None and run.finished:
+                await run.on_call(*run.finished.pop())
             for i in call.ids:
                 run.pending[i] -= 1
                 if run.pending[i] == 0:
@@ -402,7 +446,7 @@ class Fetcher:
         provider, config, policy = run.provider, run.config, self.policy
         name = f"{provider.name}/{call.endpoint}"
         endpoint = run.limits.endpoint(call.endpoint)
-        limiter = shared_limiter((*run.key, endpoint.limiter_key), endpoint.rate, policy.margin)
+        limiter = self.limiter_for((*run.key, endpoint.limiter_key), endpoint.rate, policy.margin)
         refreshed = False
         last = "no attempt made"
         attempt = 0
@@ -484,14 +528,17 @@ class Fetcher:
         self._fail(run, call.ids, f"gave up after {policy.attempts} attempts: {last}")
 
     def _accept(self, run: _Run, call: Call, result: CallResult) -> None:
+        read: dict[str, np.ndarray] = {}
         for i in call.ids:
             if i in result.errors:
                 self._fail(run, [i], result.errors[i])
             elif i in result.busy:
-                rows = np.asarray(result.busy[i], dtype=np.int64).reshape(-1, 3)
-                run.rows.setdefault(i, []).append(rows)
+                read[i] = np.asarray(result.busy[i], dtype=np.int64).reshape(-1, 3)
+                run.rows.setdefault(i, []).append(read[i])
             else:
                 self._fail(run, [i], f"{run.provider.name} returned no data for this id")
+        if run.on_call is not None and read:
+            run.finished.append((call.span, read))
 
     def _finish(self, run: _Run, i: str) -> None:
         """Every call for ``i`` is over: merge its pieces (an unknown id keeps none)."""
