@@ -25,10 +25,12 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from slotfinder_dingtalk.simulator import STATS as DINGTALK_STATS
 from slotfinder_feishu.simulator import STATS as FEISHU_STATS
 
-from slotfinder.cli import main, parse_duration
+from slotfinder.cli import EXIT_CODES, main, parse_duration
 from slotfinder.errors import InputError
 from slotfinder.testing import get_simulators, simkit
 from slotfinder.testing.simulation import DemoTenant
@@ -76,7 +78,8 @@ def slots_json(*extra: str) -> dict[str, Any]:
         "slots", "--busy", str(BUSY), "--duration", "45m", "--format", "json", *extra
     )
     assert status == 0, out
-    return json.loads(out)
+    doc: dict[str, Any] = json.loads(out)
+    return doc
 
 
 def one_error_line(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -653,3 +656,319 @@ def test_simulate_unknown_provider_exits_2() -> None:
     """`slotfinder simulate zoom` exits 2 naming the simulators there are."""
     proc = run("simulate", "zoom", timeout=20)
     one_error_line(proc, "zoom", "feishu")
+
+
+# --- cost of the command line -------------------------------------------------------------------
+
+_LOADED = (
+    "import sys, io; from slotfinder.cli import main; "
+    "main(sys.argv[1:], out=io.StringIO()); print(' '.join(sorted(sys.modules)))"
+)
+_BARE_PACKAGE_IS_HEAVY = (
+    "aiohttp"
+    in subprocess.run(
+        [sys.executable, "-c", "import sys, slotfinder; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+)
+
+
+@pytest.mark.xfail(
+    _BARE_PACKAGE_IS_HEAVY, reason="slotfinder/__init__.py still imports everything", strict=True
+)
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("slots", "--busy", str(BUSY), "--duration", "30m"),
+        ("slots", "--busy", str(BUSY), "--duration", "30m", "--format", "json"),
+        ("--help",),
+    ],
+)
+def test_offline_commands_load_no_http_client_plugins_or_fetcher(argv: tuple[str, ...]) -> None:
+    """`slots` and `--help` never import aiohttp, pluggy, the plugins or the fetch package."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _LOADED, *argv], capture_output=True, text=True, check=False
+    )
+    loaded = set(proc.stdout.split()[-1:][0].split(" ")) if proc.stdout else set()
+    loaded = set(proc.stdout.split())
+    heavy = {
+        m
+        for m in loaded
+        if m.split(".")[0] in {"aiohttp", "pluggy", "slotfinder_feishu", "slotfinder_dingtalk"}
+        or m.startswith(("slotfinder.fetch", "slotfinder.testing", "slotfinder.plugins"))
+    }
+    assert not heavy, sorted(heavy)
+    if argv == ("--help",):
+        assert "numpy" not in loaded
+
+
+# --- never a traceback ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--busy", "--output"])
+@pytest.mark.parametrize("where", ["missing-folder", "directory"])
+def test_os_errors_on_files_are_one_line(tmp_path: Path, flag: str, where: str) -> None:
+    """A file in a missing folder, or a directory, given to --busy or --output: exit 2, one line."""
+    bad = str(tmp_path / "nope" / "x.json") if where == "missing-folder" else str(tmp_path)
+    args = {"--busy": str(BUSY), "--output": None} | {flag: bad}
+    argv = ["slots", "--busy", str(args["--busy"]), "--duration", "30m"]
+    if args["--output"]:
+        argv += ["--output", str(args["--output"])]
+    one_error_line(run(*argv), flag, bad)
+
+
+def test_config_that_is_a_directory_is_one_line(tmp_path: Path) -> None:
+    """`--config` naming a directory exits 2 naming the flag."""
+    proc = run("providers", "--config", str(tmp_path))
+    one_error_line(proc, "--config", str(tmp_path))
+
+
+def test_unreadable_busy_file_is_one_line(tmp_path: Path) -> None:
+    """A busy file without read permission exits 2 with one line (skipped as root)."""
+    path = tmp_path / "busy.json"
+    path.write_bytes(BUSY.read_bytes())
+    path.chmod(0)
+    if os.access(path, os.R_OK):
+        pytest.skip("running as root: permissions do not apply")
+    one_error_line(run("slots", "--busy", str(path), "--duration", "30m"), "--busy")
+
+
+def test_output_dash_is_standard_output(tmp_path: Path) -> None:
+    """`--output -` writes to standard output, even for html, and creates no file."""
+    proc = run(
+        "slots", "--busy", str(BUSY), "--duration", "30m", "--format", "html", "--output", "-",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.lstrip().lower().startswith("<!doctype html")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_write_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupted report write (Ctrl-C) removes its temporary file and exits 130."""
+
+    def interrupted(src: str, dst: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    target = tmp_path / "report.json"
+    status, _ = run_here(
+        "slots", "--busy", str(BUSY), "--duration", "30m", "--format", "json",
+        "--output", str(target),
+    )  # fmt: skip
+    monkeypatch.undo()
+    assert status == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unexpected_error_is_one_line_and_debug_shows_the_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug exits 70 with one line and the --debug hint; with --debug the traceback shows."""
+    import slotfinder.engine
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(slotfinder.engine, "find_slots", broken)
+    argv = ["slots", "--busy", str(BUSY), "--duration", "30m"]
+    status, _ = run_here(*argv)
+    err = capsys.readouterr().err
+    assert status == 70
+    assert err.strip().splitlines() == [
+        "slotfinder: internal error: ZeroDivisionError: boom (rerun with --debug for the traceback)"
+    ]
+    status, _ = run_here(*argv, "--debug")
+    err = capsys.readouterr().err
+    assert status == 70
+    assert "Traceback" in err
+    assert "boom" in err
+
+
+def test_simulate_on_a_busy_port_is_one_line() -> None:
+    """`simulate` on a port already taken exits 2 with one line naming --port."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run("simulate", "feishu", "--port", str(port), timeout=20)
+    one_error_line(proc, "--port", str(port))
+
+
+def test_simulate_all_writes_one_merged_config_and_removes_it_on_stop() -> None:
+    """`simulate all` serves every simulator, writes one config with every provider, and the
+    temporary file is gone once SIGTERM stops it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLOTFINDER_")}
+    proc = subprocess.Popen(
+        [str(SCRIPT), "simulate", "all"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        text = ""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and text.count("# ") < 2:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            text += line
+        path = Path(re.findall(r"^configuration \(credentials included\): (.+)$", text, re.M)[0])
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))["providers"]
+        assert set(settings) == {"feishu", "dingtalk"}
+        assert text.count(" simulator on http://127.0.0.1:") == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert proc.returncode == 0
+    assert not path.exists()
+
+
+# --- command-line habits ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90min", 5400), ("45m", 2700), ("2h", 7200), ("1h30m", 5400),
+                          ("10d", 864_000), ("2 hours", 7200), ("1hr15min", 4500)],
+)  # fmt: skip
+def test_durations_people_write(text: str, seconds: int) -> None:
+    """Common spellings of durations are read."""
+    assert parse_duration(text) == seconds
+
+
+SH = "Asia/Shanghai"
+NOW = 1_802_935_200  # 2027-02-18T15:20:00+08:00, a Thursday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2027-03-02", "2027-03-02T00:00:00+08:00"),
+        ("2027-03-02T09:30", "2027-03-02T09:30:00+08:00"),
+        ("2027-03-02T09:30Z", "2027-03-02T17:30:00+08:00"),
+        ("today", "2027-02-18T00:00:00+08:00"),
+        ("tomorrow", "2027-02-19T00:00:00+08:00"),
+        ("+3d", "2027-02-21T00:00:00+08:00"),
+    ],
+)
+def test_window_edges_people_write(text: str, expected: str) -> None:
+    """Dates are local midnight, times without offset are local, today/tomorrow/+Nd count days
+    in the request's zone."""
+    from slotfinder.cli import parse_when
+    from slotfinder.times import format_in
+
+    assert format_in(parse_when(text, "--start", SH, now=NOW), SH) == expected
+
+
+def test_relative_days_follow_the_zone() -> None:
+    """`today` is the zone's today: at 20:00 UTC it is already tomorrow in Shanghai."""
+    from slotfinder.cli import parse_when
+    from slotfinder.times import format_in
+
+    late = 1_802_980_800  # 2027-02-18T20:00Z
+    assert format_in(parse_when("today", "--start", "UTC", now=late), "UTC").startswith(
+        "2027-02-18T00:00"
+    )
+    assert format_in(parse_when("today", "--start", SH, now=late), SH).startswith(
+        "2027-02-19T00:00"
+    )
+
+
+def test_bad_window_edge_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    """An impossible date exits 2 naming --start."""
+    status, _ = run_here(
+        "suggest", "--attendee", "json:x.json#a", "--start", "2027-02-30", "--end", "+3d",
+        "--duration", "30m",
+    )  # fmt: skip
+    assert status == 2
+    assert "--start='2027-02-30'" in capsys.readouterr().err
+
+
+def test_simulate_options_have_help() -> None:
+    """Every argument of `simulate` says what it does, and `all` is offered."""
+    import argparse
+
+    from slotfinder.cli import make_parser
+
+    parser = make_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    simulate = sub.choices["simulate"]
+    for action in simulate._actions:
+        assert action.help, action.dest
+    assert "all" in simulate.format_help()
+
+
+# --- any arguments: a documented status, no traceback, no secret --------------------------------
+
+SECRET = "some-unique-secret-4f1c"
+_VALUES = st.one_of(
+    st.sampled_from(
+        ["30m", "90min", "1h30m", "0m", "-5m", "2027-03-02", "today", "+3d", "soon", "", "-",
+         "Asia/Shanghai", "Mars/Base", "0.6", "60%", "3", "json", "html", "nope", SECRET]
+    ),
+    st.text(max_size=12),
+)  # fmt: skip
+_FLAGS = ["--duration", "--granularity", "--buffer", "--min-notice", "--quorum", "--max",
+          "--order", "--format", "--tz", "--tentative", "--start", "--end", "--attendee",
+          "--output", "--config", "--debug"]  # fmt: skip
+_FILES = st.one_of(
+    st.just(BUSY.read_text(encoding="utf-8")),
+    st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
+    st.builds(
+        lambda start, hours: json.dumps(
+            {"window": {"start": start, "end": "2026-11-24T00:00:00+08:00"},
+             "attendees": [{"id": "a", "working_hours": {"mon-sun": [hours]}}]}
+        ),
+        st.sampled_from(["2026-11-23T00:00:00+08:00", "2026-11-25T00:00:00Z", "x"]),
+        st.sampled_from(["09:00-18:00", "25:00-26:00", "22:00-02:00"]),
+    ),
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    command=st.sampled_from(["slots", "suggest", "providers", "simulate", "bogus"]),
+    pairs=st.lists(st.tuples(st.sampled_from(_FLAGS), _VALUES), max_size=6),
+    content=_FILES,
+    where=st.sampled_from(["file", "folder", "missing"]),
+)
+def test_any_arguments_end_in_a_documented_status_without_traceback_or_secret(
+    command: str, pairs: list[tuple[str, str]], content: str, where: str
+) -> None:
+    """Drawn arguments and small drawn files: the status is documented, no traceback, and the
+    Feishu secret from the environment never shows, on stdout or stderr."""
+    import contextlib
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SLOTFINDER_FEISHU_APP_SECRET", SECRET)
+        mp.setenv("SLOTFINDER_LOAD_PLUGINS", "files")
+        mp.chdir(folder)
+        busy = Path(folder) / "busy.json"
+        busy.write_text(content, encoding="utf-8")
+        target = {"file": str(busy), "folder": folder, "missing": str(Path(folder) / "a" / "b")}
+        argv = [command]
+        if command == "simulate":
+            argv += ["nope"]  # never actually serve: an unknown simulator is refused
+        if command == "slots":
+            argv += ["--busy", target[where]]
+        for flag, drawn in pairs:
+            value = drawn
+            if flag == "--output" and drawn not in ("-", ""):
+                value = str(Path(folder) / "out" / "r") if where == "missing" else folder
+            argv += [flag] if flag == "--debug" else [flag, value]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(err):
+            status = main(argv, out=out)
+    text = out.getvalue() + err.getvalue()
+    assert status in EXIT_CODES, (argv, text)
+    assert "Traceback" not in text or "--debug" in argv, (argv, text)
+    assert SECRET not in text, (argv, text)
