@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
 import slotfinder
@@ -29,6 +30,11 @@ END:VCALENDAR
 """
 
 
+def config(path: Path) -> Config:
+    """A Config letting the ics: provider read the folder ``path`` is in (its roots setting)."""
+    return Config(tz=ZONE, env={}, providers={"ics": {"roots": str(path.parent)}})
+
+
 def request(path: Path, days: int = 1) -> MeetingRequest:
     hours = WorkingHours.parse(ZONE, {"mon-fri": "09:00-17:00"})
     return MeetingRequest(
@@ -49,7 +55,7 @@ def calendar(tmp_path: Path) -> Path:
 
 def test_nothing_fits_so_suggest_names_the_first_slot_after_the_window(calendar: Path) -> None:
     """Busy the whole window: suggest reads past it and names Wednesday 09:00 as the next slot."""
-    result = slotfinder.suggest_sync(request(calendar), config=Config(tz=ZONE, env={}))
+    result = slotfinder.suggest_sync(request(calendar), config=config(calendar))
     assert result.slots == ()
     assert result.explanation is not None
     nxt = result.explanation.next_after_window
@@ -59,7 +65,7 @@ def test_nothing_fits_so_suggest_names_the_first_slot_after_the_window(calendar:
 
 def test_without_lookahead_nothing_after_the_window_is_guessed(calendar: Path) -> None:
     """With lookahead=0, time after the window was never read, so no slot there is offered."""
-    result = slotfinder.suggest_sync(request(calendar), config=Config(tz=ZONE, env={}), lookahead=0)
+    result = slotfinder.suggest_sync(request(calendar), config=config(calendar), lookahead=0)
     assert result.slots == ()
     assert result.explanation is not None
     assert result.explanation.next_after_window is None
@@ -67,7 +73,7 @@ def test_without_lookahead_nothing_after_the_window_is_guessed(calendar: Path) -
 
 def test_a_slot_inside_the_window_needs_no_lookahead(calendar: Path) -> None:
     """When a slot fits, the first one is Wednesday 09:00 inside a three-day window."""
-    result = slotfinder.suggest_sync(request(calendar, days=3), config=Config(tz=ZONE, env={}))
+    result = slotfinder.suggest_sync(request(calendar, days=3), config=config(calendar))
     assert result.slots
     assert min(s.start for s in result.slots) == MONDAY + 2 * DAY + 9 * 3600
 
@@ -75,7 +81,17 @@ def test_a_slot_inside_the_window_needs_no_lookahead(calendar: Path) -> None:
 def test_unknown_attendee_is_reported_not_free(tmp_path: Path) -> None:
     """A calendar that cannot be read is listed unknown with its reason, and blocks every slot."""
     missing = tmp_path / "nope.ics"
-    result = slotfinder.suggest_sync(request(missing), config=Config(tz=ZONE, env={}))
+    result = slotfinder.suggest_sync(request(missing), config=config(missing))
     assert result.slots == ()
     assert [u.id for u in result.unknown] == [f"ics:{missing}"]
     assert "nope.ics" in result.unknown[0].reason
+
+
+def test_unknown_attendee_keeps_the_display_name_given(tmp_path: Path) -> None:
+    """suggest's result names an unreadable attendee as the request did, not only by id."""
+    missing = tmp_path / "nope.ics"
+    named = attrs.evolve(request(missing).attendees[0], name="Olga")
+    req = attrs.evolve(request(missing), attendees=(named,))
+    result = slotfinder.suggest_sync(req, config=config(missing))
+    assert [(u.label, u.room) for u in result.unknown] == [("Olga", False)]
+    assert result.label(named.id) == "Olga"
