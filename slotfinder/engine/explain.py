@@ -43,11 +43,10 @@ from slotfinder.engine.kernel import (
     BoolArray,
     Int64Array,
     People,
-    blocked_starts,
+    blocked_runs,
     counts,
     groups,
     in_shrunk,
-    locate,
     pick_rooms,
     room_sets,
 )
@@ -121,16 +120,16 @@ def _busy_whole(p: People, request: MeetingRequest, q: Int64Array) -> list[Reaso
     req = p.required & p.known
     bases, group = groups(p, req)
     tb = request.tentative == "busy"
-    own, s, e = blocked_starts(p, p.required, tb, d, use_cov=False)  # busy alone
     blocked = np.zeros(p.n, dtype=np.int64)
     possible = np.zeros(p.n, dtype=np.int64)
     for g, base in enumerate(bases):
         starts = q[in_shrunk(base, q, d)]
         members = group == g
         possible[members] = starts.size
-        mine = members[own]
-        hit = locate(starts, e[mine]) - locate(starts, s[mine])
-        blocked += np.bincount(own[mine], weights=hit, minlength=p.n).astype(np.int64)
+        own, lo, hi = blocked_runs(  # busy alone
+            p, starts, d, mask=p.required & members, tentative_blocks=tb, use_cov=False
+        )
+        blocked += np.bincount(own, weights=hi - lo, minlength=p.n).astype(np.int64)
     full = req & (possible > 0) & (blocked >= possible)
     if not full.any():
         return []

@@ -5,9 +5,11 @@ Both :mod:`~slotfinder.engine.slots` (finding slots) and :mod:`~slotfinder.engin
 seconds: every attendee's busy table is concatenated once, tagged with the attendee's index (its
 *owner*), and processed in a handful of vectorised passes; nothing loops over busy entries.
 
-* Counts of "how many people are free for the whole slot at each grid start" (quorum, score
-  order, explanations) merge each person's blocked starts ``[b0 - duration + 1, b1)`` in one
-  sort keyed by ``owner * width + time`` and count them with difference arrays over the grid.
+* Each busy span blocks a run of consecutive slot starts, found by two lookups into the sorted
+  starts; runs merged per person (:func:`blocked_runs`) feed difference arrays: counts of "how
+  many people are free for the whole slot at each start" (quorum, score order, explanations)
+  and who can come to each slot (:mod:`~slotfinder.engine.detail`). Cost grows with slots plus
+  entries, never with their product.
 * Working hours are computed once per distinct :class:`WorkingHours` (and cached by
   :func:`slotfinder.hours.working_spans`); people are grouped by them, never by person.
 """
@@ -34,14 +36,13 @@ __all__ = [
     "People",
     "Raw",
     "blocked",
-    "blocked_starts",
+    "blocked_runs",
     "counts",
     "gather",
     "groups",
     "in_shrunk",
     "locate",
     "people",
-    "per_owner_union",
     "pick_rooms",
     "room_sets",
     "uncovered",
@@ -175,7 +176,7 @@ class People:
     ``hours`` are each working-hours group's spans over the window padded by a day each side
     (so fairness sees whole working days). ``cov_lo``/``cov_hi`` is the known stretch clipped
     to the window (empty for unknown people). Busy entries are clipped to the window.
-    ``memo`` caches per-owner unions shared by several counts.
+    ``memo`` keeps the entries sorted by owner once some count needed them so.
     """
 
     window: Span
@@ -190,7 +191,9 @@ class People:
     start: Int64Array
     end: Int64Array
     hard: BoolArray
-    memo: dict[tuple[object, ...], Owned] = attrs.field(factory=dict)
+    memo: dict[str, tuple[Int64Array, Int64Array, Int64Array, BoolArray]] = attrs.field(
+        factory=dict
+    )
 
     @property
     def n(self) -> int:
@@ -257,53 +260,84 @@ def blocked(p: People, mask: BoolArray, tentative_blocks: bool, extra: Owned | N
     return owner, s, e
 
 
-def per_owner_union(owner: Int64Array, s: Int64Array, e: Int64Array) -> Owned:
-    """Merge each owner's spans (overlapping or touching), all owners in one sort.
+def _by_owner(p: People) -> tuple[Int64Array, Int64Array, Int64Array, BoolArray]:
+    """``p``'s entries sorted by owner, then start: one stable sort, kept in ``p.memo``.
 
-    Each span is keyed ``owner * width + (t - t0)``, so sorting the start keys sorts by owner
-    then start, and a running maximum of the end keys never leaks across owners. The owner
-    is recovered from a key by integer division, so only the keys move.
+    Parsers usually hand each attendee's entries over sorted, and then nothing moves.
     """
-    if s.size == 0:
-        return owner, s, e
-    t0 = int(s.min())
-    width = int(e.max()) - t0 + 1
-    base = owner * width - t0
-    ks = base + s
-    ke = base + e
-    if ks.size > 1 and bool(np.any(ks[1:] < ks[:-1])):  # parsers usually sort already
-        # Stable sort: the keys come grouped by owner, runs that timsort/radix exploit.
-        order = np.argsort(ks, kind="stable")
-        ks, ke = ks[order], ke[order]
-    run = np.maximum.accumulate(ke)
-    new = np.empty(ks.size, dtype=bool)
-    new[0] = True
-    np.greater(ks[1:], run[:-1], out=new[1:])
-    first = np.flatnonzero(new)
-    kf = ks[first]
-    own = kf // width
-    shift = own * width - t0
-    return own, kf - shift, run[np.append(first[1:] - 1, ks.size - 1)] - shift
-
-
-def blocked_starts(
-    p: People, mask: BoolArray, tentative_blocks: bool, d: int, use_cov: bool
-) -> Owned:
-    """Per owner in ``mask``, the merged starts ``[b0 - d + 1, b1)`` their blocked time blocks.
-
-    Blocked time is their blocking busy entries and, with ``use_cov``, the parts of the window
-    their data does not cover (all of it for unknown people): unknown time then counts as busy
-    per person, so people need not be grouped by coverage. Memoised on ``p``.
-    """
-    extra = uncovered(p, mask) if use_cov else None
-    # Everything known: share the memo entry with use_cov=False.
-    key = (mask.tobytes(), tentative_blocks, d, extra is not None and bool(extra[0].size))
-    hit = p.memo.get(key)
+    hit = p.memo.get("by_owner")
     if hit is None:
-        owner, s, e = blocked(p, mask, tentative_blocks, extra)
-        hit = per_owner_union(owner, s - d + 1, e)
-        p.memo[key] = hit
+        owner, s, e, hard = p.owner, p.start, p.end, p.hard
+        if s.size > 1:
+            t0 = int(s.min())
+            key = owner * (int(s.max()) - t0 + 1) + (s - t0)
+            if bool(np.any(key[1:] < key[:-1])):
+                order = np.argsort(key, kind="stable")
+                owner, s, e, hard = owner[order], s[order], e[order], hard[order]
+        hit = p.memo["by_owner"] = (owner, s, e, hard)
     return hit
+
+
+def blocked_runs(
+    p: People,
+    q: Int64Array,
+    d: int,
+    *,
+    mask: BoolArray,
+    tentative_blocks: bool,
+    use_cov: bool,
+) -> Owned:
+    """Per person in ``mask``, the disjoint runs ``[lo, hi)`` of indices into ``q`` whose slots
+    ``[q, q + d)`` meet their blocked time; ``q`` sorted, strictly increasing.
+
+    Blocked time is their blocking busy entries and, with ``use_cov``, whatever their data does
+    not cover (everything for unknown people), so unknown time counts as busy per person. A span
+    ``[b0, b1)`` meets the slots starting in ``[b0 - d + 1, b1)``, a run found by two lookups
+    into ``q``. The runs are merged per owner in index space: entries sorted by owner and start
+    give runs sorted by owner and ``lo``, so a running maximum merges them without sorting
+    again. Only entries meeting some slot count, so a few slots cost little.
+    """
+    m1 = q.size + 1
+    a = b = _empty_i64()
+    if use_cov:
+        a = locate(q, p.cov_lo)  # first slot starting inside the known stretch
+        b = np.maximum(locate(q, p.cov_hi - d + 1), a)  # first slot ending past it
+
+    def runs(owner: Int64Array, s: Int64Array, e: Int64Array, hard: BoolArray) -> Owned:
+        sel = mask[owner] if tentative_blocks else mask[owner] & hard
+        own, lo, hi = owner[sel], locate(q, s[sel] - d + 1), locate(q, e[sel])
+        if use_cov:
+            lo = np.minimum(np.maximum(lo, a[own]), b[own])
+            hi = np.minimum(np.maximum(hi, a[own]), b[own])
+        keep = lo < hi
+        return own[keep], lo[keep], hi[keep]
+
+    own, lo, hi = runs(*p.memo.get("by_owner", (p.owner, p.start, p.end, p.hard)))
+    key = own * m1 + lo
+    if key.size > 1 and bool(np.any(key[1:] < key[:-1])):
+        if 8 * key.size > p.start.size:  # many runs: sort every entry once for all calls
+            own, lo, hi = runs(*_by_owner(p))
+            key = own * m1 + lo
+        else:
+            order = np.argsort(key, kind="stable")
+            own, lo, hi, key = own[order], lo[order], hi[order], key[order]
+    if key.size:
+        base = own * m1
+        run = np.maximum.accumulate(base + hi)
+        new = np.empty(key.size, dtype=bool)
+        new[0] = True
+        np.greater(key[1:], run[:-1], out=new[1:])
+        first = np.flatnonzero(new)
+        own, lo = own[first], lo[first]
+        hi = run[np.append(first[1:] - 1, key.size - 1)] - own * m1
+    if use_cov:
+        idx = np.flatnonzero(mask)
+        a, b = a[idx], b[idx]
+        before, after = a > 0, b < q.size
+        own = np.concatenate([own, idx[before], idx[after]])
+        lo = np.concatenate([lo, np.zeros(int(before.sum()), dtype=np.int64), b[after]])
+        hi = np.concatenate([hi, a[before], np.full(int(after.sum()), q.size, dtype=np.int64)])
+    return own, lo, hi
 
 
 def union(s: Int64Array, e: Int64Array) -> SpanArrays:
@@ -374,21 +408,19 @@ def counts(
 ) -> Int64Array:
     """How many of the people in ``mask`` have ``[q, q + d)`` wholly free, for each start ``q``.
 
-    ``q`` must be sorted. Free means inside their base set and overlapping none of their
-    blocking entries. A busy span ``[b0, b1)`` overlaps ``[q, q + d)`` exactly for ``q`` in
-    ``[b0 - d + 1, b1)``; once those are merged per owner, each merged span blocks one person
-    at a run of consecutive queries, counted with a difference array (a binary search of each
-    span into ``q``, no sort of the spans).
+    ``q`` must be sorted, strictly increasing. Free means inside their base set and clear of
+    their blocked time: each of the :func:`blocked_runs` blocks one person at a run of
+    consecutive queries, counted with a difference array per working-hours group.
     """
     bases, group = groups(p, mask)
     out = np.zeros(q.shape, dtype=np.int64)
     if not bases or q.size == 0:
         return out
-    own, s, e = blocked_starts(p, mask, tentative_blocks, d, use_cov)
+    own, lo, hi = blocked_runs(
+        p, q, d, mask=mask, tentative_blocks=tentative_blocks, use_cov=use_cov
+    )
     span_group = group[own]
     sizes = np.bincount(group[mask], minlength=len(bases))
-    lo = locate(q, s)  # first query the span blocks
-    hi = locate(q, e)  # first query past it
     m = q.size + 1
     for g, base in enumerate(bases):
         if base[0].size == 0:

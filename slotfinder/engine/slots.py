@@ -61,7 +61,6 @@ from slotfinder.engine.kernel import (
     People,
     Raw,
     blocked,
-    blocked_starts,
     counts,
     gather,
     groups,
@@ -109,7 +108,7 @@ def _periods(p: People, request: MeetingRequest, k: int) -> SpanArrays:
         common = iv.intersect_all(bases, w.start, w.end)
         _, s, e = blocked(p, mask, tb, uncovered(p, mask) if use_cov else None)
         return iv.difference(common, union(s, e))
-    _, bs, be = blocked_starts(p, mask, tb, 1, use_cov)  # d = 1: the blocked time itself
+    _, bs, be = blocked(p, mask, tb, uncovered(p, mask) if use_cov else None)
     pts = np.unique(np.concatenate([[w.start, w.end], bs, be, *(x for b in bases for x in b)]))
     pts = pts[(pts >= w.start) & (pts <= w.end)]
     c = counts(p, pts[:-1], 1, mask=mask, use_cov=use_cov, tentative_blocks=tb)
