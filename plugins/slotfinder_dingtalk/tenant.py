@@ -2,6 +2,9 @@
 
 Everything is a function of ``(seed, id, local date)``, so any date window gives the same events
 whatever was asked before, and a test can ask :meth:`Tenant.truth` what the simulator will say.
+A day is generated the first time it is asked for and then kept in the tenant's calendar store,
+as the real service keeps its calendars: serving a window reads stored days, it does not draw
+every person's days again.
 People work in several zones with their own working hours; their calendars hold weekly recurring
 meetings, one-off meetings (some tentative), late meetings crossing midnight, and all-day
 ``{date}`` items (days off, trips) blocking the person's local days. Rooms have bookings, some
@@ -244,6 +247,10 @@ class Tenant:
         self.operator = self.people[0].union_id
         self._people = {p.union_id: p for p in self.people}
         self._rooms = {r.room_id: r for r in self.rooms}
+        self._calendars: dict[tuple[str, int], tuple[Event, ...]] = {}
+        """The stored calendars: events starting on each ``(person or room id, local day
+        ordinal)`` asked for so far. Generating a day is deterministic, so keeping it only
+        saves drawing it again."""
 
     def __repr__(self) -> str:
         return f"Tenant(seed={self.seed}, users={len(self.people)}, rooms={len(self.rooms)})"
@@ -300,6 +307,13 @@ class Tenant:
 
     def _day_events(self, key: str, ordinal: int) -> tuple[Event, ...]:
         """Every event that starts on local day ``ordinal`` for person or room ``key``."""
+        stored = self._calendars.get((key, ordinal))
+        if stored is None:
+            stored = self._calendars[key, ordinal] = self._new_day(key, ordinal)
+        return stored
+
+    def _new_day(self, key: str, ordinal: int) -> tuple[Event, ...]:
+        """Draw the events starting on local day ``ordinal`` for ``key`` (from the seed)."""
         day = date.fromordinal(ordinal)
         rng = _rng("dingtalk-day", self.seed, key, day.isoformat())
         weekday = day.weekday()

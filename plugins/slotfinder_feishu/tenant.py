@@ -1,8 +1,9 @@
 """The simulated Feishu organisation: people, rooms and their calendars, from a seed.
 
-Nothing is stored per date: every event is a function of ``(seed, person, local date)``, so any
-window — next week or 2031 — gives the same calendar on every run, and the simulator needs no
-memory however far a test looks. Each person has
+Every event is a function of ``(seed, person, local date)``, so any window — next week or
+2031 — gives the same calendar on every run, whatever was asked before. A day is drawn the first
+time it is asked for and then kept in the tenant's calendar store, as the real service keeps its
+calendars: serving a window reads stored days instead of drawing them again. Each person has
 
 * a zone (Asia/Shanghai most often, then Europe/Berlin, America/New_York and a few others) and
   working hours in it (start 08:00-10:00, 8-9.5 hours, Monday-Friday or Monday-Thursday);
@@ -233,6 +234,9 @@ class FeishuTenant:
             "user_id": {p.user_id: p for p in self.people},
         }
         self._rooms = {r.room_id: r for r in self.rooms}
+        self._calendars: dict[tuple[str, int], tuple[Event, ...]] = {}
+        """The stored calendars: events starting on each ``(open_id or room_id, local day
+        ordinal)`` asked for so far (drawing a day is deterministic; keeping it saves a draw)."""
 
     def __repr__(self) -> str:
         return f"FeishuTenant(seed={self.seed}, users={len(self.people)}, rooms={len(self.rooms)})"
@@ -258,16 +262,25 @@ class FeishuTenant:
     def events(self, id: str, start: int, end: int) -> list[Event]:
         """Every event of a person (any id form) or room overlapping ``[start, end)``, whole."""
         out: list[Event] = []
+        calendars = self._calendars
         person = self.user(id)
         if person is not None:
             for ordinal in self._days(person.zone, start, end):
-                out.extend(_person_day(self.seed, person, ordinal))
+                day = calendars.get((person.open_id, ordinal))
+                if day is None:
+                    day = calendars[person.open_id, ordinal] = _person_day(
+                        self.seed, person, ordinal
+                    )
+                out.extend(day)
         else:
             room = self.room(id)
             if room is None:
                 raise KeyError(f"no user or room {id!r} in this tenant")
             for ordinal in self._days(room.zone, start, end):
-                out.extend(_room_day(self.seed, room, ordinal))
+                day = calendars.get((room.room_id, ordinal))
+                if day is None:
+                    day = calendars[room.room_id, ordinal] = _room_day(self.seed, room, ordinal)
+                out.extend(day)
         hits = [e for e in out if e.start < end and start < e.end]
         hits.sort(key=lambda e: (e.start, e.end, e.rsvp))
         return hits
