@@ -102,7 +102,8 @@ ERROR_CODES: Mapping[str, _Kind] = {
 }
 """What each documented error code means; the code decides, not the HTTP status."""
 
-_STATUS = {"BUSY": Status.BUSY.code, "TENTATIVE": Status.TENTATIVE.code}
+BUSY = Status.BUSY.code
+_STATUS = {"BUSY": BUSY, "TENTATIVE": Status.TENTATIVE.code}
 
 Row = tuple[int, int, int]
 
@@ -110,50 +111,70 @@ Row = tuple[int, int, int]
 # --- reading schedule items ----------------------------------------------------------------
 
 
-def _timed(point: Mapping[str, Any], field: str) -> int:
-    """Epoch seconds of a ``{dateTime, timeZone}`` point; an offset in the text wins."""
+_LAST_DAY = 2_932_896
+"""Epoch day number of 9999-12-31, the last day that has a following midnight."""
+
+
+def _timed(point: dict[str, Any], field: str) -> int:
+    """Epoch seconds of a ``{dateTime, timeZone}`` point; an offset in the text wins.
+
+    ``field`` (``.start`` or ``.end``) is only used to name an error; it is not formatted
+    on the way through, as every reply holds thousands of points.
+    """
     zone = point.get("timeZone") or DEFAULT_ZONE
     try:
         times.zone_info(zone if isinstance(zone, str) else "")
     except InputError:
         raise InputError(f"{field}.timeZone", zone, "unknown IANA time zone") from None
-    return times.instant(point.get("dateTime"), f"{field}.dateTime", zone)
-
-
-def _all_day(
-    start: Mapping[str, Any], end: Mapping[str, Any], field: str, zone: str
-) -> tuple[int, int]:
-    """The local days ``[start date, end date)`` in ``zone``; at least the start date."""
-    first = times.read_date(start.get("date"), f"{field}.start.date")
-    last = times.read_date(end["date"], f"{field}.end.date") if end.get("date") else first
     try:
-        return times.midnight(first, zone), times.midnight(max(last, first + 1), zone)
-    except OverflowError:
-        raise InputError(f"{field}.start.date", start.get("date"), "no day after it") from None
+        return times.instant(point.get("dateTime"), "dateTime", zone)
+    except InputError as exc:
+        raise InputError(f"{field}.dateTime", exc.value, exc.problem) from None
 
 
-def _row(item: object, field: str, day_zone: str, odd: set[str]) -> Row:
+def _midnight(day: int, point: dict[str, Any], field: str, zone: str) -> int:
+    try:
+        return times.midnight(day, zone)
+    except InputError:
+        raise InputError(field, point.get("date"), "outside the years 1-9999") from None
+
+
+def _all_day(start: dict[str, Any], end: dict[str, Any], zone: str) -> tuple[int, int]:
+    """The local days ``[start date, end date)`` in ``zone``; at least the start date."""
+    first = times.read_date(start.get("date"), ".start.date")
+    last = times.read_date(end["date"], ".end.date") if end.get("date") else first
+    if last <= first:
+        if first >= _LAST_DAY:
+            raise InputError(".start.date", start.get("date"), "no day after it")
+        return _midnight(first, start, ".start.date", zone), _midnight(
+            first + 1, start, ".start.date", zone
+        )
+    return _midnight(first, start, ".start.date", zone), _midnight(last, end, ".end.date", zone)
+
+
+def _row(item: object, day_zone: str, odd: set[str]) -> Row:
     """One ``scheduleItems`` entry as ``(start, end, status code)``; unknown statuses go in
-    ``odd`` and count as busy. Raises :class:`InputError` naming the field it cannot read."""
-    if not isinstance(item, Mapping):
-        raise InputError(field, item, "expected an object")
+    ``odd`` and count as busy. Raises :class:`InputError` naming the field inside the item
+    (``.start.dateTime``; empty for the item itself) and what it cannot read."""
+    if not isinstance(item, dict):
+        raise InputError("", item, "expected an object")
     raw = item.get("status")
     status = _STATUS.get(raw.upper()) if isinstance(raw, str) else None
     if status is None:
         odd.add(str(raw))
-        status = Status.BUSY.code
+        status = BUSY
     start, end = item.get("start"), item.get("end")
-    if not isinstance(start, Mapping):
-        raise InputError(f"{field}.start", start, "expected an object")
-    if not isinstance(end, Mapping):
-        raise InputError(f"{field}.end", end, "expected an object")
+    if not isinstance(start, dict):
+        raise InputError(".start", start, "expected an object")
+    if not isinstance(end, dict):
+        raise InputError(".end", end, "expected an object")
     if start.get("date") and not start.get("dateTime"):
-        first_day, end_day = _all_day(start, end, field, day_zone)
-        return first_day, end_day, status
-    first, last = _timed(start, f"{field}.start"), _timed(end, f"{field}.end")
+        first, last = _all_day(start, end, day_zone)
+        return first, last, status
+    first, last = _timed(start, ".start"), _timed(end, ".end")
     if last < first:
         raise InputError(
-            f"{field}.end.dateTime", end.get("dateTime"), f"before the start {start['dateTime']!r}"
+            ".end.dateTime", end.get("dateTime"), f"before the start {start['dateTime']!r}"
         )
     return first, last, status
 
@@ -164,7 +185,13 @@ def _rows(items: object, day_zone: str, odd: set[str]) -> list[Row]:
         return []
     if not isinstance(items, list):
         raise InputError("scheduleItems", items, "expected a list")
-    return [_row(item, f"scheduleItems[{n}]", day_zone, odd) for n, item in enumerate(items)]
+    rows: list[Row] = []
+    for n, item in enumerate(items):
+        try:
+            rows.append(_row(item, day_zone, odd))
+        except InputError as exc:
+            raise InputError(f"scheduleItems[{n}]{exc.field}", exc.value, exc.problem) from None
+    return rows
 
 
 def _collect(call: Call, infos: list[Any]) -> CallResult:
@@ -178,7 +205,7 @@ def _collect(call: Call, infos: list[Any]) -> CallResult:
     errors: dict[str, str] = {}
     odd: set[str] = set()
     for info in infos:
-        key = info.get(id_field) if isinstance(info, Mapping) else None
+        key = info.get(id_field) if isinstance(info, dict) else None
         if key not in call.ids or key in errors:
             continue
         if info.get("error"):
