@@ -172,35 +172,43 @@ Row = tuple[int, int, int]
 # --- reading busy items --------------------------------------------------------------------
 
 
-def _time(item: Mapping[str, Any], key: str, field: str, zone: str) -> int:
-    """Epoch seconds of an item time; a bare date is the attendee's local midnight."""
+BUSY: Final = Status.BUSY.code
+
+
+def _time(item: dict[str, Any], key: str, zone: str) -> int:
+    """Epoch seconds of an item time; a bare date is the attendee's local midnight.
+
+    Errors name ``.start_time`` or ``.end_time`` inside the item; the caller adds the item's
+    path, so nothing is formatted on the way through (a reply holds thousands of times).
+    """
     text = item.get(key)
-    if isinstance(text, str) and len(text) == len("YYYY-MM-DD"):
-        try:
-            return times.midnight(times.read_date(text, f"{field}.{key}"), zone)
-        except OverflowError:
-            raise InputError(f"{field}.{key}", text, "outside the years 1-9999") from None
-    return times.instant(text, f"{field}.{key}")
+    try:
+        if isinstance(text, str) and len(text) == 10:  # YYYY-MM-DD
+            return times.midnight(times.read_date(text), zone)
+        return times.instant(text)
+    except InputError as exc:
+        raise InputError(f".{key}", text, exc.problem) from None
 
 
-def _row(item: object, field: str, zone: str) -> Row | None:
-    """One item as ``(start, end, status code)``; ``None`` when it does not block."""
-    if not isinstance(item, Mapping):
-        raise InputError(field, item, "expected an object")
+def _row(item: object, zone: str) -> Row | None:
+    """One item as ``(start, end, status code)``; ``None`` when it does not block. Raises
+    :class:`InputError` naming the field inside the item (empty for the item itself)."""
+    if not isinstance(item, dict):
+        raise InputError("", item, "expected an object")
     rsvp = item.get("rsvp_status")
-    status: int | None = Status.BUSY.code
-    if isinstance(rsvp, str) and rsvp in _RSVP:
-        status = _RSVP[rsvp]
-    elif rsvp is not None:
-        log.debug("feishu: unknown rsvp_status %r counted as busy", rsvp)
-    if status is None:
-        return None
-    start = _time(item, "start_time", field, zone)
-    end = _time(item, "end_time", field, zone)
+    status = BUSY
+    if rsvp is not None:
+        if isinstance(rsvp, str) and rsvp in _RSVP:
+            code = _RSVP[rsvp]
+            if code is None:
+                return None
+            status = code
+        else:
+            log.debug("feishu: unknown rsvp_status %r counted as busy", rsvp)
+    start = _time(item, "start_time", zone)
+    end = _time(item, "end_time", zone)
     if end < start:
-        raise InputError(
-            f"{field}.end_time", item["end_time"], f"before the start {item['start_time']!r}"
-        )
+        raise InputError(".end_time", item["end_time"], f"before the start {item['start_time']!r}")
     return start, end, status
 
 
@@ -210,8 +218,15 @@ def _rows(items: object, field: str, zone: str) -> list[Row]:
         return []
     if not isinstance(items, list):
         raise InputError(field, items, "expected a list")
-    rows = (_row(item, f"{field}[{n}]", zone) for n, item in enumerate(items))
-    return [row for row in rows if row is not None]
+    rows: list[Row] = []
+    for n, item in enumerate(items):
+        try:
+            row = _row(item, zone)
+        except InputError as exc:
+            raise InputError(f"{field}[{n}]{exc.field}", exc.value, exc.problem) from None
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def _id_field(call: Call) -> str:
