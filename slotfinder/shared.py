@@ -7,7 +7,9 @@ its tokens. With ``redis_url`` configured, every worker using the same app asks 
   timed by Redis ``TIME`` (never a worker's clock). A call holds its place from the moment it
   is let through until its reply's status line is in, then for the window's length, as the
   in-process limiter does; a worker that dies mid-call frees its places when the call's
-  timeout has passed. The script returns how long to wait and the worker sleeps that long.
+  timeout has passed. The script returns how long to wait and the worker sleeps that long
+  (when every place is held by a call still in flight, no release time is known yet, and
+  the worker looks again shortly).
 * :class:`RedisTokens` keeps one token per app; one worker refreshes it under a short lock
   while the others wait for it.
 * :class:`RedisCache` keeps the busy-time pieces of :mod:`slotfinder.cache`.
@@ -53,9 +55,9 @@ __all__ = [
 log = logging.getLogger("slotfinder.shared")
 
 PREFIX = "slotfinder"
-ALL_IN_FLIGHT_POLL = 0.05
-"""Seconds to look again when every place is held by a call still in flight (no release
-time is known yet, so the script cannot say when one frees)."""
+ALL_IN_FLIGHT_POLL = 0.01
+"""Seconds to look again when every place of a window is held by a call still in flight:
+no release time is known yet, so the script cannot say when one frees (it answers -1)."""
 
 _ACQUIRE = """
 local t = redis.call('TIME')
@@ -63,6 +65,7 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local hold = tonumber(ARGV[2])
 local n = #KEYS - 1
 local wait = 0
+local poll = false
 local blocked = tonumber(redis.call('GET', KEYS[#KEYS]) or '0')
 if blocked > now then wait = blocked - now end
 for i = 1, n do
@@ -70,12 +73,16 @@ for i = 1, n do
   local seconds = tonumber(ARGV[2 + 2 * i])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - seconds)
   if redis.call('ZCARD', KEYS[i]) >= calls then
-    local first = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
-    local free_at = tonumber(first[2]) + seconds
-    if free_at - now > wait then wait = free_at - now end
+    local first = tonumber(redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')[2])
+    if first > now then
+      poll = true
+    elseif first + seconds - now > wait then
+      wait = first + seconds - now
+    end
   end
 end
 if wait > 0 then return tostring(wait) end
+if poll then return '-1' end
 for i = 1, n do
   local seconds = tonumber(ARGV[2 + 2 * i])
   redis.call('ZADD', KEYS[i], now + hold, ARGV[1])
@@ -196,10 +203,9 @@ class RedisLimiter:
         while True:
             raw = await self._call(self._acquire(keys=[*self._keys, self._blocked], args=args))
             wait = float(raw)
-            if wait <= 0:
+            if wait == 0:
                 return member
-            longest = max((s for _, s in self.windows), default=0.0)
-            await asyncio.sleep(ALL_IN_FLIGHT_POLL if wait > longest else wait)
+            await asyncio.sleep(ALL_IN_FLIGHT_POLL if wait < 0 else wait)
 
     async def release(self, member: str) -> None:
         """The call's reply is in: its places count from now (Redis time)."""
@@ -281,7 +287,7 @@ class RedisTokens:
                         await self._call(self.client.delete(lock))
             if time.monotonic() > deadline:
                 raise SharedStateLost("no token arrived from the worker refreshing it")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(ALL_IN_FLIGHT_POLL)
 
     def invalidate(self, key: Sequence[str], value: str) -> None:
         """Drop the cached token if it is still ``value`` (the API refused it)."""
