@@ -161,7 +161,9 @@ async def _suggest(url: str, ids: list[str], redis_url: str | None) -> dict[str,
     return {"calls": sum(result.calls.values()), "unknown": unknown}
 
 
-def _worker(  # noqa: PLR0917 (a process target)url: str, ids: list[str], redis_url: str | None, go: Any, out: Any, name: str) -> None:
+def _worker(  # noqa: PLR0917 (a process target)
+    url: str, ids: list[str], redis_url: str | None, go: Any, out: Any, name: str
+) -> None:
     """A worker process: imports and settings first, then one request when ``go`` is set
     (a pool's workers are up before requests come)."""
     import slotfinder.api  # noqa: F401  (loaded before the clock starts)
