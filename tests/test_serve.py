@@ -1,0 +1,218 @@
+"""``slotfinder serve``: the suggest command over HTTP, against the real simulators.
+
+The service runs on 127.0.0.1 in the test's loop; its answers are compared with what the
+command line prints for the same request, and two service instances sharing one Redis keep
+the app's limit together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from redis_server import redis_server
+
+from slotfinder import cli
+from slotfinder.config import Config
+from slotfinder.fetch.store import Store
+from slotfinder.serve import OPENAPI, ServeOptions, make_app
+from slotfinder.testing import get_simulators, simkit
+
+TOKEN = "test-serve-token-1234"
+pytestmark = pytest.mark.timeout(120)
+
+
+class Env:
+    def __init__(self, config: Config, people: list[str], sim_app: Any) -> None:
+        self.config, self.people, self.sim_app = config, people, sim_app
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[Env]:
+    from slotfinder_feishu.simulator import TENANT
+
+    sim = get_simulators()["feishu"]
+    app = sim.app(seed=9, users=60)
+    async with simkit.running(app) as url:
+        settings = dict(sim.demo(url, seed=9).config)
+        config = Config.from_mapping(
+            {"tz": "Asia/Shanghai", "providers": {"feishu": settings}}, env={}
+        )
+        people = [f"feishu:{p.open_id}" for p in app[TENANT].people]
+        yield Env(config, people, app)
+
+
+def _body(people: list[str]) -> dict[str, Any]:
+    return {
+        "attendee": people,
+        "start": "2026-11-23T00:00:00+08:00",
+        "end": "2026-11-28T00:00:00+08:00",
+        "duration": "30m",
+        "max": 5,
+        "order": "start",
+    }
+
+
+async def _serve(config: Config, store: Store | None = None, **options: Any) -> AsyncIterator[str]:
+    app = make_app(config, ServeOptions(token=TOKEN, **options), store=store or Store.local())
+    async with simkit.running(app) as url:
+        yield url
+
+
+async def _post(
+    url: str, body: object, token: str | None = TOKEN, raw: bytes | None = None
+) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{url}/v1/suggest",
+            data=raw if raw is not None else json.dumps(body),
+            headers={**headers, "Content-Type": "application/json"},
+        ) as reply,
+    ):
+        return reply.status, await reply.json()
+
+
+async def test_suggest_answers_exactly_what_the_command_line_prints(
+    env: Env, tmp_path: Any
+) -> None:
+    """The JSON answer equals `slotfinder suggest --format json` for the same fields."""
+    body = _body(env.people[:4])
+    async for url in _serve(env.config):
+        status, answer = await _post(url, body)
+    assert status == 200
+    assert answer["slots"]
+    args = cli.make_parser().parse_args(
+        [
+            "suggest",
+            *[x for p in body["attendee"] for x in ("--attendee", p)],
+            *["--start", body["start"], "--end", body["end"], "--duration", "30m"],
+            *["--max", "5", "--order", "start", "--format", "json"],
+        ]
+    )
+    request = cli.build_request(args, env.config)
+    import slotfinder
+
+    result = await slotfinder.suggest(request, config=env.config, store=Store.local(cache=False))
+    from slotfinder.output import render
+
+    printed = json.loads(render(result, "json", stats=True))
+    assert answer["slots"] == printed["slots"]
+    assert answer["periods"] == printed["periods"]
+    assert set(answer) == set(printed)
+
+
+async def test_bad_input_names_the_field_and_no_call_is_made(env: Env) -> None:
+    """A bad duration is a 400 naming `duration`; the simulator sees no call."""
+    from slotfinder_feishu.simulator import STATS
+
+    before = sum(env.sim_app[STATS].calls.values())
+    async for url in _serve(env.config):
+        status, answer = await _post(url, {**_body(env.people[:2]), "duration": "soon"})
+        unknown_status, unknown = await _post(url, {**_body(env.people[:2]), "colour": "red"})
+    assert status == 400
+    assert answer["error"]["field"] == "duration"
+    assert unknown_status == 400
+    assert "unknown field" in unknown["error"]["message"]
+    assert sum(env.sim_app[STATS].calls.values()) == before
+
+
+async def test_a_token_is_required_and_bodies_are_bounded(env: Env) -> None:
+    """No token or a wrong one is a 401; an oversized body a 413; health needs no token."""
+    async for url in _serve(env.config, max_body=1024):
+        assert (await _post(url, _body(env.people[:2]), token=None))[0] == 401
+        assert (await _post(url, _body(env.people[:2]), token="wrong"))[0] == 401
+        status, _ = await _post(url, None, raw=b'{"attendee": "' + b"x" * 4096 + b'"}')
+        assert status == 413
+        async with aiohttp.ClientSession() as session, session.get(f"{url}/healthz") as r:
+            assert r.status == 200
+
+
+async def test_file_providers_are_off_unless_allowed(env: Env) -> None:
+    """An `ics:` id is refused (unknown provider) by a default service."""
+    async for url in _serve(env.config):
+        status, answer = await _post(url, {**_body(env.people[:1]), "attendee": ["ics:.env"]})
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                f"{url}/v1/providers", headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as reply,
+        ):
+            names = {p["name"] for p in (await reply.json())["providers"]}
+    assert status == 400
+    assert answer["error"]["field"].startswith("attendee")
+    assert "ics" not in names
+    assert "feishu" in names
+
+
+async def test_the_openapi_description_matches_the_routes(env: Env) -> None:
+    """The served description is the module's, names every route, and its request schema
+    lists every field the service accepts."""
+    from slotfinder.serve import _REPEATED, _SINGLE
+
+    async for url in _serve(env.config):
+        async with aiohttp.ClientSession() as session, session.get(f"{url}/openapi.json") as r:
+            served = await r.json()
+    assert served == json.loads(json.dumps(OPENAPI))
+    assert served["openapi"].startswith("3.")
+    assert set(served["paths"]) == {"/v1/suggest", "/v1/providers", "/healthz", "/openapi.json"}
+    fields = set(served["components"]["schemas"]["SuggestRequest"]["properties"])
+    assert fields == set(_REPEATED) | set(_SINGLE)
+
+
+async def test_two_services_on_one_redis_behave_as_one(env: Env) -> None:
+    """Two service instances with their own Redis clients answer concurrent requests for
+    the same app without a rate-limit reply, and the second asking of a calendar is free."""
+    from slotfinder_feishu.simulator import STATS
+
+    from slotfinder import shared
+
+    with redis_server() as (redis_url, _):
+        stores = []
+        for _ in range(2):
+            client = shared.connect(redis_url)
+            stores.append(
+                Store(
+                    cache=shared.RedisCache(client),
+                    limiter_for=shared.RedisLimiters(client),
+                    tokens=shared.RedisTokens(client),
+                )
+            )
+        gens = [_serve(env.config, store) for store in stores]
+        urls = [await g.__anext__() for g in gens]
+        bodies = [_body(env.people[i * 30 : (i + 1) * 30]) for i in range(2)]
+        answers = await asyncio.gather(
+            *(_post(urls[i % 2], {**bodies[i % 2], "end": "2026-12-23T00:00:00+08:00"})
+              for i in range(4))
+        )  # fmt: skip
+        assert all(status == 200 for status, _ in answers)
+        calls = sum(env.sim_app[STATS].calls.values())
+        again = await _post(urls[1], {**bodies[0], "end": "2026-12-23T00:00:00+08:00"})
+        assert again[0] == 200
+        assert sum(env.sim_app[STATS].calls.values()) == calls
+        for g in gens:
+            with pytest.raises(StopAsyncIteration):
+                await g.__anext__()
+        for store in stores:
+            assert store.cache is not None
+            await store.cache.close()
+    assert env.sim_app[STATS].rate_limited == 0
+
+
+def test_the_command_line_refuses_to_serve_without_a_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`slotfinder serve` without SLOTFINDER_SERVE_TOKEN exits 2 with one line."""
+    monkeypatch.delenv("SLOTFINDER_SERVE_TOKEN", raising=False)
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    status = cli.main(["serve", "--port", "0"], out=out)
+    assert status == 2
+    assert "SLOTFINDER_SERVE_TOKEN" in err.getvalue()
+    assert "Traceback" not in err.getvalue()
