@@ -29,36 +29,63 @@ import numpy as np
 import numpy.typing as npt
 
 from slotfinder import intervals as iv
-from slotfinder.engine.kernel import FloatArray, Int64Array, People, counts
+from slotfinder.engine.kernel import FloatArray, Int64Array, People, blocked_runs, counts, near
 from slotfinder.model import MeetingRequest, Suggestion
 
 __all__ = ["scores_by_counts", "suggestions"]
 
 AVAILABLE, TENTATIVE, UNKNOWN, UNAVAILABLE = 0, 1, 2, 3
-_CREDIT = np.array([1.0, 0.5, 0.5, 0.0])
+_HALVES = np.array([2, 1, 1, 0], dtype=np.int8)  # credit in halves, by category
+_HARD, _HARD_OR_TENTATIVE, _HARD_OR_UNCOVERED, _OFF = 1, 2, 4, 8  # flags of _details
+
+
+def _category_table() -> npt.NDArray[np.int8]:
+    """Category from the flags of :func:`_details`, checked in the module docstring's order."""
+    table = np.full(16, AVAILABLE, dtype=np.int8)
+    for flags in range(16):
+        if flags & (_HARD | _OFF):
+            table[flags] = UNAVAILABLE
+        elif flags & _HARD_OR_UNCOVERED:
+            table[flags] = UNKNOWN
+        elif flags & _HARD_OR_TENTATIVE:
+            table[flags] = TENTATIVE
+    return table
+
+
+_CATEGORY = _category_table()
 
 
 def _details(p: People, q: Int64Array, d: int) -> npt.NDArray[np.int8]:
-    """Category of each person (rows) for each slot ``[q, q + d)`` (columns)."""
+    """Category of each person (columns) for each slot ``[q, q + d)`` (rows).
+
+    Three kinds of blocked time (busy; busy or tentative; busy or outside the known stretch)
+    become per-person runs of slots (:func:`~slotfinder.engine.kernel.blocked_runs`), disjoint
+    within a kind, so one flag bit per kind, added at a run's first slot and taken away after
+    its last, sums down the slots to exactly the flags of each person at each slot.
+    """
     n, m = p.n, q.size
-    qe = q + d
-    rows = [(iv.covering_index(h, q, qe) >= 0) for h in p.hours]
-    rows.append(np.ones(m, dtype=bool))  # wh == -1 picks this row: no limit
-    in_wh = np.stack(rows)[p.wh]
-    hard_hit = np.zeros((n, m), dtype=bool)
-    tent_hit = np.zeros((n, m), dtype=bool)
-    if m and p.start.size:
-        near = (p.start < qe.max()) & (p.end > q.min())
-        own, bs, be, hard = p.owner[near], p.start[near], p.end[near], p.hard[near]
-        for j in range(m):
-            hit = (bs < qe[j]) & (be > q[j])
-            hard_hit[own[hit & hard], j] = True
-            tent_hit[own[hit & ~hard], j] = True
-    in_cov = (p.cov_lo[:, None] <= q[None, :]) & (qe[None, :] <= p.cov_hi[:, None])
-    cat = np.full((n, m), AVAILABLE, dtype=np.int8)
-    cat[tent_hit] = TENTATIVE
-    cat[~in_cov] = UNKNOWN
-    cat[~in_wh | hard_hit] = UNAVAILABLE
+    order = np.argsort(q, kind="stable")
+    qs = q[order]
+    p = near(p, qs, d)
+    everyone = np.ones(n, dtype=bool)
+    flags = np.zeros((m + 1) * n, dtype=np.int8)
+    for bit, tentative_blocks, use_cov in (
+        (_HARD, False, False),
+        (_HARD_OR_TENTATIVE, True, False),
+        (_HARD_OR_UNCOVERED, False, True),
+    ):
+        own, lo, hi = blocked_runs(
+            p, qs, d, mask=everyone, tentative_blocks=tentative_blocks, use_cov=use_cov
+        )
+        flags[lo * n + own] += bit  # one run per person starts at a slot: no repeats
+        flags[hi * n + own] -= bit
+    at = np.cumsum(flags.reshape(m + 1, n)[:m], axis=0, dtype=np.int8)
+    in_wh = np.ones((m, len(p.hours) + 1), dtype=bool)  # wh == -1 picks the last: no limit
+    for g, h in enumerate(p.hours):
+        in_wh[:, g] = iv.covering_index(h, qs, qs + d) >= 0
+    at |= np.where(in_wh[:, p.wh], np.int8(0), np.int8(_OFF))
+    cat = np.empty((m, n), dtype=np.int8)
+    cat[order] = _CATEGORY[at]
     return cat
 
 
@@ -94,6 +121,7 @@ def _score(
 def scores_by_counts(p: People, q: Int64Array, request: MeetingRequest) -> FloatArray:
     """Scores of many slot starts from category counts, never per person per slot."""
     d = request.duration
+    p = near(p, q, d)
     credit = []
     for mask in (p.required, ~p.required):
         if not mask.any():
@@ -112,16 +140,22 @@ def suggestions(
     """Full :class:`Suggestion` objects for the slot starts ``q`` (a few, already chosen)."""
     d = request.duration
     cat = _details(p, q, d)
-    credit = _CREDIT[cat]
+    halves = _HALVES[cat]
+    req = p.required
     scores = _score(
-        p, credit[p.required].sum(axis=0), credit[~p.required].sum(axis=0), _fairness(p, q, d)
+        p,
+        halves[:, req].sum(axis=1, dtype=np.int64) / 2.0,
+        halves[:, ~req].sum(axis=1, dtype=np.int64) / 2.0,
+        _fairness(p, q, d),
     )
+    present = np.zeros((q.size, 4), dtype=bool)
+    for c in (AVAILABLE, TENTATIVE, UNAVAILABLE, UNKNOWN):
+        present[:, c] = (cat == c).any(axis=1)
     out = []
-    for j in range(q.size):
-        col = cat[:, j]
-        lists = [
-            tuple(p.ids[col == c].tolist()) for c in (AVAILABLE, TENTATIVE, UNAVAILABLE, UNKNOWN)
-        ]
+    ids, none = p.ids, ()
+    cats = (AVAILABLE, TENTATIVE, UNAVAILABLE, UNKNOWN)
+    for j, (row, has) in enumerate(zip(cat, present.tolist(), strict=True)):
+        lists = [tuple(ids[row == c].tolist()) if has[c] else none for c in cats]
         out.append(
             Suggestion(
                 start=int(q[j]),

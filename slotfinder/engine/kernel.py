@@ -42,6 +42,7 @@ __all__ = [
     "groups",
     "in_shrunk",
     "locate",
+    "near",
     "people",
     "pick_rooms",
     "room_sets",
@@ -278,6 +279,18 @@ def _by_owner(p: People) -> tuple[Int64Array, Int64Array, Int64Array, BoolArray]
     return hit
 
 
+def near(p: People, q: Int64Array, d: int) -> People:
+    """``p`` with only the entries meeting some slot ``[q, q + d)`` (``q`` sorted, strictly
+    increasing): one pass over every entry, so later passes over a few slots stay small."""
+    owner, s, e, hard = p.memo.get("by_owner", (p.owner, p.start, p.end, p.hard))
+    meets = locate(q, s - d + 1) < locate(q, e)
+    if meets.all():
+        return p
+    sub = owner[meets], s[meets], e[meets], hard[meets]
+    memo = {"by_owner": sub} if "by_owner" in p.memo else {}  # still sorted
+    return attrs.evolve(p, owner=sub[0], start=sub[1], end=sub[2], hard=sub[3], memo=memo)
+
+
 def blocked_runs(
     p: People,
     q: Int64Array,
@@ -305,6 +318,8 @@ def blocked_runs(
 
     def runs(owner: Int64Array, s: Int64Array, e: Int64Array, hard: BoolArray) -> Owned:
         sel = mask[owner] if tentative_blocks else mask[owner] & hard
+        if q.size:
+            sel &= (e > q[0]) & (s - d < q[-1])  # meets some slot
         own, lo, hi = owner[sel], locate(q, s[sel] - d + 1), locate(q, e[sel])
         if use_cov:
             lo = np.minimum(np.maximum(lo, a[own]), b[own])
@@ -361,14 +376,15 @@ def locate(q: Int64Array, x: Int64Array) -> Int64Array:
     """``np.searchsorted(q, x)`` for a sorted, strictly increasing ``q`` (a slot grid).
 
     Buckets as wide as the smallest gap of ``q`` hold at most one point each, so one lookup
-    table and one comparison replace a binary search per needle.
+    table and one comparison replace a binary search per needle; the table is used while it
+    has no more buckets than there are slots and needles together (plus a few thousand).
     """
     if q.size < 2:
         return np.searchsorted(q, x)
     w = int(np.min(np.diff(q)))
     q0 = int(q[0])
     nb = (int(q[-1]) - q0) // w + 1
-    if w <= 0 or nb > 4 * q.size + 4096:
+    if w <= 0 or nb > 4 * q.size + x.size + 4096:
         return np.searchsorted(q, x)
     lut = np.searchsorted(q, q0 + np.arange(nb + 1, dtype=np.int64) * w)
     i = lut[np.clip((x - q0) // w, 0, nb)]
