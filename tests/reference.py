@@ -174,6 +174,47 @@ def free_at(p: Person, t: int, request: MeetingRequest) -> bool:
     return p.covered is not None and p.covered[0] <= t < p.covered[1]
 
 
+DAY = 86_400
+CREDIT = {"available": 1.0, "tentative": 0.5, "unknown": 0.5, "unavailable": 0.0}
+
+
+def _joined(intervals: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Maximal stretches of the union of ``intervals`` (touching ones join), cut to ``[lo, hi)``."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(intervals):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return [(max(a, lo), min(b, hi)) for a, b in out if min(b, hi) > max(a, lo)]
+
+
+def score(request: MeetingRequest, slot: RefSlot) -> float:
+    """The engine's documented score of ``slot`` (unrounded), attendee by attendee."""
+    w, d = request.window, request.duration
+    cat = {}
+    for name in _CATS:
+        for i in getattr(slot, name):
+            cat[i] = name
+    req = [a for a in request.attendees if not a.optional]
+    opt = [a for a in request.attendees if a.optional]
+    u = 1.0 / (len(opt) + 1)
+    dists = []
+    for a in request.attendees:
+        if a.working_hours is None:
+            continue
+        spans = _joined(working(a.working_hours, w.start, w.end), w.start - DAY, w.end + DAY)
+        for s0, s1 in spans:
+            if s0 <= slot.start and slot.end <= s1:
+                half = max((s1 - s0 - d) / 2.0, 1.0)
+                dists.append(min(abs((slot.start + slot.end) / 2.0 - (s0 + s1) / 2.0) / half, 1.0))
+    fair = 1.0 - sum(dists) / len(dists) if dists else 1.0
+    points = (
+        sum(CREDIT[cat[a.id]] for a in req) + u * sum(CREDIT[cat[a.id]] for a in opt) + u / 4 * fair
+    )
+    return 100.0 * points / (len(req) + u * len(opt) + u / 4)
+
+
 @dataclass
 class RefSlot:
     start: int
