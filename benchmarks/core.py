@@ -70,17 +70,17 @@ class Case:
     hours: tuple[WorkingHours, ...]  # per attendee, same order
 
 
-def make_case(n: int, k: int, seed: int = 0) -> Case:
-    """N attendees with K busy spans each: 15-120 min on 15-min local boundaries, 08:00-18:00,
-    none touching the meeting-free hour 15:00-16:00 UTC."""
+def make_case(n: int, k: int, seed: int = 0, days: int = DAYS) -> Case:
+    """N attendees with K busy spans each over ``days`` days: 15-120 min on 15-min local
+    boundaries, 08:00-18:00, none touching the meeting-free hour 15:00-16:00 UTC."""
     rng = np.random.default_rng(seed)
-    ws, we = WINDOW_START, WINDOW_START + DAYS * DAY
+    ws, we = WINDOW_START, WINDOW_START + days * DAY
     avail: list[Availability] = []
     attendees: list[Attendee] = []
     hours: list[WorkingHours] = []
     for i in range(n):
         zone = ZONES[i % len(ZONES)]
-        day = rng.integers(0, DAYS, k)
+        day = rng.integers(0, days, k)
         local_start = (ws // DAY + day) * DAY + rng.integers(8 * 4, 18 * 4, k) * 900
         starts = from_wall(zone, local_start)
         lengths = rng.integers(1, 9, k) * 900
