@@ -18,44 +18,46 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from slotfinder import hookimpl
-from slotfinder.model import Attendee, Availability, BusyTable, Span, Status
-from slotfinder.providers import ConfigKey, Provider, ProviderConfig
+from slotfinder import (
+    Attendee,
+    Availability,
+    BusyTable,
+    ConfigKey,
+    Provider,
+    ProviderConfig,
+    Settings,
+    Span,
+    Status,
+    hookimpl,
+    times,
+)
 
 __all__ = ["OfficeProvider", "slotfinder_register_providers"]
 
 
-def _instant(text: str, zone: ZoneInfo, field: str) -> int:
-    """Epoch seconds: an aware RFC 3339 time, or local midnight of a date."""
+def _instant(text: str, zone: str, field: str) -> int:
+    """Epoch seconds: an RFC 3339 time with its offset, or local midnight of a date."""
     if len(text) == 10:
-        return int(datetime.combine(date.fromisoformat(text), time(), zone).timestamp())
-    value = datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        raise ValueError(f"{field}={text!r}: give a UTC offset, e.g. +01:00")
-    return int(value.timestamp())
+        return times.midnight(times.read_date(text, field), zone)
+    return times.instant(text, field)
 
 
-def _rows(path: str, who: str, zone: ZoneInfo) -> list[tuple[int, int, int]]:
+def _rows(path: str, who: str, zone: str) -> list[tuple[int, int, int]]:
     rows = []
     with open(path, newline="", encoding="utf-8") as f:
         for line, row in enumerate(csv.DictReader(f), start=2):
             if row.get("who") not in (who, "*"):
                 continue
-            start = row.get("start") or ""
-            end = row.get("end") or ""
-            if not end and len(start) == 10:
-                end = (date.fromisoformat(start) + timedelta(days=1)).isoformat()
-            status = Status.parse(row.get("status") or "busy", f"{path}:{line}.status")
-            rows.append(
-                (
-                    _instant(start, zone, f"{path}:{line}.start"),
-                    _instant(end, zone, f"{path}:{line}.end"),
-                    status.code,
-                )
-            )
+            start, end = row.get("start") or "", row.get("end") or ""
+            where = f"{path}:{line}"
+            first = _instant(start, zone, f"{where}.start")
+            if not end and len(start) == 10:  # a date alone: that one local day
+                last = times.midnight(times.read_date(start) + 1, zone)
+            else:
+                last = _instant(end, zone, f"{where}.end")
+            status = Status.parse(row.get("status") or "busy", f"{where}.status")
+            rows.append((first, last, status.code))
     return rows
 
 
@@ -72,12 +74,12 @@ class OfficeProvider:
         self, attendees: Sequence[Attendee], window: Span, zone: str, config: ProviderConfig
     ) -> list[Availability]:
         """Each attendee's rows; a file that cannot be read makes them unknown, never free."""
-        path = str(config["file"])
+        path = Settings(config, self.name).text("file")
         out = []
         for attendee in attendees:
             who = attendee.id.removeprefix("office:")
             try:
-                rows = _rows(path, who, ZoneInfo(attendee.zone or zone))
+                rows = _rows(path, who, attendee.zone or zone)
                 busy = BusyTable.from_rows(
                     r for r in rows if r[0] < window.end and r[1] > window.start
                 )
