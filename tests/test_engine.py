@@ -789,9 +789,15 @@ def test_many_slots_detail_matches_reference() -> None:
         assert abs(s.score - reference.score(request, r)) <= 0.005 + 1e-9
     by_score = find_slots(avs, attrs.evolve(request, order="score"))
     scores = {s.start: s.score for s in result.slots}
-    assert [(s.start, s.score) for s in by_score.slots] == sorted(
-        scores.items(), key=lambda kv: (-kv[1], kv[0])
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    assert [(s.start, s.score) for s in by_score.slots] == ranked
+    # A few slots take the engine's other road (only the entries near them are looked at).
+    few = find_slots(avs, attrs.evolve(request, max_results=7))
+    assert [(s.start, s.available, s.tentative, s.unavailable, s.unknown) for s in few.slots] == (
+        want[:7]
     )
+    few = find_slots(avs, attrs.evolve(request, order="score", max_results=7))
+    assert [(s.start, s.score) for s in few.slots] == ranked[:7]
 
 
 def test_explain_min_notice_not_rooms_when_rooms_free_early() -> None:

@@ -118,16 +118,24 @@ def _score(
     return np.round(100.0 * points / (r + u * o + u / 4), 2)
 
 
-def scores_by_counts(p: People, q: Int64Array, request: MeetingRequest) -> FloatArray:
-    """Scores of many slot starts from category counts, never per person per slot."""
+def scores_by_counts(
+    p: People, q: Int64Array, request: MeetingRequest, *, available: Int64Array | None = None
+) -> FloatArray:
+    """Scores of many slot starts from category counts, never per person per slot.
+
+    ``available``, when given, is how many required attendees are available at each start
+    (already counted by the quorum check).
+    """
     d = request.duration
     p = near(p, q, d)
     credit = []
-    for mask in (p.required, ~p.required):
+    for mask, known in ((p.required, available), (~p.required, None)):
         if not mask.any():
             credit.append(np.zeros(q.size))
             continue
-        x1 = counts(p, q, d, mask=mask, use_cov=True, tentative_blocks=True)
+        x1 = known
+        if x1 is None:
+            x1 = counts(p, q, d, mask=mask, use_cov=True, tentative_blocks=True)
         x3 = counts(p, q, d, mask=mask, use_cov=False, tentative_blocks=False)
         # available = x1; tentative + unknown = x3 - x1 (each earns half credit)
         credit.append(x1 + 0.5 * (x3 - x1))

@@ -281,9 +281,16 @@ def _by_owner(p: People) -> tuple[Int64Array, Int64Array, Int64Array, BoolArray]
 
 def near(p: People, q: Int64Array, d: int) -> People:
     """``p`` with only the entries meeting some slot ``[q, q + d)`` (``q`` sorted, strictly
-    increasing): one pass over every entry, so later passes over a few slots stay small."""
+    increasing), so later passes over a few slots stay small; ``p`` itself for many slots."""
     owner, s, e, hard = p.memo.get("by_owner", (p.owner, p.start, p.end, p.hard))
-    meets = locate(q, s - d + 1) < locate(q, e)
+    if 8 * q.size >= s.size > 0:
+        return p
+    if q.size == 0:
+        meets = np.zeros(s.shape, dtype=bool)
+    else:
+        meets = (e > q[0]) & (s - d < q[-1])  # two comparisons narrow the lookups below
+        idx = np.flatnonzero(meets)
+        meets[idx] = locate(q, s[idx] - d + 1) < locate(q, e[idx])
     if meets.all():
         return p
     sub = owner[meets], s[meets], e[meets], hard[meets]
@@ -311,31 +318,33 @@ def blocked_runs(
     again. Only entries meeting some slot count, so a few slots cost little.
     """
     m1 = q.size + 1
+    few = 8 * q.size < p.start.size
     a = b = _empty_i64()
     if use_cov:
         a = locate(q, p.cov_lo)  # first slot starting inside the known stretch
         b = np.maximum(locate(q, p.cov_hi - d + 1), a)  # first slot ending past it
+        use_cov = bool(np.any(a[mask] > 0) or np.any(b[mask] < q.size))  # else all known
 
     def runs(owner: Int64Array, s: Int64Array, e: Int64Array, hard: BoolArray) -> Owned:
         sel = mask[owner] if tentative_blocks else mask[owner] & hard
-        if q.size:
+        if few and q.size:
             sel &= (e > q[0]) & (s - d < q[-1])  # meets some slot
-        own, lo, hi = owner[sel], locate(q, s[sel] - d + 1), locate(q, e[sel])
+        if not sel.all():
+            owner, s, e = owner[sel], s[sel], e[sel]
+        own, lo, hi = owner, locate(q, s - d + 1), locate(q, e)
         if use_cov:
             lo = np.minimum(np.maximum(lo, a[own]), b[own])
             hi = np.minimum(np.maximum(hi, a[own]), b[own])
         keep = lo < hi
         return own[keep], lo[keep], hi[keep]
 
-    own, lo, hi = runs(*p.memo.get("by_owner", (p.owner, p.start, p.end, p.hard)))
+    # Few slots: sort only the entries meeting them, if need be. Many: sort every entry once.
+    entries = p.memo.get("by_owner", (p.owner, p.start, p.end, p.hard)) if few else _by_owner(p)
+    own, lo, hi = runs(*entries)
     key = own * m1 + lo
     if key.size > 1 and bool(np.any(key[1:] < key[:-1])):
-        if 8 * key.size > p.start.size:  # many runs: sort every entry once for all calls
-            own, lo, hi = runs(*_by_owner(p))
-            key = own * m1 + lo
-        else:
-            order = np.argsort(key, kind="stable")
-            own, lo, hi, key = own[order], lo[order], hi[order], key[order]
+        order = np.argsort(key, kind="stable")
+        own, lo, hi, key = own[order], lo[order], hi[order], key[order]
     if key.size:
         base = own * m1
         run = np.maximum.accumulate(base + hi)

@@ -90,11 +90,16 @@ NEXT_SEARCH_DAYS = 14
 
 @attrs.frozen
 class _Solved:
-    """Passing slot starts (chronological) with their room index, and the periods."""
+    """Passing slot starts (chronological) with their room index, and the periods.
+
+    ``available`` counts the required attendees available at each start, when the quorum
+    check counted exactly that (tentative and unknown time busy); score order reuses it.
+    """
 
     starts: Int64Array
     rooms: Int64Array
     periods: SpanArrays
+    available: Int64Array | None = None
 
 
 def _periods(p: People, request: MeetingRequest, k: int) -> SpanArrays:
@@ -124,14 +129,19 @@ def _solve(p: People, rooms: People, request: MeetingRequest, earliest: int, k: 
     periods = _periods(p, request, k)
     q = hours.grid(request.zone, max(w.start, earliest), w.end - d + 1, request.granularity)
     q = q[in_shrunk(periods, q, d)]
+    available = None
     if k < int(p.required.sum()) and q.size:
         use_cov = request.unknown == "exclude"
-        q = q[counts(p, q, d, mask=p.required, use_cov=use_cov, tentative_blocks=tb) >= k]
+        free = counts(p, q, d, mask=p.required, use_cov=use_cov, tentative_blocks=tb)
+        q, free = q[free >= k], free[free >= k]
+        available = free if use_cov and tb else None
     room = np.full(q.shape, -1, dtype=np.int64)
     if rooms.n and q.size:
         room = pick_rooms(room_sets(rooms, tb), q, d)
-        q, room = q[room >= 0], room[room >= 0]
-    return _Solved(q, room, periods)
+        ok = room >= 0
+        q, room = q[ok], room[ok]
+        available = None if available is None else available[ok]
+    return _Solved(q, room, periods, available)
 
 
 def _order(p: People, solved: _Solved, request: MeetingRequest) -> tuple[Int64Array, Int64Array]:
@@ -139,7 +149,7 @@ def _order(p: People, solved: _Solved, request: MeetingRequest) -> tuple[Int64Ar
     q, room = solved.starts, solved.rooms
     if request.order == "start" or q.size <= 1:
         return q[: request.max_results], room[: request.max_results]
-    scores = scores_by_counts(p, q, request)
+    scores = scores_by_counts(p, q, request, available=solved.available)
     best = np.lexsort((q, -scores))[: request.max_results]
     return q[best], room[best]
 
