@@ -20,20 +20,19 @@ from typing import Any
 import aiohttp
 import attrs
 import pytest
-from slotfinder_dingtalk import DingTalkProvider, DingTalkSimulator
+from slotfinder_dingtalk import DingTalkProvider
 from slotfinder_dingtalk.simulator import STATE as DT_STATE
 from slotfinder_dingtalk.simulator import STATS as DT_STATS
+from slotfinder_dingtalk.simulator import DingTalkSimulator
 from slotfinder_feishu import FeishuProvider
 from slotfinder_feishu.simulator import STATS as FS_STATS
 from slotfinder_feishu.simulator import FeishuSimulator
 
-import slotfinder.fetch
 from slotfinder.api import suggest
 from slotfinder.config import Config
 from slotfinder.engine import find_slots
 from slotfinder.fetch import Fetcher, RetryPolicy, TokenCache
 from slotfinder.model import DAY, Availability, MeetingRequest, Span
-from slotfinder.offload import Helper
 from slotfinder.providers import HttpProvider, Secret, Target
 from slotfinder.testing.simkit import Fault, Faults, SimStats, running
 
@@ -140,16 +139,11 @@ async def serve(setup: Setup, **options: Any) -> AsyncIterator[tuple[str, Any]]:
         yield url, app
 
 
-async def fetch(
-    setup: Setup, retry: RetryPolicy | None = None, helper: Helper | None = None, **options: Any
-) -> Outcome:
-    """Serve the simulator with ``options`` and fetch every target through a fresh Fetcher
-    (parsing in this process, or in ``helper`` for replies of PARSE_IN_THREAD bytes and up)."""
+async def fetch(setup: Setup, retry: RetryPolicy | None = None, **options: Any) -> Outcome:
+    """Serve the simulator with ``options`` and fetch every target through a fresh Fetcher."""
     async with serve(setup, **options) as (url, app), aiohttp.ClientSession() as session:
         tenant = setup.simulator.tenant(SEED)
-        fetcher = Fetcher(
-            session, policy=retry or policy(), tokens=TokenCache(), seed=SEED, helper=helper
-        )
+        fetcher = Fetcher(session, policy=retry or policy(), tokens=TokenCache(), seed=SEED)
         avails = await asyncio.wait_for(
             fetcher.fetch(setup.provider, setup.targets, WINDOW, setup.config(url, tenant)),
             FETCH_TIMEOUT,
@@ -261,35 +255,6 @@ async def test_seeded_fault_mix_gives_the_fault_free_answer(name: str) -> None:
     assert stats.rate_limited >= 1
     assert stats.token_requests >= 2, "the expired token was not refreshed"
     assert sum(stats.calls.values()) == sum(out.sim.calls.values())
-    assert_engine_never_guesses(list(out.by_id.values()), unknown, setup_rooms(setup))
-
-
-@pytest.mark.parametrize("name", ["feishu", "dingtalk"])
-async def test_faults_through_the_parse_helper_give_the_same_answer(
-    name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every reply counts as large here, so the helper process parses all it has room for:
-    rate-limit hints, server errors, bodies that are not JSON, an expiring token and a bad id
-    in a batch travel back as the provider's own exceptions and steer the fetcher exactly as
-    in-process."""
-    setup = SETUPS[name]()
-    ref = await reference(setup)
-    monkeypatch.setattr(slotfinder.fetch, "PARSE_IN_THREAD", 0)
-    helper = Helper()
-    assert await helper.ready(60)
-    options: dict[str, Any] = {"malformed_status": 200} if name == "dingtalk" else {}
-    faults = Faults(rate_limit=0.2, server_error=0.1, malformed=0.1, expire_tokens_after=4, seed=13)
-    try:
-        out = await fetch(setup, policy(attempts=12), helper=helper, faults=faults, **options)
-    finally:
-        helper.close()
-    unknown = assert_sound(setup, out.by_id, ref)
-    assert helper.jobs > 0
-    assert out.fetcher.stats.rate_limited >= 1
-    assert out.fetcher.stats.splits >= 1  # the bad id's BatchError came back from the helper
-    assert out.fetcher.stats.token_requests >= 2
-    for i in unknown - {full(setup, b) for b in setup.bad}:
-        assert "JSON" in (out.by_id[i].error or ""), out.by_id[i].error
     assert_engine_never_guesses(list(out.by_id.values()), unknown, setup_rooms(setup))
 
 

@@ -525,7 +525,9 @@ class Fetcher:
                 return
             self._accept(run, call, result)
             return
-        self._fail(run, call.ids, f"gave up after {policy.attempts} attempts: {last}")
+        # The last attempt may have found the host unreachable: that is the reason to give.
+        reason = run.fatal or f"gave up after {policy.attempts} attempts: {last}"
+        self._fail(run, call.ids, reason)
 
     def _accept(self, run: _Run, call: Call, result: CallResult) -> None:
         read: dict[str, np.ndarray] = {}
