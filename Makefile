@@ -23,7 +23,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint typecheck
-	@bash scripts/ensure-chromium || echo "chromium could not be installed: the HTML report DOM test will skip"
+	@bash scripts/ensure-debian chromium:chromium redis-server:redis-server || \
+		echo "could not install every test program: the tests that need one will skip"
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -81,7 +81,7 @@ def _dump_dom(html: str, tmp_path: Path) -> list[Tag]:
     """Open ``html`` plus the probe in headless Chromium and parse the DOM it ends with."""
     browser = _chromium()
     if browser is None:
-        pytest.skip("chromium not found on PATH (scripts/ensure-chromium installs it)")
+        pytest.skip("chromium not found on PATH (scripts/ensure-debian installs it)")
     page = tmp_path / "report.html"
     page.write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
     cmd = [
