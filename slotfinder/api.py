@@ -9,7 +9,6 @@ engine runs. Whatever could not be read comes back as unknown, with its reason.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping, Sequence
 
 import aiohttp
@@ -249,10 +248,9 @@ def suggest_sync(
 def default_store(config: Config) -> Store:
     """Redis when ``redis_url`` is configured (or ``SLOTFINDER_REDIS_URL`` is set), else this
     process's memory: the embedded default needs nothing."""
-    url = getattr(config, "redis_url", None) or os.environ.get("SLOTFINDER_REDIS_URL")
+    url = config.redis_url or config.env.get("SLOTFINDER_REDIS_URL")
     store = Store.redis(url) if url else Store.local()
-    ttl = getattr(config, "cache_ttl", None)
-    return attrs.evolve(store, ttl=ttl) if ttl else store
+    return attrs.evolve(store, ttl=config.cache_ttl) if config.cache_ttl else store
 
 
 async def invalidate(id: str | None = None, *, store: Store | None = None) -> None:

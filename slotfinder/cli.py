@@ -25,8 +25,11 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from aiohttp import web
+
     from slotfinder.config import Config
     from slotfinder.fetch import Progress
+    from slotfinder.fetch.store import Store
     from slotfinder.model import MeetingRequest, SuggestionResult
 
 __all__ = ["EXIT_CODES", "main", "parse_duration", "parse_when"]
@@ -51,13 +54,13 @@ _RELATIVE_RE = re.compile(r"\+(\d+)d", re.ASCII)
 _SECRET_NAME = re.compile(r"^SLOTFINDER_\w*(SECRET|TOKEN|PASSWORD)\w*$")
 
 
-class _Usage(Exception):
+class UsageError(Exception):
     """argparse's complaint, turned into one error line instead of usage and exit."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise _Usage(f"{message} (see {self.prog} --help)")
+        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 class _Failed(Exception):
@@ -262,13 +265,17 @@ _FLAGS = {
 }
 
 
-def _request(**fields: object) -> MeetingRequest:
-    """A MeetingRequest whose errors name the command-line flag, not the Python field."""
+def _request(
+    build: Callable[..., MeetingRequest] | None = None, /, *args: object, **fields: object
+) -> MeetingRequest:
+    """A MeetingRequest (made by ``build``, default the class) whose errors name the
+    command-line flag, not the Python field."""
     from slotfinder.errors import InputError
     from slotfinder.model import MeetingRequest
 
     try:
-        return MeetingRequest(**fields)  # type: ignore[arg-type]
+        make: Callable[..., MeetingRequest] = build or MeetingRequest
+        return make(*args, **fields)
     except InputError as exc:
         raise InputError(_FLAGS.get(exc.field, exc.field), exc.value, exc.problem) from None
 
@@ -286,10 +293,28 @@ def _check_zone(zone: str | None, flag: str) -> str | None:
 
 
 def _load_config(args: argparse.Namespace) -> Config:
+    """The configuration, with the file providers' ``roots`` defaulting to the working
+    directory and the configuration file's folder (the library itself assumes no folder)."""
     from slotfinder.config import Config
 
     with _os_errors("--config", str(args.config)):
-        return Config.load(args.config)
+        config = Config.load(args.config)
+        here = os.getcwd()
+        folders = [here, os.path.dirname(os.path.abspath(args.config or "slotfinder.toml"))]
+    return with_default_roots(config, list(dict.fromkeys(folders)))
+
+
+def with_default_roots(config: Config, folders: Sequence[str]) -> Config:
+    """``config`` with ``providers.ics.roots`` and ``providers.json.roots`` set to ``folders``
+    where neither the file nor ``SLOTFINDER_<PROVIDER>_ROOTS`` sets them."""
+    import attrs
+
+    providers = {name: dict(table) for name, table in config.providers.items()}
+    for name in ("ics", "json"):
+        table = providers.setdefault(name, {})
+        if not config.env.get(f"SLOTFINDER_{name.upper()}_ROOTS") and not table.get("roots"):
+            table["roots"] = os.pathsep.join(folders)
+    return attrs.evolve(config, providers=providers)
 
 
 def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
@@ -347,16 +372,33 @@ def build_request(
     from slotfinder.model import Span
 
     zone = _check_zone(args.tz, "--tz") or config.tz
-    people = [config.attendee(i, zone=zone) for i in args.attendee or []]
-    people += [config.attendee(i, optional=True, zone=zone) for i in args.optional or []]
-    rooms = [config.attendee(i, room=True, zone=zone) for i in args.room or []]
     start = parse_when(args.start, "--start", zone, now)
     end = parse_when(args.end, "--end", zone, now)
     if end <= start:
         raise InputError("--end", args.end, f"must be after --start {args.start}")
     return _request(
-        attendees=people, rooms=rooms, window=Span(start, end), zone=zone, **_options(args)
+        config.request,
+        args.attendee or [],
+        optional=args.optional or [],
+        rooms=args.room or [],
+        window=Span(start, end),
+        zone=zone,
+        **_options(args),
     )
+
+
+def _store(args: argparse.Namespace, config: Config) -> Store:
+    """Redis when configured; otherwise a cache file shared by successive runs."""
+    import attrs
+
+    from slotfinder.api import default_store
+    from slotfinder.fetch.store import Store
+
+    if args.no_cache:
+        return Store.local(cache=False)
+    if config.redis_url or config.env.get("SLOTFINDER_REDIS_URL"):
+        return default_store(config)
+    return attrs.evolve(Store.sqlite(), ttl=config.cache_ttl)
 
 
 def cmd_suggest(args: argparse.Namespace, out: TextIO) -> int:
@@ -366,12 +408,60 @@ def cmd_suggest(args: argparse.Namespace, out: TextIO) -> int:
 
     config = _load_config(args)
     request = build_request(args, config)
+    store = _store(args, config)
     bar = _ProgressBar(sys.stderr)
     try:
-        result = asyncio.run(suggest(request, config=config, progress=bar))
+        result = asyncio.run(
+            suggest(request, config=config, progress=bar, store=store, refresh=args.refresh)
+        )
     finally:
         bar.close()
     return _emit(result, args, out, stats=True)
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    import asyncio
+
+    from slotfinder.serve import TOKEN_ENV, ServeOptions, make_app
+
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token:
+        raise _Failed(f"{TOKEN_ENV}: set a bearer token for the service's callers")
+    options = ServeOptions(
+        token=token,
+        max_body=args.max_body,
+        time_limit=args.time_limit,
+        allow_files=args.allow_files,
+    )
+    app = make_app(_load_config(args), options)
+    asyncio.run(_serve_app(app, args.host, args.port, out))
+    return EXIT_OK
+
+
+async def _serve_app(app: web.Application, host: str, port: int, out: TextIO) -> None:
+    """Serve until SIGINT or SIGTERM; a port in use is one line naming --port."""
+    import asyncio
+    import contextlib
+    import signal
+
+    from aiohttp import web
+
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        with _os_errors("--port", str(port)):
+            await web.TCPSite(runner, host, port).start()
+        bound = runner.addresses[0]
+        print(f"slotfinder serving on http://{bound[0]}:{bound[1]} (Ctrl-C stops)", file=out)
+        out.flush()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
@@ -463,8 +553,28 @@ def make_parser() -> argparse.ArgumentParser:
     sug.add_argument("--start", required=True, help=f"window start: {when}")
     sug.add_argument("--end", required=True, help="window end, read like --start")
     sug.add_argument("--config", help="configuration file (default ./slotfinder.toml)")
+    sug.add_argument(
+        "--refresh", action="store_true", help="read these calendars again, whatever is cached"
+    )
+    sug.add_argument(
+        "--no-cache", action="store_true", help="neither read nor keep cached busy time"
+    )
     _engine_options(sug)
     sug.set_defaults(func=cmd_suggest)
+
+    srv = sub.add_parser(
+        "serve", help="answer suggest requests over HTTP (token: SLOTFINDER_SERVE_TOKEN)",
+        parents=[debug],
+    )  # fmt: skip
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    srv.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    srv.add_argument("--config", help="configuration file (default ./slotfinder.toml)")
+    srv.add_argument("--allow-files", action="store_true", help="let callers name ics:/json: files")
+    srv.add_argument("--max-body", type=int, default=64 * 1024, help="largest body, bytes")
+    srv.add_argument(
+        "--time-limit", type=float, default=60.0, help="seconds a request may take (60)"
+    )
+    srv.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser(
         "demo", help="run a mixed-provider suggest against local simulators", parents=[debug]
@@ -516,7 +626,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     debug = "--debug" in argv
     try:
         args = make_parser().parse_args(argv)
-    except _Usage as exc:
+    except UsageError as exc:
         _error(str(exc))
         return EXIT_INPUT
     except SystemExit as exc:  # --help

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from slotfinder.errors import ConfigError, InputError
-from slotfinder.model import Attendee, WorkingHours, check_zone
+from slotfinder.model import Attendee, MeetingRequest, Span, WorkingHours, check_zone
 from slotfinder.providers import ConfigKey, Provider, ProviderConfig, Secret
 
 __all__ = ["DEFAULT_PATH", "Config"]
 
 DEFAULT_PATH = Path("slotfinder.toml")
-_TOP_KEYS = {"tz", "defaults", "providers", "attendees"}
+_TOP_KEYS = {"tz", "defaults", "providers", "attendees", "redis_url", "cache"}
 
 
 def _local_zone() -> str:
@@ -68,6 +68,12 @@ def _coerce(key: ConfigKey, value: object, where: str) -> str | int | float | bo
             raise InputError(where, value, "expected a number") from exc
     if isinstance(value, str | int | float | bool):
         return value
+    if key.name == "roots" and isinstance(value, list | tuple):
+        # Settings are scalars; a TOML list of folders travels as the os.pathsep form the
+        # environment variable uses, so both spellings reach the provider alike.
+        if all(isinstance(v, str) and v and os.pathsep not in v for v in value):
+            return os.pathsep.join(value)
+        raise InputError(where, "<list>", "expected a list of folder names")
     raise InputError(where, value, "expected a string, number or boolean")
 
 
@@ -100,6 +106,11 @@ class Config:
     providers: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=_keys_only)
     attendees: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), repr=False)
+    redis_url: str | None = attrs.field(default=None, repr=False)
+    """Share the busy cache, rate windows and tokens through Redis (``SLOTFINDER_REDIS_URL``
+    wins); kept out of reprs, since a URL may hold a password."""
+    cache_ttl: Mapping[str, float] = attrs.field(factory=dict)
+    """Seconds busy time stays fresh, per provider name (``[cache] ttl.feishu = 120``)."""
 
     @classmethod
     def load(
@@ -150,12 +161,31 @@ class Config:
                     raise InputError(f"{where}{section}.{name}", "<hidden>", "expected a table")
                 if section == "attendees":
                     _check_attendee(table, f'{where}attendees."{name}"')
+        redis_url = data.get("redis_url")
+        if redis_url is not None and not isinstance(redis_url, str):
+            raise InputError(f"{where}redis_url", "<hidden>", "expected a redis:// URL")
+        cache = data.get("cache", {})
+        ttl = cache.get("ttl", {}) if isinstance(cache, Mapping) else None
+        if (
+            not isinstance(ttl, Mapping)
+            or set(cache) - {"ttl"}
+            or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+                for v in ttl.values()
+            )
+        ):
+            raise InputError(
+                f"{where}cache", "<table>", "expected [cache] ttl.PROVIDER = seconds (0 or more)"
+            )
+        environ = dict(os.environ if env is None else env)
         return cls(
             tz=tz or _local_zone(),
             working_hours=hours,
             providers=data.get("providers", {}),
             attendees=data.get("attendees", {}),
-            env=dict(os.environ if env is None else env),
+            env=environ,
+            redis_url=environ.get("SLOTFINDER_REDIS_URL") or redis_url,
+            cache_ttl={str(k): float(v) for k, v in ttl.items()},
         )
 
     def provider_config(self, provider: Provider) -> ProviderConfig:
@@ -192,29 +222,136 @@ class Config:
         return out
 
     def attendee(
-        self, id: str, *, optional: bool = False, room: bool = False, zone: str | None = None
+        self,
+        id: str,
+        *,
+        optional: bool = False,
+        room: bool = False,
+        zone: str | None = None,
+        found: Attendee | None = None,
     ) -> Attendee:
-        """An attendee with the zone and working hours the configuration gives it.
+        """An attendee with the zone, working hours and name the configuration gives it.
 
-        ``[attendees."ID"]`` wins; otherwise people get ``[defaults].working_hours`` (in their
-        own zone, or the request's), and rooms get no working hours.
+        ``[attendees."ID"]`` wins; then ``found``, what the attendee's own calendar says of
+        them (a busy file's ``tz`` and ``working_hours``, see :meth:`request`); otherwise
+        people get ``[defaults].working_hours`` (in their own zone, or ``zone``, the
+        request's, or :attr:`tz`), and rooms get no working hours. A zone and its hours travel
+        together: a table that sets either replaces both of ``found``'s.
         """
         settings = self.attendees.get(id, {})
         where = f'attendees."{id}"'
         own = settings.get("tz")
         if own is not None:
             check_zone(own, f"{where}.tz")
+        name = settings.get("name")
+        if name is not None and not isinstance(name, str):
+            raise InputError(f"{where}.name", name, "expected a string")
+        name = name or (found.name if found is not None else None)
+        if (
+            found is not None
+            and found.zone is not None
+            and not ({"tz", "working_hours"} & set(settings))
+        ):
+            own = found.zone
+            if found.working_hours is not None:
+                return Attendee(
+                    id=id, optional=optional, zone=own, working_hours=found.working_hours, name=name
+                )
         hours_spec = settings.get("working_hours", None if room else self.working_hours)
         hours = (
             WorkingHours.parse(own or zone or self.tz, hours_spec, f"{where}.working_hours")
             if hours_spec is not None
             else None
         )
-        name = settings.get("name")
-        if name is not None and not isinstance(name, str):
-            raise InputError(f"{where}.name", name, "expected a string")
         # The zone the hours were read in is the attendee's zone: all-day events must block
         # the same local day the working hours speak of.
         return Attendee(
             id=id, optional=optional, zone=own or zone or self.tz, working_hours=hours, name=name
         )
+
+    def request(
+        self,
+        attendees: Iterable[str | Attendee],
+        *,
+        window: Span,
+        duration: int,
+        optional: Iterable[str | Attendee] = (),
+        rooms: Iterable[str | Attendee] = (),
+        zone: str | None = None,
+        providers: Mapping[str, Provider] | None = None,
+        **options: Any,
+    ) -> MeetingRequest:
+        """A :class:`MeetingRequest` whose people are shaped by this configuration.
+
+        Ids become attendees as :meth:`attendee` makes them; an :class:`Attendee` keeps what it
+        sets and takes the rest (zone, working hours, name) from the configuration, so code
+        gets the same defaults as the command line. ``zone`` defaults to :attr:`tz`.
+        Providers that know their people (a busy file names each attendee's zone and hours)
+        answer ``attendee_defaults(ids, settings)``; that reads local files only, never the
+        network, and an id it cannot read is left for the fetch to report as unknown.
+        ``options`` are further :class:`MeetingRequest` fields (``granularity``, ``order``...).
+        """
+        zone = check_zone(zone, "tz") if zone is not None else self.tz
+        wanted = [
+            *((a, False, False) for a in attendees),
+            *((a, True, False) for a in optional),
+            *((r, False, True) for r in rooms),
+        ]
+        for i, (who, _, _) in enumerate(wanted):
+            if not isinstance(who, str | Attendee):
+                raise InputError(f"attendees[{i}]", who, "expected an id or an Attendee")
+        ids = [w.id if isinstance(w, Attendee) else w for w, _, _ in wanted]
+        found = self.found(ids, providers)
+        people: list[Attendee] = []
+        places: list[Attendee] = []
+        for who, opt, room in wanted:
+            if isinstance(who, str):
+                made = self.attendee(who, optional=opt, room=room, zone=zone, found=found.get(who))
+            else:
+                made = self._complete(who, room=room, zone=zone, found=found.get(who.id))
+                made = attrs.evolve(made, optional=made.optional or opt)
+            (places if room else people).append(made)
+        return MeetingRequest(
+            attendees=people, rooms=places, window=window, duration=duration, zone=zone, **options
+        )
+
+    def _complete(
+        self, who: Attendee, *, room: bool, zone: str, found: Attendee | None
+    ) -> Attendee:
+        """``who`` with what it leaves unset taken from the configuration."""
+        base = self.attendee(who.id, room=room, zone=who.zone or zone, found=found)
+        hours = who.working_hours or base.working_hours
+        own = who.zone or (hours.zone if hours is not None else base.zone) or zone
+        if hours is not None and hours.zone != own:
+            hours = WorkingHours.parse(own, hours.to_spec(), f'attendees."{who.id}".working_hours')
+        return attrs.evolve(who, zone=own, working_hours=hours, name=who.name or base.name)
+
+    def found(
+        self, ids: Iterable[str], providers: Mapping[str, Provider] | None = None
+    ) -> dict[str, Attendee]:
+        """What the providers' own data says of these people (zone, working hours, name).
+
+        Asks each provider with an ``attendee_defaults(ids, settings)`` method (the ``json:``
+        provider reads its busy files); other providers, and ids a provider cannot read, give
+        nothing. ``providers`` defaults to the registered plugins.
+        """
+        by_name: dict[str, list[str]] = {}
+        for id in dict.fromkeys(ids):
+            prefix, sep, rest = id.partition(":")
+            if sep and rest:
+                by_name.setdefault(prefix, []).append(id)
+        if not by_name:
+            return {}
+        if providers is None:
+            from slotfinder.plugins import get_providers
+
+            providers = get_providers()
+        out: dict[str, Attendee] = {}
+        for name, group in by_name.items():
+            provider = providers.get(name)
+            lookup = getattr(provider, "attendee_defaults", None)
+            if provider is None or lookup is None:
+                continue
+            answer = lookup(group, self.provider_config(provider))
+            out.update({k: v for k, v in answer.items() if k in group and isinstance(v, Attendee)})
+        return out

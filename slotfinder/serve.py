@@ -139,7 +139,7 @@ async def _suggest(request: web.Request) -> web.StreamResponse:
     except InputError as exc:
         field = exc.field.removeprefix("--").replace("-", "_")
         return _error(400, "bad_input", exc.problem, field)
-    except cli._Usage as exc:  # argparse refused the fields
+    except cli.UsageError as exc:  # argparse refused the fields
         return _error(400, "bad_input", str(exc))
     except ConfigError as exc:
         return _error(502, "provider_config", str(exc))

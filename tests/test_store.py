@@ -234,3 +234,34 @@ def _local() -> Any:
     from slotfinder.fetch.tokens import TokenCache
 
     return TokenCache()
+
+
+async def test_the_command_line_keeps_busy_time_between_runs(sim: Sim, tmp_path: Path) -> None:
+    """A second `suggest` run makes no call; --refresh reads again; --no-cache keeps nothing."""
+    import io
+    import json as jsonlib
+
+    from slotfinder import cli
+
+    config = tmp_path / "slotfinder.toml"
+    lines = ['tz = "Asia/Shanghai"', "[providers.feishu]"]
+    lines += [
+        f'{k} = "{v.reveal() if isinstance(v, Secret) else v}"' for k, v in sim.config.items()
+    ]
+    config.write_text("\n".join(lines) + "\n")
+    argv = [
+        "suggest", "--config", str(config), "--attendee", *[f"feishu:{p}" for p in sim.people[:3]],
+        "--start", "2026-11-23T00:00:00+08:00", "--end", "2026-11-25T00:00:00+08:00",
+        "--duration", "30m", "--format", "json",
+    ]  # fmt: skip
+
+    def run(*extra: str) -> int:
+        out = io.StringIO()
+        assert cli.main([*argv, *extra], out=out) == 0
+        return sum(jsonlib.loads(out.getvalue())["calls"].values())
+
+    first = await asyncio.to_thread(run)
+    assert first > 0
+    assert await asyncio.to_thread(run) == 0
+    assert await asyncio.to_thread(run, "--refresh") == first
+    assert await asyncio.to_thread(run, "--no-cache") == first
