@@ -972,3 +972,41 @@ def test_any_arguments_end_in_a_documented_status_without_traceback_or_secret(
     assert status in EXIT_CODES, (argv, text)
     assert "Traceback" not in text or "--debug" in argv, (argv, text)
     assert SECRET not in text, (argv, text)
+
+
+# --- suggest with local files: the busy file's hours, the default roots ----------------------
+
+
+def test_suggest_json_attendees_keep_the_busy_file_hours() -> None:
+    """`suggest` with json:FILE#id proposes the office-hour slots `slots --busy FILE` does,
+    not midnight in the request's zone."""
+    ids = [f"json:examples/busy.json#{x}" for x in ("alice", "bruno")]
+    proc = run(
+        "suggest", "--attendee", *ids, *WINDOW, "--duration", "45m", "--tz", "Asia/Shanghai",
+        "--order", "start", "--max", "50", "--format", "json", cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    got = [s["start"] for s in json.loads(proc.stdout)["slots"]]
+    offline = slots_json("--order", "start", "--max", "50")["slots"]
+    assert got[0] == "2026-11-23T15:00:00+08:00"
+    assert got == [s["start"] for s in offline]
+
+
+def test_suggest_reads_files_under_the_working_and_config_folders_only(tmp_path: Path) -> None:
+    """Without `roots`, the command line reads local files under the working directory and
+    the configuration file's folder, and nowhere else (an id elsewhere is unknown, exit 3)."""
+    here, conf, elsewhere = (tmp_path / d for d in ("here", "conf", "elsewhere"))
+    for folder in (here, conf, elsewhere):
+        folder.mkdir()
+        (folder / "me.ics").write_text(ICS, encoding="utf-8")
+    config = conf / "slotfinder.toml"
+    config.write_text('tz = "UTC"\n', encoding="utf-8")
+    base = ("suggest", "--config", str(config), *WINDOW, "--duration", "30m", "--format", "json")
+    for folder in (here, conf):
+        proc = run(*base, "--attendee", f"ics:{folder / 'me.ics'}", cwd=here)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["unknown"] == []
+    proc = run(*base, "--attendee", f"ics:{elsewhere / 'me.ics'}", cwd=here)
+    assert proc.returncode == 3, proc.stderr
+    [unknown] = json.loads(proc.stdout)["unknown"]
+    assert "roots" in unknown["reason"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from slotfinder.cli import build_request, make_parser
 from slotfinder.config import Config
 from slotfinder.errors import ConfigError, InputError
+from slotfinder.model import Attendee, Span
 from slotfinder.plugins import get_providers
 from slotfinder.providers import HttpProvider, Secret
 
@@ -315,3 +317,68 @@ def test_cli_request_uses_the_configuration(config_file: Path) -> None:
     assert people["feishu:ou_tokyo"].optional
     assert [r.id for r in request.rooms] == ["dingtalk:room1"]
     assert request.rooms[0].working_hours is None
+
+
+# --- requests built in code ------------------------------------------------------------------
+
+
+def _week() -> Span:
+    return Span(datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 28, tzinfo=UTC))
+
+
+def test_request_built_in_code_takes_the_configured_defaults(config_file: Path) -> None:
+    """Config.request gives ids and bare Attendee objects the configured zone and hours; the
+    request's zone is the configuration's; what an Attendee sets itself is kept."""
+    config = Config.load(config_file, env={})
+    request = config.request(
+        ["feishu:ou_anyone", Attendee("feishu:ou_mine", zone="Europe/Paris")],
+        optional=["feishu:ou_berlin"],
+        rooms=["dingtalk:room1"],
+        window=_week(),
+        duration=1800,
+        order="start",
+    )
+    assert request.zone == "Asia/Shanghai"
+    anyone, mine, berlin = request.attendees
+    assert anyone.working_hours is not None
+    assert anyone.working_hours.zone == "Asia/Shanghai"
+    assert mine.zone == "Europe/Paris"
+    assert mine.working_hours is not None
+    assert mine.working_hours.zone == "Europe/Paris"
+    assert mine.working_hours.to_spec()["mon"] == ["09:00-12:00", "13:00-18:00"]
+    assert berlin.optional
+    assert berlin.working_hours.zone == "Europe/Berlin"  # type: ignore[union-attr]
+    assert request.rooms[0].working_hours is None
+    assert request.order == "start"
+
+
+def test_json_attendees_take_their_busy_file_settings(tmp_path: Path) -> None:
+    """A json:FILE#id attendee gets the file's zone and working hours (as `slots --busy`
+    does), unless [attendees."ID"] says otherwise; [defaults] does not override the file."""
+    busy = Path(__file__).resolve().parent.parent / "examples" / "busy.json"
+    alice, bruno = (f"json:{busy}#{x}" for x in ("alice", "bruno"))
+    config = Config.from_mapping(
+        {
+            "tz": "UTC",
+            "defaults": {"working_hours": {"mon-sun": "00:00-24:00"}},
+            "providers": {"json": {"roots": [str(busy.parent)]}},
+            "attendees": {bruno: {"tz": "America/New_York", "name": "Bruno"}},
+        },
+        env={},
+    )
+    a, b = config.request([alice, bruno], window=_week(), duration=1800).attendees
+    assert a.zone == "Asia/Shanghai"
+    assert a.working_hours is not None
+    assert a.working_hours.to_spec()["mon"] == ["09:00-12:00", "13:00-19:00"]
+    assert (b.zone, b.name) == ("America/New_York", "Bruno")
+    assert b.working_hours.to_spec()["sun"] == ["00:00-24:00"]  # type: ignore[union-attr]
+
+
+def test_roots_may_be_a_toml_list() -> None:
+    """`roots = ["a", "b"]` reaches the provider as one os.pathsep-joined setting."""
+    json_provider = get_providers()["json"]
+    config = Config.from_mapping({"providers": {"json": {"roots": ["/srv/a", "/srv/b"]}}}, env={})
+    assert config.provider_config(json_provider)["roots"] == os.pathsep.join(["/srv/a", "/srv/b"])
+    bad = Config.from_mapping({"providers": {"json": {"roots": ["/srv/a", 3]}}}, env={})
+    with pytest.raises(InputError, match="roots"):
+        bad.provider_config(json_provider)

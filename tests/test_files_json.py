@@ -155,3 +155,31 @@ def test_cache_sees_edits(tmp_path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     [after] = _read(f"json:{path}#alice")
     assert after.busy.starts.tolist() == [T0 + 7200]
+
+
+def test_attendee_defaults_give_the_file_zone_hours_and_name(tmp_path: Path) -> None:
+    """``attendee_defaults`` answers each id with its file's zone, working hours and name;
+    an attendee without a ``tz`` lives in the file's zone; unreadable ids are left out."""
+    path = tmp_path / "busy.json"
+    doc = {
+        "window": {"start": "2026-11-23T00:00:00+08:00", "end": "2026-11-28T00:00:00+08:00"},
+        "tz": "Asia/Shanghai",
+        "attendees": [
+            {"id": "a", "name": "Anna", "tz": "Europe/Berlin",
+             "working_hours": {"mon-fri": "08:00-17:00"}},
+            {"id": "b", "working_hours": {"mon": "09:00-10:00"}},
+            {"id": "c"},
+        ],
+    }  # fmt: skip
+    path.write_text(json.dumps(doc))
+    ids = [f"json:{path}#{x}" for x in ("a", "b", "c", "nobody")] + ["json:missing.json#a"]
+    found = JsonProvider().attendee_defaults(ids, CONFIG)
+    assert sorted(found) == ids[:3]
+    a, b, c = (found[i] for i in ids[:3])
+    assert (a.id, a.name, a.zone) == (ids[0], "Anna", "Europe/Berlin")
+    assert a.working_hours is not None
+    assert a.working_hours.to_spec()["fri"] == ["08:00-17:00"]
+    assert b.zone == "Asia/Shanghai"
+    assert b.working_hours is not None
+    assert b.working_hours.zone == "Asia/Shanghai"
+    assert (c.zone, c.working_hours) == ("Asia/Shanghai", None)

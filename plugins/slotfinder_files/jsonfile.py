@@ -4,9 +4,12 @@
 (relative to the current directory; the fragment is after the *last* ``#``, so attendee ids
 cannot contain ``#`` but paths can), read only as :class:`slotfinder_files._cache.Access`
 allows (``roots``, ``max_bytes``). Without a fragment the file must hold exactly one attendee.
-The file's own ``tz`` and ``working_hours`` are the file's business: the request's attendee
-settings win, and this provider returns busy time only. The file speaks for its window alone:
-the availability's ``covered`` is that window, and outside it nothing is known.
+``read`` returns busy time only; the file's ``tz``, ``working_hours`` and ``name`` for each
+attendee come from ``attendee_defaults``, which :meth:`slotfinder.Config.request` (and so the
+command line) asks before the request is built, so ``suggest`` with ``json:FILE#id`` keeps the
+hours ``slots --busy FILE`` keeps; the configuration's ``[attendees."ID"]`` still wins. The
+file speaks for its window alone: the availability's ``covered`` is that window, and outside
+it nothing is known.
 
 A file that cannot be read or is not a valid busy file, or that has no such attendee, makes
 the attendee unknown with the reason: the file, the JSON path at fault (cut before any key
@@ -87,6 +90,33 @@ class JsonProvider:
     name = "json"
     description = "slotfinder busy files on this machine: json:path/busy.json#attendee"
     config_keys: tuple[ConfigKey, ...] = CONFIG_KEYS
+
+    def attendee_defaults(self, ids: Sequence[str], config: ProviderConfig) -> dict[str, Attendee]:
+        """What each id's busy file says of that attendee: zone, working hours and name.
+
+        Ids whose file cannot be read, or that name no attendee, are left out: ``read``
+        reports them as unknown with the reason. An attendee without its own ``tz`` lives in
+        the file's.
+        """
+        access = Access.from_config(config, self.name)
+        out: dict[str, Attendee] = {}
+        for id in ids:
+            path, name = split_id(id)
+            try:
+                bf = _CACHE.get(path, access) if path else None
+            except Exception:  # the fetch reads it again and names the reason
+                continue
+            picked = _pick(bf, path, name) if bf is not None else "no path"
+            if bf is None or isinstance(picked, str):
+                continue
+            person = next(a for a in bf.attendees if a.id == picked.id)
+            out[id] = Attendee(
+                id=id,
+                zone=person.zone or bf.zone,
+                working_hours=person.working_hours,
+                name=person.name,
+            )
+        return out
 
     def read(
         self, attendees: Sequence[Attendee], window: Span, zone: str, config: ProviderConfig
