@@ -29,7 +29,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 import numpy as np
@@ -84,6 +83,8 @@ def _utc(t: int) -> str:
 
 
 def _at(t: int, zone: str) -> datetime:
+    from zoneinfo import ZoneInfo  # see check_zone
+
     return datetime.fromtimestamp(t, ZoneInfo(check_zone(zone, "zone")))
 
 
@@ -119,6 +120,10 @@ def to_epoch(value: int | datetime, field: str = "time") -> int:
 
 def check_zone(zone: str, field: str = "tz") -> str:
     """Return ``zone`` if it is a known IANA zone name, else raise :class:`InputError`."""
+    # Imported on first use: zoneinfo (with sysconfig, to find the tz database) is a few
+    # milliseconds of every start-up that only reads the model, e.g. loading a config.
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     if not isinstance(zone, str) or not zone:
         raise InputError(field, zone, "expected an IANA time zone name such as 'Asia/Shanghai'")
     try:

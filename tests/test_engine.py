@@ -7,11 +7,13 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slotfinder.engine import find_slots
+from slotfinder.errors import InputError, SlotfinderError
 from slotfinder.model import (
     Attendee,
     Availability,
@@ -510,6 +512,71 @@ def test_explain_no_room_free() -> None:
     assert result.explanation.alternatives[0].room is None
 
 
+def test_explain_busy_rooms_and_unreadable_rooms_apart() -> None:
+    """Rooms read and busy stay under no_room_free; unreadable ones go under rooms_unknown,
+    whose message names each with its reason (an unreadable room may be free)."""
+    avs = [
+        Availability.of("a"),
+        Availability.of("r1", [busy(9, 17)]),
+        Availability.unknown("r2", "HTTP 403"),
+    ]
+    rooms = (Attendee(id="r1"), Attendee(id="r2", name="Room 2"), Attendee(id="r3"))
+    result = find_slots(avs, req("a", rooms=rooms))
+    assert codes(result) == {"no_room_free": ("r1",), "rooms_unknown": ("r2", "r3")}
+    assert result.explanation is not None
+    message = next(r.message for r in result.explanation.reasons if r.code == "rooms_unknown")
+    assert "Room 2 (HTTP 403)" in message
+    assert "r3 (no availability given)" in message
+
+
+def test_explain_room_data_not_covering_the_common_time_is_unknown() -> None:
+    """A room read for the morning only is unknown in the afternoon, not busy there."""
+    avs = [
+        Availability.of("a", [busy(9, 13)]),
+        Availability.of("r1", [busy(9, 13)], covered=Span(at(9), at(13))),
+    ]
+    result = find_slots(avs, req("a", rooms=(Attendee(id="r1"),)))
+    assert codes(result) == {"rooms_unknown": ("r1",)}
+
+
+def test_explain_unreadable_room_closed_when_attendees_are_free_is_not_unknown() -> None:
+    """An unreadable room whose working hours never hold the common time could not be free
+    anyway: it is under no_room_free, not rooms_unknown."""
+    mornings = WorkingHours.parse("UTC", {"mon-sun": "09:00-12:00"})
+    avs = [Availability.of("a", [busy(9, 12)]), Availability.unknown("r1", "timeout")]
+    result = find_slots(avs, req("a", rooms=(Attendee(id="r1", working_hours=mornings),)))
+    assert codes(result) == {"no_room_free": ("r1",)}
+
+
+@pytest.mark.parametrize(
+    ("availabilities", "request_", "field"),
+    [
+        ([Availability.of("a")], None, "request"),
+        ([Availability.of("a")], {"attendees": ["a"]}, "request"),
+        (Availability.of("a"), req("a"), "availabilities"),
+        ("a", req("a"), "availabilities"),
+        ({"a": Availability.of("a")}, req("a"), "availabilities"),
+        ([Availability.of("a"), ("b", [])], req("a"), "availabilities[1]"),
+    ],
+)
+def test_find_slots_refuses_arguments_it_cannot_use(
+    availabilities: object, request_: object, field: str
+) -> None:
+    """A wrong argument is an InputError naming it, not an AttributeError from inside."""
+    with pytest.raises(InputError) as info:
+        find_slots(availabilities, request_)  # type: ignore[arg-type]
+    assert info.value.field == field
+    assert isinstance(info.value, SlotfinderError)
+
+
+def test_find_slots_reads_a_generator_of_availabilities_once() -> None:
+    """Availabilities given as a generator are used for the slots and kept in the result."""
+    avs = [Availability.of("a", [busy(9, 16)])]
+    result = find_slots((av for av in avs), req("a"))
+    assert [s.start for s in result.slots] == [at(16)]
+    assert result.availabilities == tuple(avs)
+
+
 def test_explain_min_notice() -> None:
     """Slots that all start within the notice period give min_notice."""
     avs = [Availability.of("a", [busy(11, 17)])]
@@ -553,6 +620,7 @@ def test_explanation_exactly_when_empty(case: tuple[list[Availability], MeetingR
         "quorum_unreachable",
         "unknown_attendees",
         "no_room_free",
+        "rooms_unknown",
         "min_notice",
         "no_common_time",
     }
@@ -832,3 +900,21 @@ def test_engine_import_stays_light() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_search_does_not_load_numpy_ma() -> None:
+    """A first search, quorum and working hours included, never imports numpy.ma (np.unique
+    does, at tens of milliseconds: more than a small search costs)."""
+    code = (
+        "import sys\n"
+        "from slotfinder.engine import find_slots\n"
+        "from slotfinder.model import Attendee, Availability, MeetingRequest, Span, WorkingHours\n"
+        "wh = WorkingHours.parse('UTC', {'mon-fri': '09:00-17:00'})\n"
+        "people = [Attendee(id='a', working_hours=wh), Attendee(id='b'), Attendee(id='c')]\n"
+        "w = Span(1_800_000_000, 1_800_000_000 + 7 * 86_400)\n"
+        "request = MeetingRequest(attendees=people, window=w, duration=3600, quorum=2)\n"
+        "find_slots([Availability.of('a'), Availability.of('b')], request)\n"
+        "print('numpy.ma' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

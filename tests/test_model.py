@@ -422,11 +422,6 @@ def test_an_unreadable_room_is_reported_as_an_unknown_room() -> None:
     assert SuggestionResult(slots=(), periods=(), unknown=(Unknown("x", "?"),)).unknown_rooms == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine (explain.py) still says no_room_free for a room it could not read; "
-    "it should give Reason('rooms_unknown', ..., ids) instead",
-)
 def test_an_unreadable_room_is_not_explained_as_a_busy_room() -> None:
     """With the only room unknown, the explanation says so instead of "no room free"."""
     avs, req = room_request()

@@ -20,7 +20,12 @@ explanation costs about as much as the search itself. The reasons, in the order 
 ``quorum_unreachable``
     With a quorum: at no slot are enough required attendees free together.
 ``no_room_free``
-    The attendees have common time, but no requested room is free then.
+    The attendees have common time, but the named rooms were read and none is free then (a
+    room outside its working hours at every such time counts as busy, read or not).
+``rooms_unknown``
+    The attendees have common time, but the named rooms are inside their working hours then
+    and could not be read there (no data, or data covering only part of the window): they may
+    be free, so they are not called busy. The message gives each room's reason.
 ``min_notice``
     Slots fit, but every one starts before ``now + min_notice``.
 ``no_common_time``
@@ -33,6 +38,8 @@ attendees can attend, then those with a free room, then the earliest: at most
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -142,6 +149,47 @@ def _busy_whole(p: People, request: MeetingRequest, q: Int64Array) -> list[Reaso
     ]
 
 
+def _room_reasons(
+    rooms: People, request: MeetingRequest, q: Int64Array, why: Mapping[str, str]
+) -> list[Reason]:
+    """``no_room_free`` for the rooms read and busy at every start ``q``, ``rooms_unknown`` for
+    those inside their working hours at some ``q`` where their data says nothing.
+
+    An unreadable room may well be free: calling it busy would send people hunting for another
+    room when the fix is to read this one (``why`` gives each room's reason, by id).
+    """
+    w, d = rooms.window, request.duration
+    unread = np.zeros(rooms.n, dtype=bool)
+    for i in range(rooms.n):
+        g = int(rooms.wh[i])
+        base = iv.whole(w.start, w.end) if g < 0 else iv.clip(rooms.hours[g], w.start, w.end)
+        read = (q >= rooms.cov_lo[i]) & (q + d <= rooms.cov_hi[i])
+        unread[i] = bool((in_shrunk(base, q, d) & ~read).any())
+    out = []
+    if (~unread).any():
+        out.append(
+            Reason(
+                "no_room_free",
+                "no requested room is free when the attendees are",
+                _ids(rooms, ~unread),
+            )
+        )
+    if unread.any():
+        labels = {r.id: r.label for r in request.rooms}
+        named = "; ".join(
+            f"{labels.get(i, i)} ({why.get(i, 'no calendar data for these times')})"
+            for i in _ids(rooms, unread)
+        )
+        out.append(
+            Reason(
+                "rooms_unknown",
+                f"could not be read, so they may be free when the attendees are: {named}",
+                _ids(rooms, unread),
+            )
+        )
+    return out
+
+
 def explain(
     p: People,
     rooms: People,
@@ -150,8 +198,12 @@ def explain(
     earliest: int,
     k: int,
     next_after_window: Suggestion | None,
+    why: Mapping[str, str],
 ) -> Explanation:
-    """Reasons and alternatives for an empty result; ``next_after_window`` is passed through."""
+    """Reasons and alternatives for an empty result; ``next_after_window`` is passed through.
+
+    ``why`` gives the reason each unknown attendee or room could not be read, by id.
+    """
     w, d = request.window, request.duration
     q = hours.grid(request.zone, w.start, w.end - d + 1, request.granularity)
     reasons: list[Reason] = []
@@ -197,13 +249,7 @@ def explain(
             # Judge rooms where the notice allows, unless the notice rules out everything.
             where = fits & after if (fits & after).any() else fits
             if where.any() and not (where & (room >= 0)).any():
-                reasons.append(
-                    Reason(
-                        "no_room_free",
-                        "no requested room is free when the attendees are",
-                        tuple(str(x) for x in rooms.ids.tolist()),
-                    )
-                )
+                reasons += _room_reasons(rooms, request, q[where], why)
             fits &= room >= 0
         if fits.any() and not (fits & after).any():
             reasons.append(

@@ -38,6 +38,7 @@ __all__ = [
     "blocked",
     "blocked_runs",
     "counts",
+    "distinct",
     "gather",
     "groups",
     "in_shrunk",
@@ -400,6 +401,18 @@ def locate(q: Int64Array, x: Int64Array) -> Int64Array:
     return i + ((i < q.size) & (x > q[np.minimum(i, q.size - 1)]))
 
 
+def distinct(x: Int64Array) -> Int64Array:
+    """The distinct values of ``x``, sorted: ``np.unique`` without its import of ``numpy.ma``
+    (tens of milliseconds on the first call, more than a small search costs)."""
+    s = np.sort(x)
+    if s.size < 2:
+        return s
+    keep = np.empty(s.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
 def in_shrunk(base: SpanArrays, q: Int64Array, d: int) -> BoolArray:
     """For each start ``q``: is ``[q, q + d)`` inside one span of ``base``?"""
     a, b = base
@@ -416,7 +429,7 @@ def groups(p: People, mask: BoolArray) -> tuple[list[SpanArrays], Int64Array]:
     group = np.full(p.n, -1, dtype=np.int64)
     if not mask.any():
         return [], group
-    used = np.unique(p.wh[mask])
+    used = distinct(p.wh[mask])
     group[mask] = np.searchsorted(used, p.wh[mask])
     bases = [iv.whole(w0, w1) if g < 0 else iv.clip(p.hours[g], w0, w1) for g in used.tolist()]
     return bases, group

@@ -46,7 +46,7 @@ fetched for the window alone may be incomplete beyond it, so callers who know be
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import attrs
@@ -62,6 +62,7 @@ from slotfinder.engine.kernel import (
     Raw,
     blocked,
     counts,
+    distinct,
     gather,
     groups,
     in_shrunk,
@@ -71,6 +72,7 @@ from slotfinder.engine.kernel import (
     uncovered,
     union,
 )
+from slotfinder.errors import InputError
 from slotfinder.intervals import SpanArrays
 from slotfinder.model import (
     DAY,
@@ -80,6 +82,7 @@ from slotfinder.model import (
     Suggestion,
     SuggestionResult,
     Unknown,
+    as_availabilities,
 )
 
 __all__ = ["NEXT_SEARCH_DAYS", "find_slots"]
@@ -114,7 +117,7 @@ def _periods(p: People, request: MeetingRequest, k: int) -> SpanArrays:
         _, s, e = blocked(p, mask, tb, uncovered(p, mask) if use_cov else None)
         return iv.difference(common, union(s, e))
     _, bs, be = blocked(p, mask, tb, uncovered(p, mask) if use_cov else None)
-    pts = np.unique(np.concatenate([[w.start, w.end], bs, be, *(x for b in bases for x in b)]))
+    pts = distinct(np.concatenate([[w.start, w.end], bs, be, *(x for b in bases for x in b)]))
     pts = pts[(pts >= w.start) & (pts <= w.end)]
     c = counts(p, pts[:-1], 1, mask=mask, use_cov=use_cov, tentative_blocks=tb)
     good = c >= k
@@ -202,13 +205,19 @@ def _unknowns(raws: Sequence[Raw], window: Span) -> tuple[Unknown, ...]:
     return tuple(out)
 
 
-def find_slots(availabilities: Sequence[Availability], request: MeetingRequest) -> SuggestionResult:
+def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) -> SuggestionResult:
     """Slots, common free periods, unknown attendees and (when nothing fits) an explanation.
 
-    See the module docstring for the exact semantics.
+    See the module docstring for the exact semantics. Arguments of the wrong type are refused
+    with :class:`~slotfinder.errors.InputError` naming them, rather than failing somewhere deep
+    in the engine with an error that names nothing the caller wrote; ``availabilities`` is read
+    once, so any iterable of :class:`Availability` (a generator too) works.
     """
+    if not isinstance(request, MeetingRequest):
+        raise InputError("request", request, "expected a MeetingRequest")
+    avs_given = as_availabilities(availabilities)
     avs: dict[str, Availability] = {}
-    for av in availabilities:
+    for av in avs_given:
         avs.setdefault(av.id, av)
     earliest = _earliest(request)
     w = request.window
@@ -219,15 +228,19 @@ def find_slots(availabilities: Sequence[Availability], request: MeetingRequest) 
     solved = _solve(p, rooms, request, earliest, k)
     q, room = _order(p, solved, request)
     slots = tuple(suggestions(p, rooms, q, room, request))
+    unknown = _unknowns((raw, raw_rooms), w)
     explanation = None
     if not slots:
         later = _next_after(raw, raw_rooms, request, earliest, k)
-        explanation = explain(p, rooms, request, earliest=earliest, k=k, next_after_window=later)
+        why = {u.id: u.reason for u in unknown}
+        explanation = explain(
+            p, rooms, request, earliest=earliest, k=k, next_after_window=later, why=why
+        )
     return SuggestionResult(
         slots=slots,
         periods=tuple(Span(int(a), int(b)) for a, b in zip(*solved.periods, strict=True)),
-        unknown=_unknowns((raw, raw_rooms), w),
+        unknown=unknown,
         explanation=explanation,
         request=request,
-        availabilities=tuple(availabilities),
+        availabilities=avs_given,
     )
