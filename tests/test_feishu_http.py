@@ -346,7 +346,7 @@ async def test_a_host_answering_nothing_makes_the_ids_unknown() -> None:
     """A lone call whose reply never comes within the call timeout makes its id unknown,
     naming the timeout: never free."""
     faults = Faults(schedule=[Fault.SLOW] * 3, slow_seconds=30.0)
-    async for r in rig(RetryPolicy(base=0.0, timeout=0.5), faults=faults):
+    async for r in rig(RetryPolicy(base=0.0, timeout=0.5, silence=0.5), faults=faults):
         avails = await r.fetch(users(r.tenant, 1), Span(T0, T0 + 7 * DAY))
         assert not avails[0].known
         assert "within 0.5 s" in (avails[0].error or "")

@@ -489,7 +489,7 @@ async def test_a_silent_data_host_stops_being_called(
     are not sent: their ids are unknown with the same reason."""
     srv, url = server
     srv.script = [{"sleep": 5}] * 4
-    policy = RetryPolicy(base=0.0, attempts=3, timeout=0.5)
+    policy = RetryPolicy(base=0.0, attempts=3, timeout=0.5, silence=0.5)
     result, fetcher = await run(url, list("abcdefgh"), ToyProvider(max_ids=1, max_days=10), policy)
     assert not any(a.known for a in result.values())
     assert all("within 0.5 s" in (a.error or "") for a in result.values())

@@ -9,7 +9,7 @@ Providers only build requests and decipher replies (:mod:`slotfinder.providers`)
   transient errors, honouring the server's wait hint; a rate-limit reply pauses the endpoint;
 * the app's token from the process-wide cache, refreshed once when a reply refuses it;
 * a batch failing because of one bad id split until the bad id is isolated;
-* a host that answers nothing for a whole call timeout given up on at once, a redirect never
+* a host that answers nothing for ``RetryPolicy.silence`` given up on, a redirect never
   followed (credentials stay on the configured host);
 * an unrecoverable failure marks exactly the ids of that call unknown, with the reason, and
   the run goes on for everyone else. Nothing is ever assumed free.
@@ -116,6 +116,9 @@ class RetryPolicy:
     """Seconds per call, connecting included; ``None`` uses the provider's ``Limits.timeout``.
     A host that answers nothing for this long is given up on for the rest of the fetch."""
     connect_timeout: float = 5.0
+    silence: float = 10.0
+    """Seconds a host may answer nothing at all before it is given up on (at least one call
+    timeout): a dead host is reported fast, a slow one still gets its retries."""
     """Seconds to open a connection."""
     margin: float = 0.0
     """Extra slack for the client limiter, as a fraction of each window (see RateLimiter)."""
@@ -296,11 +299,12 @@ class Fetcher:
             if self._answered_at.get(where, -1.0) >= started:
                 raise  # the host answered meanwhile: this one was unlucky
             since = self._silent_since.setdefault(where, started)
-            if time.monotonic() - since < timeout.total:
+            if time.monotonic() - since < max(timeout.total, self.policy.silence):
                 raise
             reason = exc.reason
             if not reason.startswith("no reply"):
-                reason = f"no reply from {where} within {timeout.total:g} s ({reason})"
+                silence = max(timeout.total, self.policy.silence)
+                reason = f"no reply from {where} within {silence:g} s ({reason})"
             self._unreachable[where] = reason
             raise CallFailed(reason, fatal=True) from exc
         self._answered_at[where] = time.monotonic()
@@ -326,7 +330,10 @@ class Fetcher:
         """Back off after no reply, but not past the moment the host counts as unreachable."""
         since = self._silent_since.get(origin(url))
         if since is not None:
-            seconds = min(seconds, max(0.0, since + timeout.total - time.monotonic()))
+            seconds = min(
+                seconds,
+                max(0.0, since + max(timeout.total, self.policy.silence) - time.monotonic()),
+            )
         await asyncio.sleep(seconds)
 
     # -- tokens --------------------------------------------------------------------------
