@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import struct
 import subprocess
+import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+import attrs
 import pytest
 
 from slotfinder.model import (
@@ -150,7 +154,7 @@ def test_each_slot_lists_everyone_in_their_local_time() -> None:
     assert who == {
         "feishu:ou_alice": "free",
         "dingtalk:bob": "free",
-        "json:team.json#carol": "busy",
+        "json:team.json#carol": "outside",  # 03:00 in New York: no event, off hours
         "dingtalk:dave": "unknown",
     }
     assert "Mon 09:00–09:30" in first  # bob, Europe/Berlin
@@ -259,3 +263,89 @@ def test_chromium_draws_an_engine_result(tmp_path: Path) -> None:
     slots = _with_class(tags, "li", "slot")
     assert [s["data-start"] for s in slots] == [s["start"] for s in to_json(result)["slots"]]
     assert all(el.get("data-drawn") == "1" for el in [*rows, *slots])
+
+
+# ---- what the report says is true ------------------------------------------------------------
+
+
+def _columns(section: str) -> int:
+    """Cell columns in one day's hour header (the label column left out)."""
+    head = section[section.index("<thead>") : section.index("</thead>")]
+    return sum(int(n) for n in re.findall(r'<th colspan="(\d+)"', head))
+
+
+def test_every_day_covers_the_same_hours() -> None:
+    """Each day's grid has the same columns, even when the window cuts a day short, so the
+    days drawn one under the other line up."""
+    result = example_result()
+    assert result.request is not None
+    late = attrs.evolve(
+        result.request,
+        window=Span(result.request.window.start + 16 * 3600, result.request.window.end),
+    )
+    for r in (result, attrs.evolve(result, request=late)):
+        html = render_html(r)
+        days = html.split('<section class="day"')[1:]
+        assert len(days) == 5
+        assert len({_columns(d) for d in days}) == 1
+
+
+def test_chips_agree_with_the_grid_and_name_people() -> None:
+    """A person outside their working hours is 'outside working hours' in the slot's chip, as in
+    the grid's cell; configured names replace ids in chips, reasons, rooms and unknowns."""
+    result = example_result()
+    assert result.request is not None
+    named = [attrs.evolve(a, name=a.id.split(":")[1].upper()) for a in result.request.attendees]
+    room = attrs.evolve(result.request.rooms[0], name="Blue Room")
+    request = attrs.evolve(result.request, attendees=named, rooms=[room])
+    html = render_html(attrs.evolve(result, request=request))
+    first = html[html.index('<li class="slot"') : html.index("</li></ul></li>")]
+    assert 'data-state="outside"' in first
+    assert "<b>TEAM.JSON#CAROL</b> outside working hours" in first
+    assert "busy" not in first
+    assert "room Blue Room" in first
+    assert "<b>DAVE</b> <small>dingtalk:dave</small>" in html
+
+
+def test_each_day_says_why_nothing_fits() -> None:
+    """With no slot, every drawn day carries a 'why not' line naming who blocks it."""
+    html = render_html(example_result(empty=True))
+    days = html.split('<section class="day"')[1:]
+    assert days
+    for day in days:
+        assert '<p class="why-not">Why not this day: feishu:ou_alice (no free 30 min)' in day
+
+
+@pytest.mark.slow
+def test_chromium_screenshot_of_the_report() -> None:
+    """Headless Chromium draws the report and the no-slot report to PNGs kept under reports/
+    for people to look at (the days' columns line up, the legend shows the slot outline)."""
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium not found on PATH (scripts/ensure-debian installs it)")
+    out = Path(__file__).resolve().parent.parent / "reports"
+    out.mkdir(exist_ok=True)
+    for name, result in (
+        ("report", example_result()),
+        ("report-empty", example_result(empty=True)),
+    ):
+        page = out / f"{name}.html"
+        png = out / f"{name}.png"
+        page.write_text(render_html(result), encoding="utf-8")
+        png.unlink(missing_ok=True)
+        profile = tempfile.mkdtemp(prefix="chromium-")
+        try:
+            cmd = [
+                browser, "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                f"--screenshot={png}", "--window-size=1400,1000", page.as_uri(),
+            ]  # fmt: skip
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        data = png.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", data[16:24])
+        assert (width, height) == (1400, 1000)

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
 from slotfinder.model import (
@@ -20,6 +21,8 @@ from slotfinder.render._example import example_result
 from slotfinder.render.json import dumps, to_json
 
 SLOT_KEYS = ["start", "end", "score", "available", "tentative", "unavailable", "unknown", "room"]
+"""The design's slot keys, in its order; the names and states follow them."""
+ALL_SLOT_KEYS = [*SLOT_KEYS, "room_name", "people"]
 
 
 def _epoch(text: str) -> int:
@@ -49,12 +52,17 @@ def test_top_level_and_slot_keys_in_contract_order() -> None:
     assert list(data) == ["slots", "periods", "unknown", "explanation"]
     assert data["slots"], "the example has slots"
     for slot in data["slots"]:
-        assert list(slot) == SLOT_KEYS
+        assert list(slot) == ALL_SLOT_KEYS
         assert isinstance(slot["score"], float)
         assert all(isinstance(slot[k], list) for k in SLOT_KEYS[3:7])
     assert all(list(p) == ["start", "end"] for p in data["periods"])
     assert data["unknown"] == [
-        {"id": "dingtalk:dave", "reason": "DingTalk 403: the app may not read this user's calendar"}
+        {
+            "id": "dingtalk:dave",
+            "name": "dingtalk:dave",
+            "reason": "DingTalk 403: the app may not read this user's calendar",
+            "room": False,
+        }
     ]
     assert data["explanation"] is None
 
@@ -116,9 +124,10 @@ def test_explanation_shape_when_nothing_fits() -> None:
         "code": "busy_whole_window",
         "message": "feishu:ou_alice is busy for the whole window",
         "ids": ["feishu:ou_alice"],
+        "names": ["feishu:ou_alice"],
     }
-    assert all(list(a) == SLOT_KEYS for a in ex["alternatives"])
-    assert list(ex["next_after_window"]) == SLOT_KEYS
+    assert all(list(a) == ALL_SLOT_KEYS for a in ex["alternatives"])
+    assert list(ex["next_after_window"]) == ALL_SLOT_KEYS
     assert ex["next_after_window"]["start"] == "2026-11-30T15:00:00+08:00"
 
 
@@ -138,7 +147,9 @@ def test_dumps_keeps_non_ascii_text() -> None:
     )
     text = dumps(result)
     assert "无权限" in text
-    assert json.loads(text)["unknown"] == [{"id": "feishu:ou_李", "reason": "无权限"}]
+    assert json.loads(text)["unknown"] == [
+        {"id": "feishu:ou_李", "name": "feishu:ou_李", "reason": "无权限", "room": False}
+    ]
 
 
 def test_engine_result_follows_the_contract() -> None:
@@ -151,6 +162,37 @@ def test_engine_result_follows_the_contract() -> None:
     assert list(data) == ["slots", "periods", "unknown", "explanation", "calls", "retries"]
     assert data["slots"]
     for slot in data["slots"]:
-        assert list(slot) == SLOT_KEYS
+        assert list(slot) == ALL_SLOT_KEYS
         assert slot["start"].endswith("+08:00")
     assert [_epoch(p["start"]) for p in data["periods"]] == [p.start for p in result.periods]
+
+
+def test_people_states_names_and_unknown_rooms() -> None:
+    """Each slot lists every attendee's id, name and state, telling 'outside_hours' from
+    'busy'; rooms carry their names; unknown rooms are listed with their reason."""
+    result = example_result()
+    assert result.request is not None
+    room = attrs.evolve(result.request.rooms[0], name="Blue Room")
+    bob = attrs.evolve(result.request.attendees[1], name="Bob")
+    request = attrs.evolve(
+        result.request,
+        rooms=[room],
+        attendees=[result.request.attendees[0], bob, *result.request.attendees[2:]],
+    )
+    lost = Unknown(id=room.id, reason="403 no access")
+    data = to_json(attrs.evolve(result, request=request, unknown=(*result.unknown, lost)))
+    first = data["slots"][0]
+    assert first["room_name"] == "Blue Room"
+    assert first["people"] == [
+        {"id": "feishu:ou_alice", "name": "feishu:ou_alice", "state": "free"},
+        {"id": "dingtalk:bob", "name": "Bob", "state": "free"},
+        {"id": "json:team.json#carol", "name": "json:team.json#carol", "state": "outside_hours"},
+        {"id": "dingtalk:dave", "name": "dingtalk:dave", "state": "unknown"},
+    ]
+    assert "json:team.json#carol" in first["unavailable"]  # the design's list is unchanged
+    assert data["unknown"][-1] == {
+        "id": "feishu:omm_room1",
+        "name": "Blue Room",
+        "reason": "403 no access",
+        "room": True,
+    }

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import attrs
 import numpy as np
 import pytest
 
@@ -14,6 +15,7 @@ from slotfinder.model import (
     Availability,
     Busy,
     MeetingRequest,
+    Reason,
     Span,
     Status,
     Suggestion,
@@ -110,7 +112,7 @@ def test_table_shows_local_times_and_status_for_top_slots() -> None:
     assert "free" in block
     assert "feishu:ou_alice 16:00 Asia/Shanghai" in block
     assert "dingtalk:bob 09:00 Europe/Berlin" in block
-    assert re.search(r"busy\s+json:team.json#carol 03:00 America/New_York", block)
+    assert re.search(r"off hours\s+json:team.json#carol 03:00 America/New_York", block)
     assert re.search(r"unknown\s+dingtalk:dave 16:00 Asia/Shanghai", block)
     assert text.count("dingtalk:bob 1") + text.count("dingtalk:bob 0") == 3  # top 3 only
 
@@ -342,3 +344,114 @@ def test_render_modules_import_no_aiohttp_and_no_plugin() -> None:
                 assert top != "aiohttp", f"{path.name} imports {name}"
                 assert not top.startswith("slotfinder_"), f"{path.name} imports plugin {name}"
                 assert name not in ("slotfinder.fetch", "slotfinder.api"), path.name
+
+
+# ---- labels that say what is true -----------------------------------------------------------
+
+
+def test_outside_working_hours_is_not_busy_in_the_table() -> None:
+    """Someone whose slot falls outside their working hours (no event) is listed 'off hours'
+    and counted in the 'out' column, never as busy."""
+    text = render_table(example_result(), detail=1)
+    head = next(ln for ln in text.splitlines() if ln.lstrip().startswith("#"))
+    assert re.search(r"tent\s+busy\s+out\s+unkn", head)
+    first = next(ln for ln in text.splitlines() if ln.lstrip().startswith("1 "))
+    assert re.search(r"2/4\s+0\s+0\s+1\s+1", first)
+    assert "busy       json:team.json#carol" not in text
+    assert "off hours  json:team.json#carol" in text
+
+
+def _named_empty() -> SuggestionResult:
+    """The no-slot example with display names, a notice of ten days and an unknown room."""
+    result = example_result(empty=True)
+    req = result.request
+    assert req is not None
+    assert result.explanation is not None
+    named = [attrs.evolve(a, name=a.id.split(":")[1].title()) for a in req.attendees]
+    room = attrs.evolve(req.rooms[0], name="Blue Room")
+    request = attrs.evolve(req, attendees=named, rooms=[room], min_notice=10 * 86_400)
+    reasons = (
+        *result.explanation.reasons,
+        Reason("min_notice", "every fitting slot starts within the 240h notice"),
+    )
+    return attrs.evolve(
+        result,
+        request=request,
+        explanation=attrs.evolve(result.explanation, reasons=reasons),
+        unknown=(*result.unknown, Unknown(id=room.id, reason="403 no access")),
+    )
+
+
+def test_explanations_use_names_and_days() -> None:
+    """Reasons name people by their configured names, durations of whole days read in days
+    (``--min-notice 10d`` comes back as 10d), and unknown people and rooms are named."""
+    text = render_table(_named_empty())
+    assert "(Ou_Alice)" in text
+    assert "(feishu:ou_alice)" not in text.split("Could not read")[0]
+    assert "within the 10d notice" in text
+    assert "240h" not in text
+    assert "Blue Room (feishu:omm_room1) (room) - 403 no access" in text
+    assert "Dave (dingtalk:dave) -" in text
+
+
+def test_free_for_everyone_lists_only_periods_that_hold_the_meeting() -> None:
+    """Periods shorter than the meeting or before now + notice are left out; a quorum says so."""
+    day = _t(2026, 11, 23)
+    request = MeetingRequest(
+        attendees=(Attendee("a"), Attendee("b"), Attendee("c")),
+        window=Span(day, day + 86_400),
+        duration=3600,
+        zone="Asia/Shanghai",
+        min_notice=3 * 3600,
+        now=day + 8 * 3600,
+        quorum=2,
+    )
+    periods = (
+        Span(day + 9 * 3600, day + 12 * 3600),  # only 11:00-12:00 is after the notice
+        Span(day + 13 * 3600, day + 13 * 3600 + 1800),  # too short for an hour
+        Span(day + 15 * 3600, day + 17 * 3600),
+    )
+    result = SuggestionResult(slots=(), periods=periods, request=request)
+    text = render_table(result)
+    line = next(ln for ln in text.splitlines() if ln.startswith("Free for"))
+    assert line.startswith("Free for at least 2 of 3 required: ")
+    assert "Mon 23 Nov 11:00–12:00 · Mon 23 Nov 15:00–17:00" in line
+    assert "13:00" not in text
+    assert "free for 2 of 3" in render_timeline(result)
+
+
+def _fold_result() -> SuggestionResult:
+    """Two slots at 01:30 New York time on 1 Nov 2026, when clocks go back: EDT, then EST."""
+    ny = ZoneInfo("America/New_York")
+    day = _t(2026, 11, 1, tz=ny)
+    first, second = day + 5400, day + 9000  # 01:30 -04:00, then 01:30 -05:00
+    request = MeetingRequest(
+        attendees=(Attendee("ann", zone="America/New_York"),),
+        window=Span(day, day + 86_400),
+        duration=1800,
+        zone="America/New_York",
+        order="start",
+    )
+    slots = tuple(
+        Suggestion(start=t, end=t + 1800, score=1.0, available=("ann",)) for t in (first, second)
+    )
+    return SuggestionResult(
+        slots=slots,
+        periods=(Span(day, day + 86_400),),
+        request=request,
+        availabilities=(Availability.of("ann"),),
+    )
+
+
+def test_repeated_local_times_show_their_offset() -> None:
+    """On the day clocks go back, table and timeline rows say which 01:30 is meant."""
+    result = _fold_result()
+    table = render_table(result)
+    rows = [ln for ln in table.splitlines() if re.match(r"\s+[12]\s", ln)]
+    assert "Sun 01 Nov 01:30 (-04:00)–01:00 (-05:00)" in rows[0]
+    assert "Sun 01 Nov 01:30 (-05:00)–02:00" in rows[1]
+    assert "ann 01:30 (-04:00) America/New_York" in table
+    timeline = render_timeline(result)
+    assert "1 Sun 01 Nov 01:30 (-04:00)–01:00 (-05:00)" in timeline
+    assert "01:00–02:00 happens twice (-04:00, then -05:00)" in timeline
+    assert "(-0" not in render_table(example_result())  # ordinary days stay as they were

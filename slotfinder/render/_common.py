@@ -8,22 +8,42 @@ combining mark none, so a table of Chinese names still fits in 100 columns.
 
 from __future__ import annotations
 
+import re
+import time
 import unicodedata
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from slotfinder.model import Attendee, Availability, MeetingRequest, Suggestion, SuggestionResult
+from slotfinder.model import (
+    EARLIEST,
+    Attendee,
+    Availability,
+    MeetingRequest,
+    Reason,
+    Span,
+    Suggestion,
+    SuggestionResult,
+)
 
 __all__ = [
     "MAX_WIDTH",
+    "STATE_TEXT",
     "Person",
     "clamp_width",
+    "common_label",
+    "compact_duration",
     "fit",
     "local",
     "local_dt",
+    "meeting_periods",
+    "offset_mark",
     "people",
+    "periods_title",
+    "reason_text",
+    "repeated",
+    "repeated_hour",
     "result_zone",
     "rfc3339",
     "text_width",
@@ -202,24 +222,40 @@ def status_of(slot: Suggestion, person_id: str) -> str:
     return ""
 
 
+def repeated(t: int, zone: str) -> bool:
+    """True when ``t``'s wall-clock time happens twice in ``zone`` (the day clocks go back)."""
+    dt = local_dt(t, zone)
+    return dt.replace(fold=1 - dt.fold).utcoffset() != dt.utcoffset()
+
+
+def offset_mark(t: int, zone: str) -> str:
+    """`` (-04:00)`` when ``t``'s local time repeats in ``zone``, else nothing: the offset
+    says which of the two 01:30s is meant."""
+    if not repeated(t, zone):
+        return ""
+    return f" ({local_dt(t, zone).isoformat()[-6:]})"
+
+
 def span_text(start: int, end: int, zone: str, *, year: bool = False) -> str:
-    """``Mon 23 Nov 09:00–09:30`` in ``zone``; the end names its day when it is another day."""
+    """``Mon 23 Nov 09:00–09:30`` in ``zone``; the end names its day when it is another day,
+    and a time that happens twice that day carries its offset (``01:30 (-04:00)``)."""
     a = local_dt(start, zone)
     b = local_dt(end, zone)
     head = local(start, zone, "%a %d %b %Y %H:%M" if year else "%a %d %b %H:%M")
     ends_at_midnight = (b.date() - a.date()).days == 1 and (b.hour, b.minute) == (0, 0)
     tail = "%H:%M" if b.date() == a.date() or ends_at_midnight else "%a %H:%M"
-    return f"{head}–{local(end, zone, tail)}"
+    return f"{head}{offset_mark(start, zone)}–{local(end, zone, tail)}{offset_mark(end, zone)}"
 
 
 def person_time(person_id: str, person_zone: str, t: int, ref_zone: str) -> str:
     """``bob Sun 20:00 America/New_York``: ``t`` in the person's own zone.
 
-    The weekday is named only when the person's date differs from the date in ``ref_zone``.
+    The weekday is named only when the person's date differs from the date in ``ref_zone``;
+    a local time that happens twice carries its offset.
     """
     mine = local_dt(t, person_zone)
     day = "" if mine.date() == local_dt(t, ref_zone).date() else _DAYS[mine.weekday()] + " "
-    return f"{person_id} {day}{mine:%H:%M} {person_zone}"
+    return f"{person_id} {day}{mine:%H:%M}{offset_mark(t, person_zone)} {person_zone}"
 
 
 def duration_text(seconds: int) -> str:
@@ -232,3 +268,91 @@ def duration_text(seconds: int) -> str:
     parts += [f"{m} min"] if m else []
     parts += [f"{s} s"] if s else []
     return " ".join(parts) or "0 min"
+
+
+def compact_duration(seconds: int) -> str:
+    """``10d``, ``1d12h``, ``1h30m``, ``45m``: the way durations are typed on the command line,
+    so ``--min-notice 10d`` comes back as ``10d``."""
+    d, rest = divmod(int(seconds), 86_400)
+    h, rest = divmod(rest, 3600)
+    m, s = divmod(rest, 60)
+    text = "".join(f"{n}{unit}" for n, unit in ((d, "d"), (h, "h"), (m, "m"), (s, "s")) if n)
+    return text or "0m"
+
+
+_HOURS = re.compile(r"\b(\d+)h(?:(\d+)m)?(?:(\d+)s)?\b", re.ASCII)
+
+
+def reason_text(reason: Reason) -> str:
+    """The reason's message with durations of a day or more in days (``240h`` reads ``10d``)."""
+
+    def days(m: re.Match[str]) -> str:
+        hours = int(m[1])
+        if hours < 24:
+            return m[0]
+        return compact_duration(hours * 3600 + int(m[2] or 0) * 60 + int(m[3] or 0))
+
+    return _HOURS.sub(days, reason.message)
+
+
+STATE_TEXT = {
+    "free": "free",
+    "busy": "busy",
+    "tentative": "tentative",
+    "unknown": "unknown",
+    "outside": "outside working hours",
+}
+"""How each state is written out: ``outside`` is not ``busy``, the person has no event."""
+
+
+def meeting_periods(result: SuggestionResult, now: int | None = None) -> list[Span]:
+    """The common free periods that can still hold the meeting: the part of each at or after
+    ``now`` plus the notice (as the engine, the clock counts only when a notice is set), kept
+    when the meeting fits in it. ``now`` defaults to the request's, else the current time;
+    without a request the periods are returned as they are.
+    """
+    req = result.request
+    if req is None:
+        return list(result.periods)
+    earliest = EARLIEST
+    if req.min_notice:
+        earliest = (req.now if req.now is not None else now or int(time.time())) + req.min_notice
+    out = []
+    for p in result.periods:
+        start = max(p.start, earliest)
+        if p.end - start >= req.duration:
+            out.append(Span(start, p.end))
+    return out
+
+
+def periods_title(result: SuggestionResult) -> str:
+    """``Free for everyone``, or with a quorum ``Free for at least 2 of 3 required``."""
+    req = result.request
+    if req is None or req.quorum is None:
+        return "Free for everyone"
+    k, n = req.quorum_count(), len(req.required)
+    return "Free for everyone" if k >= n else f"Free for at least {k} of {n} required"
+
+
+def common_label(result: SuggestionResult) -> str:
+    """The short label of the common-free row: ``free for all``, or ``free for 2 of 3``."""
+    req = result.request
+    if req is None or req.quorum is None or req.quorum_count() >= len(req.required):
+        return "free for all"
+    return f"free for {req.quorum_count()} of {len(req.required)}"
+
+
+def repeated_hour(day_start: int, day_end: int, zone: str) -> str:
+    """``01:00–02:00 happens twice (-04:00, then -05:00)`` when clocks go back inside
+    ``[day_start, day_end)``, else nothing."""
+    for t in range(day_start, day_end, 900):
+        if repeated(t, zone):
+            first = local_dt(t, zone)
+            later = first.replace(fold=1)
+            shift = (first.utcoffset() or timedelta()) - (later.utcoffset() or timedelta())
+            end = (first.replace(tzinfo=None) + shift).strftime("%H:%M")
+            return (
+                f"{first:%H:%M}–{end} happens twice "
+                f"({first.isoformat()[-6:]}, then {later.isoformat()[-6:]})"
+            )
+    return ""

@@ -35,10 +35,10 @@ import numpy.typing as npt
 
 from slotfinder.hours import from_wall, to_wall, working_spans
 from slotfinder.intervals import Int64Array, SpanArrays, covering_index, normalize
-from slotfinder.model import DAY, Status, Suggestion, SuggestionResult
-from slotfinder.render._common import Person, people, result_zone
+from slotfinder.model import DAY, Span, Status, Suggestion, SuggestionResult
+from slotfinder.render._common import Person, meeting_periods, people, result_zone
 
-__all__ = ["CELL_SIZES", "STATES", "Day", "Grid", "build_grid"]
+__all__ = ["CELL_SIZES", "STATES", "Day", "Grid", "build_grid", "slot_state"]
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -70,6 +70,7 @@ class Grid:
     top: tuple[Suggestion, ...]  # the slots marked by rank (the closest alternatives if none)
     alternatives: bool = False  # True when ``top`` holds alternatives, not slots
     window_days: int = 0  # local days the window touches (``days`` may be fewer)
+    hours: tuple[int, int] | None = None  # aligned days: wall seconds after midnight drawn
 
 
 def _overlaps(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
@@ -109,6 +110,39 @@ def classify(person: Person, a: Int64Array, b: Int64Array) -> tuple[str, ...]:
         )
         out[~_inside(cov, a, b)] = "unknown"
     return tuple(str(x) for x in out)
+
+
+def slot_state(result: SuggestionResult, slot: Suggestion, person: Person) -> str:
+    """What ``slot`` means for ``person``: ``free``, ``tentative``, ``busy``, ``outside`` or
+    ``unknown`` (``""`` when the slot does not mention them).
+
+    The engine's ``unavailable`` joins two cases people must not confuse: an event (or a
+    buffer around one), which is ``busy``, and time outside their working hours, which is
+    ``outside``. An event wins, as in the grid's cells.
+    """
+    pid = person.id
+    if pid in slot.available:
+        return "free"
+    if pid in slot.tentative:
+        return "tentative"
+    if pid in slot.unknown:
+        return "unknown"
+    if pid not in slot.unavailable:
+        return ""
+    req = result.request
+    before = req.buffer_before if req is not None else 0
+    after = req.buffer_after if req is not None else 0
+    one = np.array([slot.start], dtype=np.int64), np.array([slot.end], dtype=np.int64)
+    wide = one[0] - before, one[1] + after
+    av = person.availability
+    if av is not None and av.known:
+        busy = normalize(*av.busy.with_status(Status.BUSY, Status.OOF))
+        if bool(_overlaps(busy, *wide)[0]):
+            return "busy"
+    wh = person.attendee.working_hours
+    if wh is not None and not bool(_inside(working_spans(wh, slot.start, slot.end), *one)[0]):
+        return "outside"
+    return "busy"
 
 
 def _spans_of(items: Sequence[Suggestion]) -> list[tuple[int, int]]:
@@ -223,11 +257,14 @@ def build_grid(
     top: int,
     zone: str | None = None,
     min_cell: int = CELL_SIZES[0],
+    align: bool = False,
 ) -> Grid | None:
     """Lay out the days and cells to draw, and classify every cell; ``None`` if nothing to draw.
 
     ``top`` is how many of the ranked slots get their own marker (their rank); the rest of the
-    suggested slots are marked as "other". Cells are at least ``min_cell`` seconds.
+    suggested slots are marked as "other". Cells are at least ``min_cell`` seconds. With
+    ``align`` every day covers the same wall-clock hours (the union of each day's), so days
+    drawn one under the other line up; :attr:`Grid.hours` says which.
     """
     zone = result_zone(result, zone)
     persons = tuple(people(result))
@@ -241,7 +278,8 @@ def build_grid(
         top_slots = tuple(result.explanation.alternatives[:top])
         alternatives = bool(top_slots)
     extra = _spans_of(result.slots) + _spans_of(top_slots)
-    extra += [(p.start, p.end) for p in result.periods]
+    periods = meeting_periods(result)
+    extra += [(p.start, p.end) for p in periods]
     ranges: list[tuple[int, int, int] | tuple[int, None, None]] = []
     for wall in _pick_days(result, zone, lo, hi, top=top_slots, max_days=max_days):
         d0, d1 = max(_instant(zone, wall), lo), min(_instant(zone, wall + DAY), hi)
@@ -251,10 +289,17 @@ def build_grid(
         else:
             a, b = _round_to_hours(zone, h[0], h[1], d0, d1)
             ranges.append((wall, a, b))
+    hours = _aligned(zone, ranges) if align else None
+    if hours is not None:
+        ranges = [
+            (w, *_clip(zone, w, hours, lo, hi)) if a is not None else (w, None, None)
+            for w, a, _ in ranges
+        ]
     longest = max((r[2] - r[1] for r in ranges if r[1] is not None and r[2] is not None), default=0)
     cell = choose_cell(longest, max_cells, min_cell) if longest else CELL_SIZES[-1]
     days = tuple(
-        _draw_day(zone, persons, result, top_slots=top_slots, rng=r, cell=cell) for r in ranges
+        _draw_day(zone, persons, result, top_slots=top_slots, rng=r, cell=cell, periods=periods)
+        for r in ranges
     )
     return Grid(
         zone=zone,
@@ -264,7 +309,29 @@ def build_grid(
         top=top_slots,
         alternatives=alternatives,
         window_days=len(_day_walls(zone, lo, hi)),
+        hours=hours,
     )
+
+
+def _aligned(
+    zone: str, ranges: Sequence[tuple[int, int, int] | tuple[int, None, None]]
+) -> tuple[int, int] | None:
+    """The wall-clock seconds after midnight every drawn day should cover: the union."""
+    spans = []
+    for wall, a, b in ranges:
+        if a is not None and b is not None:
+            wa, wb = (int(x) for x in to_wall(zone, [a, b]))
+            spans.append((wa - wall, min(wb - wall, DAY)))
+    if not spans:
+        return None
+    return min(s for s, _ in spans), max(e for _, e in spans)
+
+
+def _clip(zone: str, wall: int, hours: tuple[int, int], lo: int, hi: int) -> tuple[int, int]:
+    """The instants of ``hours`` on the day of ``wall``, inside the window ``[lo, hi)``."""
+    a = max(_instant(zone, wall + hours[0]), lo)
+    b = min(_instant(zone, wall + hours[1]), hi)
+    return a, max(a, b)
 
 
 def _draw_day(
@@ -275,11 +342,12 @@ def _draw_day(
     top_slots: Sequence[Suggestion],
     rng: tuple[int, int, int] | tuple[int, None, None],
     cell: int,
+    periods: Sequence[Span],
 ) -> Day:
     wall, a0, b0 = rng
     date = _date(wall)
     midnight = _instant(zone, wall)
-    if a0 is None or b0 is None:
+    if a0 is None or b0 is None or a0 >= b0:
         return Day(date, midnight, (), (), {}, (), (), (), nobody_works=True)
     n = math.ceil((b0 - a0) / cell)
     a = a0 + np.arange(n, dtype=np.int64) * cell
@@ -293,7 +361,7 @@ def _draw_day(
     for s in result.slots[len(top_slots) :]:
         others |= (a < s.end) & (b > s.start)
     common = np.zeros(n, dtype=bool)
-    for p in result.periods:
+    for p in periods:
         common |= (a < p.end) & (b > p.start)
     return Day(
         label_date=date,

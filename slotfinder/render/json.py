@@ -1,18 +1,23 @@
-"""The JSON output of ``slots`` and ``suggest``, exactly as DESIGN.md states it.
+"""The JSON output of ``slots`` and ``suggest``, exactly as DESIGN.md states it, plus names.
 
 ::
 
     {"slots": [{"start", "end", "score", "available", "tentative", "unavailable", "unknown",
-                "room"}, ...],
+                "room", "room_name", "people": [{"id", "name", "state"}, ...]}, ...],
      "periods": [{"start", "end"}, ...],
-     "unknown": [{"id", "reason"}, ...],
-     "explanation": null | {"reasons": [{"code", "message", "ids"}, ...],
+     "unknown": [{"id", "name", "reason", "room"}, ...],
+     "explanation": null | {"reasons": [{"code", "message", "ids", "names"}, ...],
                             "alternatives": [slot, ...], "next_after_window": slot | null},
      "calls": {"provider/endpoint": n, ...}, "retries": n}      <- only with stats=True
 
-Times are RFC 3339 with the UTC offset of the request's zone at that instant
-(``2026-11-23T09:00:00+08:00``). Keys come in the order above, ``calls`` sorted by name, so
-the same result always serialises to the same bytes.
+The design's keys come first and mean what it says; the rest are additions a reader may
+ignore. ``name`` is the configured display name, else the id. A slot's ``people`` gives each
+attendee's ``state``: ``free``, ``tentative``, ``busy`` (an event, or a buffer around one),
+``outside_hours`` (no event: outside their working hours) or ``unknown``; the design's
+``unavailable`` joins ``busy`` and ``outside_hours``. ``unknown`` lists rooms too
+(``"room": true``) with their reasons. Times are RFC 3339 with the UTC offset of the
+request's zone at that instant (``2026-11-23T09:00:00+08:00``). Keys come in the order above,
+``calls`` sorted by name, so the same result always serialises to the same bytes.
 """
 
 from __future__ import annotations
@@ -21,14 +26,20 @@ import json as _json
 from typing import Any
 
 from slotfinder.model import Explanation, Suggestion, SuggestionResult
-from slotfinder.render._common import result_zone, rfc3339
+from slotfinder.render._common import people, reason_text, result_zone, rfc3339
+from slotfinder.render._grid import slot_state
 
 __all__ = ["dumps", "slot_to_json", "to_json"]
 
 
-def slot_to_json(slot: Suggestion, zone: str) -> dict[str, Any]:
-    """One slot as its JSON object, times in ``zone``."""
-    return {
+_STATE = {"outside": "outside_hours"}
+
+
+def slot_to_json(
+    slot: Suggestion, zone: str, result: SuggestionResult | None = None
+) -> dict[str, Any]:
+    """One slot as its JSON object, times in ``zone``; with ``result``, names and states too."""
+    out: dict[str, Any] = {
         "start": rfc3339(slot.start, zone),
         "end": rfc3339(slot.end, zone),
         "score": float(slot.score),
@@ -38,18 +49,34 @@ def slot_to_json(slot: Suggestion, zone: str) -> dict[str, Any]:
         "unknown": list(slot.unknown),
         "room": slot.room,
     }
+    if result is None:
+        return out
+    out["room_name"] = result.label(slot.room) if slot.room else None
+    out["people"] = [
+        {"id": p.id, "name": p.attendee.label, "state": _STATE.get(state, state)}
+        for p in people(result)
+        if p.kind != "room" and (state := slot_state(result, slot, p))
+    ]
+    return out
 
 
-def _explanation(explanation: Explanation | None, zone: str) -> dict[str, Any] | None:
+def _explanation(result: SuggestionResult, zone: str) -> dict[str, Any] | None:
+    explanation: Explanation | None = result.explanation
     if explanation is None:
         return None
     nxt = explanation.next_after_window
     return {
         "reasons": [
-            {"code": r.code, "message": r.message, "ids": list(r.ids)} for r in explanation.reasons
+            {
+                "code": r.code,
+                "message": reason_text(r),
+                "ids": list(r.ids),
+                "names": [result.label(i) for i in r.ids],
+            }
+            for r in explanation.reasons
         ],
-        "alternatives": [slot_to_json(s, zone) for s in explanation.alternatives],
-        "next_after_window": None if nxt is None else slot_to_json(nxt, zone),
+        "alternatives": [slot_to_json(s, zone, result) for s in explanation.alternatives],
+        "next_after_window": None if nxt is None else slot_to_json(nxt, zone, result),
     }
 
 
@@ -63,12 +90,15 @@ def to_json(
     """
     tz = result_zone(result, zone)
     out: dict[str, Any] = {
-        "slots": [slot_to_json(s, tz) for s in result.slots],
+        "slots": [slot_to_json(s, tz, result) for s in result.slots],
         "periods": [
             {"start": rfc3339(p.start, tz), "end": rfc3339(p.end, tz)} for p in result.periods
         ],
-        "unknown": [{"id": u.id, "reason": u.reason} for u in result.unknown],
-        "explanation": _explanation(result.explanation, tz),
+        "unknown": [
+            {"id": u.id, "name": u.label, "reason": u.reason, "room": u.room}
+            for u in result.unknown
+        ],
+        "explanation": _explanation(result, tz),
     }
     if stats:
         out["calls"] = {k: int(result.calls[k]) for k in sorted(result.calls)}

@@ -1,10 +1,13 @@
 """A plain-text table of the ranked slots, for terminals and logs (``--format table``).
 
-Every line fits in ``width`` columns (at most 100). Times are in the request's zone; under
-each of the top ``detail`` slots, everyone is listed by what the slot means for them (free,
-tentative, busy, unknown) at their own local time. When nothing fits, the explanation comes
-instead: the reasons, the closest alternatives and the first slot after the window. Unknown
-attendees are always listed with the reason, since they were never counted as free.
+Every line fits in ``width`` columns (at most 100). Times are in the request's zone (a local
+time that happens twice, on the day clocks go back, carries its offset); under each of the
+top ``detail`` slots, everyone is listed by what the slot means for them (free, tentative,
+busy with an event, outside their working hours, unknown) at their own local time, by the
+name the configuration gives them. When nothing fits, the explanation comes instead: the
+reasons, the closest alternatives and the first slot after the window. "Free for everyone"
+lists the common free periods that can still hold the meeting. Unknown attendees and rooms
+are always listed with the reason, since they were never counted as free.
 """
 
 from __future__ import annotations
@@ -18,20 +21,31 @@ from slotfinder.render._common import (
     duration_text,
     fit,
     local,
+    meeting_periods,
     people,
+    periods_title,
     person_time,
+    reason_text,
     result_zone,
     span_text,
+    text_width,
     wrap,
 )
+from slotfinder.render._grid import slot_state
 
 __all__ = ["render_table", "stats_line"]
 
 _WHEN = 27  # "Mon 23 Nov 23:30–Tue 00:30" is 26 columns
-_NARROW_HEAD = f"{'#':>3}  {'when':<{_WHEN}} {'score':>6}  {'free':>5}  "
-_HEAD = _NARROW_HEAD[:-1] + f"{'tent':>4} {'busy':>4} {'unkn':>4}  "
-_NARROW = 80  # below this width the tentative/busy/unknown counts are left out of the rows
-_GROUPS = (("free", "available"), ("tentative", "tentative"), ("busy", "unavailable"))
+_MAX_WHEN = 45  # both ends with their offsets on the day clocks go back
+_COUNTS = (("tent", "tentative"), ("busy", "busy"), ("out", "outside"), ("unkn", "unknown"))
+_NARROW = 80  # below this width the tentative/busy/outside/unknown counts are left out
+_GROUPS = (
+    ("free", "free"),
+    ("tentative", "tentative"),
+    ("busy", "busy"),
+    ("outside", "off hours"),
+    ("unknown", "unknown"),
+)
 
 
 def _score(score: float) -> str:
@@ -43,30 +57,67 @@ def _score(score: float) -> str:
     return fit(f"{score:.3g}", 6)
 
 
-def _row(rank: int, slot: Suggestion, zone: str, width: int, names: dict[str, str]) -> str:
+def _when_width(slots: Sequence[Suggestion], zone: str) -> int:
+    widths = (text_width(span_text(s.start, s.end, zone)) + 1 for s in slots)
+    return min(max(_WHEN, *widths), _MAX_WHEN) if slots else _WHEN
+
+
+def _row(
+    rank: int, slot: Suggestion, states: Sequence[str], view: _View, *, when_w: int, width: int
+) -> str:
     total = len(slot.available) + len(slot.tentative) + len(slot.unavailable) + len(slot.unknown)
     line = (
-        f"{rank:>3}  {fit(span_text(slot.start, slot.end, zone), _WHEN, pad=True)} "
+        f"{rank:>3}  {fit(span_text(slot.start, slot.end, view.zone), when_w, pad=True)} "
         f"{_score(slot.score):>6}  {f'{len(slot.available)}/{total}':>5}"
     )
     if width >= _NARROW:
-        line += f" {len(slot.tentative):>4} {len(slot.unavailable):>4} {len(slot.unknown):>4}"
+        line += "".join(f" {states.count(state):>4}" for _, state in _COUNTS)
     line += "  "
-    room = names.get(slot.room, slot.room) if slot.room else "-"
+    room = view.result.label(slot.room) if slot.room else "-"
     return line + fit(room, width - len(line))
 
 
-def _details(slot: Suggestion, zone: str, zones: dict[str, Person], width: int) -> list[str]:
+class _View:
+    """What every part of the table needs: the result, its zone and its people by id."""
+
+    def __init__(self, result: SuggestionResult, zone: str) -> None:
+        self.result = result
+        self.zone = zone
+        self.people = people(result)
+        self.by_id = {p.id: p for p in self.people}
+
+    def states(self, slot: Suggestion) -> list[tuple[str, str]]:
+        """``(id, state)`` for everyone the slot mentions, rooms left out."""
+        ids = [*slot.available, *slot.tentative, *slot.unavailable, *slot.unknown]
+        out = []
+        for i in dict.fromkeys(ids):
+            p = self.by_id.get(i)
+            if p is None or p.kind != "room":
+                out.append((i, slot_state(self.result, slot, p) if p else _bare(slot, i)))
+        return out
+
+
+def _bare(slot: Suggestion, i: str) -> str:
+    """The state of an id the request does not know (a bare result)."""
+    if i in slot.available:
+        return "free"
+    if i in slot.tentative:
+        return "tentative"
+    return "unknown" if i in slot.unknown else "busy"
+
+
+def _details(slot: Suggestion, view: _View, width: int) -> list[str]:
     lines: list[str] = []
     indent = " " * 5
-    for label, field in (*_GROUPS, ("unknown", "unknown")):
-        ids: Sequence[str] = getattr(slot, field)
+    states = view.states(slot)
+    for state, label in _GROUPS:
+        ids = [i for i, st in states if st == state]
         if not ids:
             continue
         items = [
-            person_time(zones[i].attendee.label, zones[i].zone, slot.start, zone)
-            if i in zones
-            else person_time(i, zone, slot.start, zone)
+            person_time(view.result.label(i), view.by_id[i].zone, slot.start, view.zone)
+            if i in view.by_id
+            else person_time(i, view.zone, slot.start, view.zone)
             for i in ids
         ]
         first = f"{indent}{label:<10} "
@@ -74,46 +125,44 @@ def _details(slot: Suggestion, zone: str, zones: dict[str, Person], width: int) 
     return lines
 
 
-def _slots(
-    slots: Sequence[Suggestion], zone: str, zones: dict[str, Person], width: int, detail: int
-) -> list[str]:
-    names = {i: p.attendee.label for i, p in zones.items()}
-    head = (_HEAD if width >= _NARROW else _NARROW_HEAD) + "room"
+def _slots(slots: Sequence[Suggestion], view: _View, width: int, detail: int) -> list[str]:
+    when_w = _when_width(slots, view.zone)
+    head = f"{'#':>3}  {'when':<{when_w}} {'score':>6}  {'free':>5}"
+    if width >= _NARROW:
+        head += "".join(f" {name:>4}" for name, _ in _COUNTS)
+    head += "  room"
     lines = [head, "-" * min(width, len(head) + 12)]
     for rank, slot in enumerate(slots, 1):
-        lines.append(_row(rank, slot, zone, width, names))
+        states = [st for _, st in view.states(slot)]
+        lines.append(_row(rank, slot, states, view, when_w=when_w, width=width))
         if rank <= detail:
-            lines += _details(slot, zone, zones, width)
+            lines += _details(slot, view, width)
     return lines
 
 
 def _explanation(
-    explanation: Explanation | None,
-    zone: str,
-    zones: dict[str, Person],
-    width: int,
-    detail: int,
+    explanation: Explanation | None, view: _View, width: int, detail: int
 ) -> list[str]:
     if explanation is None:
         return ["No slot fits the request."]
     lines = ["No slot fits the request. Why:"]
     for r in explanation.reasons:
-        words = [f"[{r.code}]", *r.message.split()]
+        words = [f"[{r.code}]", *reason_text(r).split()]
         if r.ids:
-            words.append("(" + ", ".join(r.ids) + ")")
+            words.append("(" + ", ".join(view.result.label(i) for i in r.ids) + ")")
         lines += wrap(words, width, first="  - ", indent="    ")
     if explanation.alternatives:
         lines += ["", "Closest alternatives (not everyone can come):"]
-        lines += _slots(explanation.alternatives, zone, zones, width, detail)
+        lines += _slots(explanation.alternatives, view, width, detail)
     nxt = explanation.next_after_window
     if nxt is not None:
         lines += [""]
         lines += wrap(
-            ["First slot after the window:", span_text(nxt.start, nxt.end, zone, year=True)]
-            + (["·", f"room {nxt.room}"] if nxt.room else []),
+            ["First slot after the window:", span_text(nxt.start, nxt.end, view.zone, year=True)]
+            + (["·", "room", view.result.label(nxt.room)] if nxt.room else []),
             width,
         )
-        lines += _details(nxt, zone, zones, width)
+        lines += _details(nxt, view, width)
     return lines
 
 
@@ -147,19 +196,28 @@ def _header(result: SuggestionResult, zone: str, who: Sequence[Person], width: i
         summary += f" ({n_opt} optional)"
     if n_room:
         summary += f" · {n_room} room{'s' if n_room != 1 else ''}"
-    summary += (
-        f" · {len(result.periods)} common free period{'s' if len(result.periods) != 1 else ''}"
-    )
+    n = len(meeting_periods(result))
+    summary += f" · {n} common free period{'s' if n != 1 else ''}"
     return [*lines, fit(summary, width)]
 
 
 def _periods(result: SuggestionResult, zone: str, width: int, limit: int = 6) -> list[str]:
-    if not result.periods:
+    periods = meeting_periods(result)
+    if not periods:
         return []
-    items = [span_text(p.start, p.end, zone) for p in result.periods[:limit]]
-    if len(result.periods) > limit:
-        items.append(f"(+{len(result.periods) - limit} more)")
-    return wrap(items, width, first="Free for everyone: ", indent=" " * 19, sep=" · ")
+    items = [span_text(p.start, p.end, zone) for p in periods[:limit]]
+    if len(periods) > limit:
+        items.append(f"(+{len(periods) - limit} more)")
+    first = periods_title(result) + ": "
+    return wrap(items, width, first=first, indent=" " * len(first), sep=" · ")
+
+
+def _unknown(result: SuggestionResult, width: int) -> list[str]:
+    lines = ["", "Could not read (counted as unknown, never as free):"]
+    for u in result.unknown:
+        who = [u.label] + ([f"({u.id})"] if u.name else []) + (["(room)"] if u.room else [])
+        lines += wrap([*who, "-", *u.reason.split()], width, first="  ", indent="    ")
+    return lines
 
 
 def render_table(
@@ -177,21 +235,18 @@ def render_table(
     """
     width = clamp_width(width)
     tz = result_zone(result, zone)
-    who = people(result)
-    zones = {p.id: p for p in who}
-    lines = _header(result, tz, who, width)
+    view = _View(result, tz)
+    lines = _header(result, tz, view.people, width)
     lines.append("")
     if result.slots:
-        lines += _slots(result.slots, tz, zones, width, detail)
+        lines += _slots(result.slots, view, width, detail)
     else:
-        lines += _explanation(result.explanation, tz, zones, width, detail)
+        lines += _explanation(result.explanation, view, width, detail)
     periods = _periods(result, tz, width)
     if periods:
         lines += ["", *periods]
     if result.unknown:
-        lines += ["", "Could not read (counted as unknown, never as free):"]
-        for u in result.unknown:
-            lines += wrap([u.id, "-", *u.reason.split()], width, first="  ", indent="    ")
+        lines += _unknown(result, width)
     if stats:
         lines += ["", *stats_line(result, width)]
     return "\n".join(line.rstrip() for line in lines) + "\n"

@@ -21,10 +21,12 @@ from slotfinder.hours import to_wall
 from slotfinder.model import DAY, SuggestionResult
 from slotfinder.render._common import (
     clamp_width,
+    common_label,
     duration_text,
     fit,
     local,
     people,
+    repeated_hour,
     span_text,
     text_width,
     wrap,
@@ -101,7 +103,14 @@ def _axis(day: Day, zone: str, cell: int) -> str:
 
 
 def _day_block(
-    grid: Grid, day: Day, *, lw: int, width: int, chars: dict[str, str], color: bool
+    grid: Grid,
+    day: Day,
+    *,
+    lw: int,
+    width: int,
+    chars: dict[str, str],
+    color: bool,
+    common_label: str = "free for all",
 ) -> list[str]:
     zone = grid.zone
     title = [local(day.midnight, zone, "%a %Y-%m-%d"), zone]
@@ -111,13 +120,15 @@ def _day_block(
     end = local(last, zone)
     end = "24:00" if end == "00:00" else end
     title += [f"{local(first, zone)}–{end}", f"one cell = {duration_text(grid.cell)}"]
+    twice = repeated_hour(first, last, zone)
+    title += [twice] if twice else []
     lines = wrap(title, width, indent="  ", sep=" · ")
     lines.append(" " * (lw + 2) + _axis(day, zone, grid.cell))
     for p in grid.people:
         row = [(chars[s], s) for s in day.states[p.id]]
         lines.append(f"{p.fit_label(lw)} │{_paint(row, color)}│")
     common = [(chars["common"] if c else " ", "common") for c in day.common]
-    lines.append(f"{fit('free for all', lw, pad=True)} │{_paint(common, color)}│")
+    lines.append(f"{fit(common_label, lw, pad=True)} │{_paint(common, color)}│")
     marks: list[tuple[str, str]] = []
     for rank, other in zip(day.slots, day.other_slot, strict=True):
         ch = str(rank) if 0 < rank < 10 else ("*" if rank else (chars["other"] if other else " "))
@@ -127,8 +138,8 @@ def _day_block(
     return lines
 
 
-def _legend(grid: Grid, chars: dict[str, str], width: int) -> list[str]:
-    items = [f"{chars[k]} {text}" for k, text in _LEGEND]
+def _legend(grid: Grid, chars: dict[str, str], width: int, common: str) -> list[str]:
+    items = [f"{chars[k]} {common if k == 'common' else text}" for k, text in _LEGEND]
     what = "alternative" if grid.alternatives else "slot"
     items.append(f"1-9 {what} rank")
     if not grid.alternatives:
@@ -174,9 +185,20 @@ def render_timeline(
         note = f"(showing {len(grid.days)} of {grid.window_days} days: {which})"
         lines += wrap(note.split(" "), width)
     for day in grid.days:
-        lines += ["", *_day_block(grid, day, lw=lw, width=width, chars=chars, color=color)]
+        lines += [
+            "",
+            *_day_block(
+                grid,
+                day,
+                lw=lw,
+                width=width,
+                chars=chars,
+                color=color,
+                common_label=common_label(result),
+            ),
+        ]
     lines.append("")
-    lines += _legend(grid, chars, width)
+    lines += _legend(grid, chars, width, common_label(result))
     zones = [f"{p.attendee.label} {p.zone}" for p in grid.people if p.kind != "room"]
     lines += wrap(zones, width, first="zones: ", indent=" " * 7, sep=" · ")
     return "\n".join(line.rstrip() for line in lines) + "\n"
