@@ -2,8 +2,9 @@
 
 Exit status: 0 slots found; 1 none (the explanation is printed); 2 bad input, configuration or
 a file or port the system refused (one line naming the flag and the value, no traceback); 3
-required attendees left unknown by provider failures; 70 an internal error (one line, and
-``--debug`` shows the traceback); 130 interrupted (Ctrl-C); 141 the reader of the output left.
+none, and a required attendee or a room left unknown by provider failures; 70 an internal
+error (one line, and ``--debug`` shows the traceback); 130 interrupted (Ctrl-C); 141 the
+reader of the output left.
 
 Only ``argparse`` is imported up front: each command imports what it needs when it runs, so
 ``slotfinder --help`` and ``slotfinder slots`` never load the HTTP client, the plugins or the
@@ -56,6 +57,18 @@ _SECRET_NAME = re.compile(r"^SLOTFINDER_\w*(SECRET|TOKEN|PASSWORD)\w*$")
 
 class UsageError(Exception):
     """argparse's complaint, turned into one error line instead of usage and exit."""
+
+
+def request_from_flags(argv: Sequence[str], config: Config) -> MeetingRequest:
+    """The request a ``suggest`` command line describes (the service reads its JSON fields
+    through this, so a field means what its flag means). :class:`InputError` when wrong."""
+    from slotfinder.errors import InputError
+
+    try:
+        args = make_parser().parse_args(["suggest", *argv])
+    except UsageError as exc:
+        raise InputError("request", "<fields>", str(exc)) from None
+    return build_request(args, config)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -244,7 +257,8 @@ def _status(result: SuggestionResult) -> int:
         return EXIT_OK
     request = result.request
     required = {a.id for a in request.required} if request else set()
-    if any(u.id in required for u in result.unknown):
+    # A room that could not be read might have been the free one, as might a person.
+    if any(u.id in required or u.room for u in result.unknown):
         return EXIT_UNKNOWN
     return EXIT_NONE
 
@@ -433,7 +447,8 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         time_limit=args.time_limit,
         allow_files=args.allow_files,
     )
-    app = make_app(_load_config(args), options)
+    config = _load_config(args)
+    app = make_app(config, options, read=lambda argv: request_from_flags(argv, config))
     asyncio.run(_serve_app(app, args.host, args.port, out))
     return EXIT_OK
 
@@ -520,7 +535,7 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from slotfinder.demo import run_demo
 
-    return run_demo(out, seed=args.seed, output=args.output)
+    return run_demo(out, write_file, seed=args.seed, output=args.output)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -42,6 +42,7 @@ BUSY = ROOT / "examples" / "busy.json"
 SCRIPT = Path(sys.executable).parent / "slotfinder"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")
 SLOT_KEYS = {"start", "end", "score", "available", "tentative", "unavailable", "unknown", "room"}
+NAMED_KEYS = {"room_name", "people"}  # names and states after the design's keys
 WINDOW = ("--start", "2026-11-23T00:00:00+08:00", "--end", "2026-11-28T00:00:00+08:00")
 ICS = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//slotfinder tests//EN\r\n"
@@ -111,7 +112,7 @@ def test_slots_json_has_the_documented_fields() -> None:
     assert doc["slots"]
     assert doc["explanation"] is None
     for slot in doc["slots"]:
-        assert set(slot) == SLOT_KEYS
+        assert set(slot) == SLOT_KEYS | NAMED_KEYS
         assert RFC3339.match(slot["start"])
         assert RFC3339.match(slot["end"])
         start, end = (datetime.fromisoformat(slot[k]) for k in ("start", "end"))
@@ -491,7 +492,7 @@ async def test_suggest_mixed_providers_end_to_end(tmp_path: Path) -> None:
         assert doc["unknown"] == []
         assert doc["slots"]
         for slot in doc["slots"]:
-            assert set(slot) == SLOT_KEYS
+            assert set(slot) == SLOT_KEYS | NAMED_KEYS
             assert RFC3339.match(slot["start"])
             assert slot["room"] == room
             assert set(slot["available"]) == {feishu, dingtalk, ics}
@@ -1010,3 +1011,20 @@ def test_suggest_reads_files_under_the_working_and_config_folders_only(tmp_path:
     assert proc.returncode == 3, proc.stderr
     [unknown] = json.loads(proc.stdout)["unknown"]
     assert "roots" in unknown["reason"]
+
+
+def test_no_slot_with_an_unreadable_room_exits_3(tmp_path: Path) -> None:
+    """When nothing fits and a requested room could not be read, the status is 3 (not 1: the
+    room might have been free) and the JSON lists the room with its reason."""
+    (tmp_path / "me.ics").write_text(ICS, encoding="utf-8")
+    proc = run(
+        "suggest", "--attendee", "ics:me.ics", "--room", "json:rooms.json#blue", *WINDOW,
+        "--duration", "30m", "--format", "json", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["slots"] == []
+    [room] = doc["unknown"]
+    assert room["id"] == "json:rooms.json#blue"
+    assert room["room"] is True
+    assert "rooms.json" in room["reason"]
