@@ -21,7 +21,7 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -130,9 +130,15 @@ async def _run(seed: int) -> SuggestionResult:
         return await demo_result({name: s.tenant for name, s in served.items()})
 
 
-def run_demo(out: TextIO, *, seed: int = 7, output: str | None = None) -> int:
-    """Run the demo, print slots, statistics and a timeline, write the HTML report."""
-    from slotfinder.cli import write_file
+def run_demo(
+    out: TextIO,
+    write_file: Callable[[str, str, str], Path],
+    *,
+    seed: int = 7,
+    output: str | None = None,
+) -> int:
+    """Run the demo, print slots, statistics and a timeline, write the HTML report with
+    ``write_file(target, text, flag)`` (the command line's all-or-nothing writer)."""
     from slotfinder.output import render
 
     target = output or "reports/slotfinder-demo.html"

@@ -20,7 +20,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -30,6 +30,7 @@ from slotfinder.api import suggest
 from slotfinder.config import Config
 from slotfinder.errors import ConfigError, InputError, SlotfinderError
 from slotfinder.fetch.store import Store
+from slotfinder.model import MeetingRequest
 from slotfinder.output import render
 from slotfinder.providers import HttpProvider, Provider
 
@@ -71,6 +72,9 @@ _CONFIG = web.AppKey("config", Config)
 _OPTIONS = web.AppKey("options", ServeOptions)
 _PROVIDERS = web.AppKey("providers", dict[str, Provider])
 _STORE = web.AppKey("store", Store)
+ReadRequest = Callable[[list[str]], MeetingRequest]
+"""The suggest command line's reader: flags in, request out (``slotfinder.cli``)."""
+_READ: web.AppKey[ReadRequest] = web.AppKey("read")
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> web.Response:
@@ -82,7 +86,7 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> we
 
 def _argv(body: Mapping[str, Any]) -> list[str]:
     """The ``suggest`` command line a request body stands for (``format`` is always json)."""
-    argv = ["suggest"]
+    argv: list[str] = []
     for key, value in body.items():
         name = key.rstrip("s") if key in {"attendees", "rooms"} else key
         if name in _REPEATED:
@@ -98,7 +102,7 @@ def _argv(body: Mapping[str, Any]) -> list[str]:
         else:
             known = ", ".join((*_REPEATED, *_SINGLE))
             raise InputError(key, "<field>", f"unknown field; expected one of {known}")
-    return [*argv, "--format", "json"]
+    return argv
 
 
 @web.middleware
@@ -113,8 +117,6 @@ async def _auth(request: web.Request, handler: Any) -> web.StreamResponse:
 
 
 async def _suggest(request: web.Request) -> web.StreamResponse:
-    from slotfinder import cli
-
     options, config = request.app[_OPTIONS], request.app[_CONFIG]
     try:
         body = await request.json()
@@ -125,8 +127,7 @@ async def _suggest(request: web.Request) -> web.StreamResponse:
     if not isinstance(body, dict):
         return _error(400, "bad_json", "the body is not a JSON object")
     try:
-        args = cli.make_parser().parse_args(_argv(body))
-        meeting = cli.build_request(args, config)
+        meeting = request.app[_READ](_argv(body))
         result = await asyncio.wait_for(
             suggest(
                 meeting,
@@ -139,8 +140,6 @@ async def _suggest(request: web.Request) -> web.StreamResponse:
     except InputError as exc:
         field = exc.field.removeprefix("--").replace("-", "_")
         return _error(400, "bad_input", exc.problem, field)
-    except cli.UsageError as exc:  # argparse refused the fields
-        return _error(400, "bad_input", str(exc))
     except ConfigError as exc:
         return _error(502, "provider_config", str(exc))
     except TimeoutError:
@@ -175,10 +174,14 @@ def make_app(
     config: Config,
     options: ServeOptions,
     *,
+    read: ReadRequest,
     providers: Mapping[str, Provider] | None = None,
     store: Store | None = None,
 ) -> web.Application:
-    """The service's aiohttp application (``slotfinder serve`` runs it on a TCP site)."""
+    """The service's aiohttp application (``slotfinder serve`` runs it on a TCP site).
+
+    ``read`` turns the body's fields, as ``suggest`` flags, into the request.
+    """
     from slotfinder.api import default_store
     from slotfinder.plugins import get_providers
     from slotfinder.providers import LocalProvider
@@ -193,6 +196,7 @@ def make_app(
     app[_OPTIONS] = options
     app[_PROVIDERS] = chosen
     app[_STORE] = store or default_store(config)
+    app[_READ] = read
     app.router.add_post("/v1/suggest", _suggest)
     app.router.add_get("/v1/providers", _providers)
     app.router.add_get("/healthz", _health)

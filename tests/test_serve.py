@@ -59,7 +59,12 @@ def _body(people: list[str]) -> dict[str, Any]:
 
 
 async def _serve(config: Config, store: Store | None = None, **options: Any) -> AsyncIterator[str]:
-    app = make_app(config, ServeOptions(token=TOKEN, **options), store=store or Store.local())
+    app = make_app(
+        config,
+        ServeOptions(token=TOKEN, **options),
+        read=lambda argv: cli.request_from_flags(argv, config),
+        store=store or Store.local(),
+    )
     async with simkit.running(app) as url:
         yield url
 
