@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import paths
+
+ROOT = paths.ROOT
 
 
 def _run(*args: str) -> str:

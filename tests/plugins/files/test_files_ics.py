@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import paths
 import pytest
 from slotfinder_files import IcsProvider, read_ics
 
@@ -17,7 +18,7 @@ from slotfinder.model import Attendee, Availability, Span, Status
 from slotfinder.providers import LocalProvider
 
 # The shared corpus sits beside the repository (tests/conftest.py names the same folder).
-ICS_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "ics-corpus"
+ICS_CORPUS = paths.ICS_CORPUS
 CORPUS_FILES = sorted(ICS_CORPUS.glob("*.ics")) if ICS_CORPUS.is_dir() else []
 needs_corpus = pytest.mark.skipif(
     not CORPUS_FILES, reason=f"shared ics corpus not found at {ICS_CORPUS}"

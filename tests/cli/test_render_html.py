@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import attrs
+import paths
 import pytest
 
 from slotfinder.model import (
@@ -323,7 +324,7 @@ def test_chromium_screenshot_of_the_report() -> None:
     browser = _chromium()
     if browser is None:
         pytest.skip("chromium not found on PATH (scripts/ensure-debian installs it)")
-    out = Path(__file__).resolve().parent.parent / "reports"
+    out = paths.ROOT / "reports"
     out.mkdir(exist_ok=True)
     for name, result in (
         ("report", example_result()),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import paths
 import pytest
 import time_texts as tt
 from dingtalk_items import ABSENT, items, point
@@ -772,7 +772,7 @@ def test_impossible_all_day_dates_are_refused(day: str, zone: str, at_end: bool)
 
 # --- captured replies (tests/samples/dingtalk) -------------------------------------------------
 
-SAMPLES = Path(__file__).parent / "samples" / "dingtalk"
+SAMPLES = paths.SAMPLES / "dingtalk"
 
 
 def sample(name: str, status: int = 200) -> HttpResponse:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import paths
 import pytest
 import time_texts as tt
 from hypothesis import example, given
@@ -854,7 +854,7 @@ def test_any_items_give_rows_or_a_reason_for_that_user_only(drawn: list[Any]) ->
 
 # --- captured replies (tests/samples/feishu) ------------------------------------------------
 
-SAMPLES = Path(__file__).parent / "samples" / "feishu"
+SAMPLES = paths.SAMPLES / "feishu"
 
 
 def sample(name: str, status: int = 200) -> HttpResponse:

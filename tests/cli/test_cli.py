@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import paths
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -37,7 +38,7 @@ from slotfinder.testing.simulation import DemoTenant
 
 pytestmark = pytest.mark.timeout(60)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 BUSY = ROOT / "examples" / "busy.json"
 SCRIPT = Path(sys.executable).parent / "slotfinder"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")

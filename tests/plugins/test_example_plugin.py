@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import paths
 import pytest
 from aiohttp import web
 from hypothesis import given
@@ -32,7 +33,7 @@ from slotfinder.model import Span
 from slotfinder.providers import Call, HttpResponse, RetryLater, TokenExpired
 from slotfinder.testing.simkit import running
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = paths.ROOT / "docs"
 EXAMPLE = DOCS / "example-plugin"
 HTTP_EXAMPLE = DOCS / "example-http-plugin"
 ACME_SOURCE = HTTP_EXAMPLE / "slotfinder_acme" / "__init__.py"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import paths
 import pytest
 
 from slotfinder.cli import build_request, make_parser
@@ -355,7 +356,7 @@ def test_request_built_in_code_takes_the_configured_defaults(config_file: Path) 
 def test_json_attendees_take_their_busy_file_settings(tmp_path: Path) -> None:
     """A json:FILE#id attendee gets the file's zone and working hours (as `slots --busy`
     does), unless [attendees."ID"] says otherwise; [defaults] does not override the file."""
-    busy = Path(__file__).resolve().parent.parent / "examples" / "busy.json"
+    busy = paths.ROOT / "examples" / "busy.json"
     alice, bruno = (f"json:{busy}#{x}" for x in ("alice", "bruno"))
     config = Config.from_mapping(
         {
