@@ -6,7 +6,8 @@ the smallest complete example of :class:`slotfinder.providers.LocalProvider`.
 
 The ids name files, so reading is a policy (:mod:`slotfinder_files._cache`): only regular
 files under ``roots`` (``[providers.ics] roots = [...]`` or ``SLOTFINDER_ICS_ROOTS``, likewise
-for ``json``; without it, the working directory), never ``/proc`` or ``/sys``, at most
+for ``json``; without it nothing is read; the command line sets its working directory and its
+config file's folder), never ``/proc`` or ``/sys``, at most
 ``max_bytes``. An application passing its users' ids can switch both providers off: set
 ``SLOTFINDER_LOAD_PLUGINS`` to the plugins it wants without ``files`` (for example
 ``feishu,dingtalk``), or pass ``providers=`` without ``ics`` and ``json`` to

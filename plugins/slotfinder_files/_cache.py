@@ -4,8 +4,9 @@ The ids a provider gets may come from people other than the one running slotfind
 application passing its users' ids), so reading a file is a policy, not a given:
 
 * only under the configured ``roots`` (``[providers.ics] roots``, or ``SLOTFINDER_ICS_ROOTS``:
-  a list or an ``os.pathsep``-separated string); with no roots configured, the current working
-  directory. Symlinks are followed, and what they resolve to must lie under a root as well;
+  a list or an ``os.pathsep``-separated string); with no roots configured, nothing is read
+  (the command line configures its working directory and its config file's folder).
+  Symlinks are followed, and what they resolve to must lie under a root as well;
 * only regular files: no devices, FIFOs, sockets or folders, and nothing under ``/proc`` or
   ``/sys`` whatever the roots say;
 * at most ``max_bytes`` bytes (default 20 MiB).
@@ -44,7 +45,7 @@ CONFIG_KEYS = (
     ConfigKey(
         "roots",
         "folders files may be read from (a list, or separated by os.pathsep); "
-        "default: the working directory",
+        "none set: nothing is read (the command line sets its working directory)",
     ),
     ConfigKey("max_bytes", "largest file read, in bytes", default=MAX_BYTES),
 )
@@ -63,12 +64,17 @@ class Access:
 
     @classmethod
     def from_config(cls, config: ProviderConfig, provider: str) -> Access:
-        """The policy a provider's settings give; no ``roots`` means the working directory."""
+        """The policy a provider's settings give; no ``roots`` reads nothing."""
         raw: object = config.get("roots")
         if raw is None or raw == "":
-            names: list[str] = [os.getcwd()]
-        elif isinstance(raw, str):
-            names = [r for r in raw.split(os.pathsep) if r]
+            env = f"SLOTFINDER_{provider.upper()}_ROOTS"
+            raise InputError(
+                f"providers.{provider}.roots",
+                None,
+                f"no folders to read from: set [providers.{provider}] roots or {env}",
+            )
+        if isinstance(raw, str):
+            names: list[str] = [r for r in raw.split(os.pathsep) if r]
         elif isinstance(raw, list | tuple) and all(isinstance(r, str) for r in raw):
             names = [str(r) for r in raw]
         else:

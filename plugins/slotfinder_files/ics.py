@@ -203,7 +203,10 @@ class IcsProvider:
         self, attendees: Sequence[Attendee], window: Span, zone: str, config: ProviderConfig
     ) -> list[Availability]:
         """Availability per attendee; a file that cannot be read makes that attendee unknown."""
-        access = Access.from_config(config, self.name)
+        try:
+            access = Access.from_config(config, self.name)
+        except InputError as exc:  # no folders to read from: everyone unknown, never free
+            return [Availability.unknown(a.id, f"{exc.field}: {exc.problem}") for a in attendees]
         out: list[Availability] = []
         for attendee in attendees:
             path = attendee.id.removeprefix(PREFIX)

@@ -98,7 +98,10 @@ class JsonProvider:
         reports them as unknown with the reason. An attendee without its own ``tz`` lives in
         the file's.
         """
-        access = Access.from_config(config, self.name)
+        try:
+            access = Access.from_config(config, self.name)
+        except InputError:  # the read names the reason
+            return {}
         out: dict[str, Attendee] = {}
         for id in ids:
             path, name = split_id(id)
@@ -122,7 +125,10 @@ class JsonProvider:
         self, attendees: Sequence[Attendee], window: Span, zone: str, config: ProviderConfig
     ) -> list[Availability]:
         """Availability per attendee; a bad file or missing attendee makes it unknown."""
-        access = Access.from_config(config, self.name)
+        try:
+            access = Access.from_config(config, self.name)
+        except InputError as exc:  # no folders to read from: everyone unknown, never free
+            return [Availability.unknown(a.id, f"{exc.field}: {exc.problem}") for a in attendees]
         out: list[Availability] = []
         for attendee in attendees:
             path, name = split_id(attendee.id)

@@ -575,7 +575,8 @@ async def test_suggest_stopped_simulator_exits_3(tmp_path: Path) -> None:
         assert status == 3, out
         doc = json.loads(out)
         assert [u["id"] for u in doc["unknown"]] == [feishu]
-        assert "token" in doc["unknown"][0]["reason"]
+        reason = doc["unknown"][0]["reason"]
+        assert "token" in reason or "could not connect to 127.0.0.1" in reason
         assert time.monotonic() - started < 75
 
 

@@ -121,18 +121,16 @@ def test_symlink_inside_the_roots_is_followed(tmp_path: Path) -> None:
     assert a.known
 
 
-def test_default_root_is_the_working_directory(
+def test_without_roots_the_library_reads_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without roots, files under the working directory are read and others are not."""
-    (tmp_path / "here").mkdir()
-    cal = "BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n"
-    (tmp_path / "here" / "a.ics").write_text(cal)
-    (tmp_path / "b.ics").write_text(cal)
-    monkeypatch.chdir(tmp_path / "here")
-    a, b = _read(["ics:a.ics", f"ics:{tmp_path / 'b.ics'}"], {})
-    assert a.known
-    assert not b.known
+    """Without roots a library caller reads no file, not even in the working directory: the
+    id is unknown with a reason naming the setting (the command line sets its own roots)."""
+    (tmp_path / "a.ics").write_text("BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n")
+    monkeypatch.chdir(tmp_path)
+    (a,) = _read(["ics:a.ics"], {})
+    assert not a.known
+    assert "providers.ics.roots" in (a.error or "")
 
 
 def test_several_roots_as_a_path_list(tmp_path: Path) -> None:
@@ -190,9 +188,10 @@ def test_missing_file_names_the_path(tmp_path: Path) -> None:
 
 
 def test_bad_roots_setting_is_an_input_error() -> None:
-    """A max_bytes that is not a positive whole number is refused naming the setting."""
-    with pytest.raises(slotfinder.SlotfinderError, match=r"providers\.ics\.max_bytes"):
-        _read(["ics:x.ics"], {"max_bytes": 0})
+    """A max_bytes that is not a positive whole number leaves the id unknown, naming it."""
+    (a,) = _read(["ics:x.ics"], {"max_bytes": 0, "roots": "."})
+    assert not a.known
+    assert "providers.ics.max_bytes" in (a.error or "")
 
 
 def test_load_plugins_without_files_switches_them_off() -> None:
