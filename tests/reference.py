@@ -280,3 +280,35 @@ def find(
 
 
 _CATS = ("available", "tentative", "unavailable", "unknown")
+
+
+def spread(
+    scored: Sequence[tuple[int, float]], duration: int, zone: str, k: int
+) -> list[tuple[int, float]]:
+    """Score order's ``k`` offered slots, by the documented rule, the plain way: runs of equal
+    scores from the best down; within one, first slots on a local day holding none offered,
+    then slots overlapping none offered, then the rest; each run's picks by start."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+
+    def day(t: int) -> object:
+        return datetime.fromtimestamp(t, tz).date()
+
+    out: list[tuple[int, float]] = []
+    for score in sorted({s for _, s in scored}, reverse=True):
+        group = sorted(t for t, s in scored if s == score)
+        got: list[int] = []
+        for rule in ("day", "apart", "any"):
+            for t in group:
+                chosen = [c for c, _ in out] + got
+                if len(chosen) == k or t in got:
+                    continue
+                if rule != "any" and any(abs(t - c) < duration for c in chosen):
+                    continue
+                if rule == "day" and day(t) in {day(c) for c in chosen}:
+                    continue
+                got.append(t)
+        out += [(t, score) for t in sorted(got)]
+    return out[:k]

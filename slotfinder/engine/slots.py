@@ -34,6 +34,9 @@ Semantics (DESIGN.md "Slot semantics"; ``tests/reference.py`` restates them by b
   room that was read, is inside its working hours and coverage, and has no blocking entry
   overlapping the slot; ``room`` is the first such room in the order given.
 * **Per slot** lists and the **score**: :mod:`~slotfinder.engine.detail`.
+* **Score order** offers the best slots spread over days and hours (:func:`spread`): when more
+  slots pass than ``max_results``, the best of each local day comes first, then slots
+  overlapping none already offered, then the rest; the offered slots come in score order.
 
 When nothing fits, :func:`~slotfinder.engine.explain.explain` gives the reasons and alternatives,
 and ``next_after_window`` is the first slot starting at or after the window's end and before
@@ -45,6 +48,7 @@ fetched for the window alone may be incomplete beyond it, so callers who know be
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -57,6 +61,7 @@ from slotfinder import intervals as iv
 from slotfinder.engine.detail import scores_by_counts, suggestions
 from slotfinder.engine.explain import explain
 from slotfinder.engine.kernel import (
+    FloatArray,
     Int64Array,
     People,
     Raw,
@@ -153,8 +158,58 @@ def _order(p: People, solved: _Solved, request: MeetingRequest) -> tuple[Int64Ar
     if request.order == "start" or q.size <= 1:
         return q[: request.max_results], room[: request.max_results]
     scores = scores_by_counts(p, q, request, available=solved.available)
-    best = np.lexsort((q, -scores))[: request.max_results]
-    return q[best], room[best]
+    ranked = np.lexsort((q, -scores))
+    if q.size > request.max_results:
+        ranked = spread(q, scores, ranked, request)
+    return q[ranked], room[ranked]
+
+
+def spread(
+    starts: Int64Array, scores: FloatArray, ranked: Int64Array, request: MeetingRequest
+) -> Int64Array:
+    """The ``max_results`` slots score order offers: never a lower score before a higher one,
+    and among equal scores, spread over days and hours.
+
+    Five 15-minute shifts of one good slot are one choice, not five (Graph and Calendly show
+    distinct times). Within each run of equal scores, taken by start, three passes: first
+    slots on a local day (request zone) holding none offered yet, then slots overlapping none
+    offered, then the rest. The offered slots come in score order, then start.
+    """
+    want, d = request.max_results, request.duration
+    days = hours.to_wall(request.zone, starts) // DAY
+    order = ranked.tolist()
+    taken: list[int] = []
+    seen_days: set[int] = set()
+    picked: list[int] = []  # starts offered so far, sorted, for overlap checks
+
+    def overlaps(t: int) -> bool:
+        i = bisect.bisect_left(picked, t - d + 1)
+        return i < len(picked) and picked[i] < t + d
+
+    first = 0
+    while first < len(order) and len(taken) < want:
+        last = first
+        while last < len(order) and scores[order[last]] == scores[order[first]]:
+            last += 1
+        group = order[first:last]
+        left = set(group)
+        before = len(taken)
+        for rule in ("day", "apart", "any"):
+            for j in group:
+                if len(taken) == want:
+                    break
+                t, day = int(starts[j]), int(days[j])
+                if j not in left or (rule != "any" and overlaps(t)):
+                    continue
+                if rule == "day" and day in seen_days:
+                    continue
+                left.discard(j)
+                taken.append(j)
+                seen_days.add(day)
+                bisect.insort(picked, t)
+        taken[before:] = sorted(taken[before:], key=lambda j: int(starts[j]))
+        first = last
+    return np.asarray(taken, dtype=np.int64)
 
 
 def _next_after(

@@ -7,6 +7,7 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 import reference
 from hypothesis import given, settings
@@ -174,6 +175,11 @@ def test_scores_bounded_and_ranked(case: tuple[list[Availability], MeetingReques
     assert all(0.0 <= s.score <= 100.0 for s in by_score.slots)
     scores = {s.start: s.score for s in by_start.slots}
     assert all(scores[s.start] == s.score for s in by_score.slots)
+    if 2 < len(by_start.slots) < request.max_results:  # all known: offer fewer, spread
+        k = len(by_start.slots) - 1
+        fewer = find_slots(avs, attrs.evolve(request, order="score", max_results=k))
+        offered = reference.spread(list(scores.items()), request.duration, request.zone, k)
+        assert [(s.start, s.score) for s in fewer.slots] == offered
 
 
 # --- examples ------------------------------------------------------------------------------
@@ -336,6 +342,26 @@ def test_optional_attendees_only_raise_the_score() -> None:
     by_start = find_slots(avs, req("a", "o", optional=["o"]))
     assert by_start.slots[0].unavailable == ("o",)
     assert by_start.slots[0].score < result.slots[0].score
+
+
+def test_score_order_spreads_equal_slots_over_days() -> None:
+    """A free week in score order offers one slot a day, not five shifts of one good time;
+    asked for more, it follows the documented rule (tests/reference.py spread)."""
+    avs = [Availability.of("a"), Availability.of("b")]
+    week = Span(MON, MON + 5 * 86_400)
+    request = MeetingRequest(
+        attendees=[Attendee("a", working_hours=NINE_TO_FIVE), Attendee("b")],
+        window=week, duration=1800, zone="UTC", order="score", max_results=5,
+    )  # fmt: skip
+    result = find_slots(avs, request)
+    assert sorted((s.start - MON) // 86_400 for s in result.slots) == [0, 1, 2, 3, 4]
+    scores = {
+        s.start: s.score
+        for s in find_slots(avs, attrs.evolve(request, order="start", max_results=500)).slots
+    }
+    more = find_slots(avs, attrs.evolve(request, max_results=7))
+    offered = reference.spread(list(scores.items()), 1800, "UTC", 7)
+    assert [(s.start, s.score) for s in more.slots] == offered
 
 
 def test_required_outweighs_all_optional() -> None:
@@ -865,7 +891,8 @@ def test_many_slots_detail_matches_reference() -> None:
         want[:7]
     )
     few = find_slots(avs, attrs.evolve(request, order="score", max_results=7))
-    assert [(s.start, s.score) for s in few.slots] == ranked[:7]
+    offered = reference.spread(list(scores.items()), request.duration, request.zone, 7)
+    assert [(s.start, s.score) for s in few.slots] == offered
 
 
 def test_explain_min_notice_not_rooms_when_rooms_free_early() -> None:
