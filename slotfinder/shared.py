@@ -6,8 +6,10 @@ its tokens. With ``redis_url`` configured, every worker using the same app asks 
 * :class:`RedisLimiter` keeps each window as a sorted set and decides in one atomic script,
   timed by Redis ``TIME`` (never a worker's clock). A call holds its place from the moment it
   is let through until its reply's status line is in, then for the window's length, as the
-  in-process limiter does; a worker that dies mid-call frees its places when the call's
-  timeout has passed. The script returns how long to wait and the worker sleeps that long
+  in-process limiter does. A call in flight holds its place on a lease of a few seconds that
+  its worker renews while the call lasts, so a worker that dies mid-call frees its places a
+  lease later (the server saw those calls before the worker died, so counting them from the
+  lease's end is safe). The script returns how long to wait and the worker sleeps that long
   (when every place is held by a call still in flight, no release time is known yet, and
   the worker looks again shortly).
 * :class:`RedisTokens` keeps one token per app; one worker refreshes it under a short lock
@@ -58,6 +60,8 @@ PREFIX = "slotfinder"
 ALL_IN_FLIGHT_POLL = 0.01
 """Seconds to look again when every place of a window is held by a call still in flight:
 no release time is known yet, so the script cannot say when one frees (it answers -1)."""
+LEASE = 3.0
+"""Seconds a call in flight holds its place unless its worker renews it (every third of it)."""
 
 _ACQUIRE = """
 local t = redis.call('TIME')
@@ -97,6 +101,27 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 for i = 1, #KEYS do
   if redis.call('ZSCORE', KEYS[i], ARGV[1]) then
     redis.call('ZADD', KEYS[i], 'XX', now, ARGV[1])
+  end
+end
+return 1
+"""
+
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local lease = tonumber(ARGV[1])
+local n = #KEYS
+for i = 1, n do
+  local renewed = false
+  for j = n + 2, #ARGV do
+    local score = tonumber(redis.call('ZSCORE', KEYS[i], ARGV[j]))
+    if score and score > now then
+      redis.call('ZADD', KEYS[i], 'XX', now + lease, ARGV[j])
+      renewed = true
+    end
+  end
+  if renewed then
+    redis.call('PEXPIRE', KEYS[i], math.ceil((lease + tonumber(ARGV[1 + i])) * 1000) + 1000)
   end
 end
 return 1
@@ -173,17 +198,21 @@ class RedisLimiter:
         scope: str,
         windows: Sequence[tuple[int, float]],
         *,
-        hold: float = 30.0,
+        lease: float = LEASE,
     ) -> None:
         self.client = client
         self.windows = tuple(windows)
-        self.hold = hold
+        self.lease = lease
         base = f"{PREFIX}:rate:{scope}"
         self._keys = [f"{base}:{calls}/{seconds:g}" for calls, seconds in self.windows]
         self._blocked = f"{base}:blocked"
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
         self._penalise = client.register_script(_PENALISE)
+        self._renew = client.register_script(_RENEW)
+        self._turn = asyncio.Lock()
+        self._in_flight: set[str] = set()
+        self._renewing: asyncio.Task[None] | None = None
 
     async def _call(self, what: Awaitable[Any]) -> Any:
         try:
@@ -195,20 +224,40 @@ class RedisLimiter:
             ) from None
 
     async def acquire(self) -> str:
-        """Wait for a place in every window and take it; returns the place's name."""
+        """Wait for a place in every window and take it; returns the place's name.
+
+        A worker's waiting calls queue behind one another and only the first asks Redis, so
+        Redis hears from each worker once per wait, not from each of its waiting calls (which
+        would load Redis and the worker's CPU while every place is in flight).
+        """
         member = secrets.token_hex(8)
-        args: list[str | float] = [member, self.hold]
+        args: list[str | float] = [member, self.lease]
         for calls, seconds in self.windows:
             args += [calls, seconds]
-        while True:
-            raw = await self._call(self._acquire(keys=[*self._keys, self._blocked], args=args))
-            wait = float(raw)
-            if wait == 0:
-                return member
-            await asyncio.sleep(ALL_IN_FLIGHT_POLL if wait < 0 else wait)
+        async with self._turn:
+            while True:
+                keys = [*self._keys, self._blocked]
+                wait = float(await self._call(self._acquire(keys=keys, args=args)))
+                if wait == 0:
+                    self._in_flight.add(member)
+                    if self._renewing is None or self._renewing.done():
+                        self._renewing = asyncio.ensure_future(self._keep_leases())
+                    return member
+                await asyncio.sleep(ALL_IN_FLIGHT_POLL if wait < 0 else wait)
+
+    async def _keep_leases(self) -> None:
+        """Renew the leases of this worker's calls in flight until none is left."""
+        while self._in_flight:
+            await asyncio.sleep(self.lease / 3)
+            if self._in_flight:
+                args: list[str | float] = [self.lease, *(s for _, s in self.windows)]
+                args += sorted(self._in_flight)
+                with contextlib.suppress(SharedStateLost):
+                    await self._call(self._renew(keys=self._keys, args=args))
 
     async def release(self, member: str) -> None:
         """The call's reply is in: its places count from now (Redis time)."""
+        self._in_flight.discard(member)
         await self._call(self._release(keys=self._keys, args=[member]))
 
     @contextlib.asynccontextmanager
@@ -399,9 +448,9 @@ class RedisLimiters:
     """The ``limiter_for`` of a :class:`~slotfinder.fetch.Fetcher` whose windows live in Redis:
     one :class:`RedisLimiter` per app and rate group, shared by every worker."""
 
-    def __init__(self, client: Redis, *, hold: float = 30.0) -> None:
+    def __init__(self, client: Redis, *, lease: float = LEASE) -> None:
         self.client = client
-        self.hold = hold
+        self.lease = lease
         self._made: dict[Hashable, RedisLimiter] = {}
 
     def __call__(self, key: Hashable, windows: Sequence[RateWindow], margin: float) -> RedisLimiter:
@@ -410,5 +459,5 @@ class RedisLimiters:
             parts = [str(p) for p in key] if isinstance(key, tuple) else [str(key)]
             pairs = [(w.calls, w.seconds * (1 + margin)) for w in windows]
             scope = scope_key(parts[0], parts[1:])
-            limiter = self._made[key] = RedisLimiter(self.client, scope, pairs, hold=self.hold)
+            limiter = self._made[key] = RedisLimiter(self.client, scope, pairs, lease=self.lease)
         return limiter

@@ -224,6 +224,30 @@ async def test_when_redis_goes_away_calls_stop_and_ids_are_unknown(sim: Sim) -> 
     assert sim.stats.rate_limited == 0
 
 
+async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held() -> None:
+    """One place a window: a worker that dies holding it (no release, no renewal) frees it a
+    lease plus a window later; a live worker's call longer than the lease keeps it."""
+    from slotfinder import shared
+
+    with redis_server() as (url, _):
+        clients = [shared.connect(url) for _ in range(2)]
+        live, other = (shared.RedisLimiter(c, "test:app", [(1, 0.2)], lease=0.6) for c in clients)
+        member = await live.acquire()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(other.acquire(), 2.0)  # renewed three times meanwhile
+        await live.release(member)
+        await asyncio.wait_for(other.acquire(), 5.0)
+
+        dead = shared.RedisLimiter(clients[0], "test:dead", [(1, 0.2)], lease=0.6)
+        waiter = shared.RedisLimiter(clients[1], "test:dead", [(1, 0.2)], lease=0.6)
+        await dead.acquire()
+        assert dead._renewing is not None
+        dead._renewing.cancel()  # the worker is gone: nobody renews its lease
+        await asyncio.wait_for(waiter.acquire(), 5.0)
+        for c in clients:
+            await c.aclose()
+
+
 def _memory() -> Any:
     from slotfinder.cache import MemoryCache
 
