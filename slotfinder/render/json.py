@@ -1,66 +1,96 @@
-"""The JSON output of ``slots`` and ``suggest``, exactly as DESIGN.md states it, plus names.
+"""The JSON output of ``slots`` and ``suggest``, as DESIGN.md states it, plus names.
 
 ::
 
-    {"slots": [{"start", "end", "score", "available", "tentative", "unavailable", "unknown",
-                "room", "room_name", "people": [{"id", "name", "state"}, ...]}, ...],
+    {"slots": [{"start", "end", "score", "available_count", "tentative", "unavailable",
+                "unknown", "room", "room_name", "people": [{"id", "name", "state"}, ...]}, ...],
      "periods": [{"start", "end"}, ...],
      "unknown": [{"id", "name", "reason", "room"}, ...],
      "explanation": null | {"reasons": [{"code", "message", "ids", "names"}, ...],
                             "alternatives": [slot, ...], "next_after_window": slot | null},
      "calls": {"provider/endpoint": n, ...}, "retries": n}      <- only with stats=True
 
-The design's keys come first and mean what it says; the rest are additions a reader may
-ignore. ``name`` is the configured display name, else the id. A slot's ``people`` gives each
-attendee's ``state``: ``free``, ``tentative``, ``busy`` (an event, or a buffer around one),
-``outside_hours`` (no event: outside their working hours) or ``unknown``; the design's
-``unavailable`` joins ``busy`` and ``outside_hours``. ``unknown`` lists rooms too
-(``"room": true``) with their reasons. Times are RFC 3339 with the UTC offset of the
-request's zone at that instant (``2026-11-23T09:00:00+08:00``). Keys come in the order above,
-``calls`` sorted by name, so the same result always serialises to the same bytes.
+Compact by default, so the output grows with what was asked, not with slots x attendees: a
+slot counts who is free (``available_count``) and lists in ``people`` only those who are not
+free. ``full_lists=True`` (``--full-lists``, the service's ``"full_lists": true``) adds the
+``available`` ids after ``score`` and the free attendees to ``people``. ``name`` is the
+configured display name, else the id; ``state`` is ``free``, ``tentative``, ``busy`` (an event,
+or a buffer around one), ``outside_hours`` (outside their working hours) or ``unknown``; the
+design's ``unavailable`` joins ``busy`` and ``outside_hours``. ``unknown`` lists rooms too
+(``"room": true``). Times are RFC 3339 with the UTC offset of the request's zone at that
+instant. Keys come in the order above, ``calls`` sorted, so a result always gives the same bytes.
+
+:func:`write` streams the document one slot at a time, so a large result never becomes one
+string; :func:`dumps` is :func:`write` into a string.
 """
 
 from __future__ import annotations
 
+import io
 import json as _json
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
 
 from slotfinder.model import Explanation, Suggestion, SuggestionResult
-from slotfinder.render._common import people, reason_text, result_zone, rfc3339
+from slotfinder.render._common import Person, people, reason_text, result_zone, rfc3339
 from slotfinder.render._grid import slot_state
 
-__all__ = ["dumps", "slot_to_json", "to_json"]
+__all__ = ["dumps", "slot_to_json", "to_json", "write"]
 
 
 _STATE = {"outside": "outside_hours"}
 
 
 def slot_to_json(
-    slot: Suggestion, zone: str, result: SuggestionResult | None = None
+    slot: Suggestion,
+    zone: str,
+    result: SuggestionResult | None = None,
+    *,
+    full_lists: bool = False,
 ) -> dict[str, Any]:
     """One slot as its JSON object, times in ``zone``; with ``result``, names and states too."""
+    return _slot(slot, zone, result, people(result) if result is not None else [], full_lists)
+
+
+def _slot(
+    slot: Suggestion,
+    zone: str,
+    result: SuggestionResult | None,
+    persons: Sequence[Person],
+    full_lists: bool,
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "start": rfc3339(slot.start, zone),
         "end": rfc3339(slot.end, zone),
         "score": float(slot.score),
-        "available": list(slot.available),
-        "tentative": list(slot.tentative),
-        "unavailable": list(slot.unavailable),
-        "unknown": list(slot.unknown),
-        "room": slot.room,
     }
+    if full_lists:
+        out["available"] = list(slot.available)
+    out["available_count"] = len(slot.available)
+    out["tentative"] = list(slot.tentative)
+    out["unavailable"] = list(slot.unavailable)
+    out["unknown"] = list(slot.unknown)
+    out["room"] = slot.room
     if result is None:
         return out
     out["room_name"] = result.label(slot.room) if slot.room else None
-    out["people"] = [
-        {"id": p.id, "name": p.attendee.label, "state": _STATE.get(state, state)}
-        for p in people(result)
-        if p.kind != "room" and (state := slot_state(result, slot, p))
-    ]
+    free = frozenset(slot.available)
+    listed = []
+    for p in persons:
+        if p.kind == "room":
+            continue
+        if p.id in free:
+            if full_lists:
+                listed.append({"id": p.id, "name": p.attendee.label, "state": "free"})
+        elif state := slot_state(result, slot, p):
+            listed.append({"id": p.id, "name": p.attendee.label, "state": _STATE.get(state, state)})
+    out["people"] = listed
     return out
 
 
-def _explanation(result: SuggestionResult, zone: str) -> dict[str, Any] | None:
+def _explanation(
+    result: SuggestionResult, zone: str, persons: Sequence[Person], full_lists: bool
+) -> dict[str, Any] | None:
     explanation: Explanation | None = result.explanation
     if explanation is None:
         return None
@@ -75,35 +105,88 @@ def _explanation(result: SuggestionResult, zone: str) -> dict[str, Any] | None:
             }
             for r in explanation.reasons
         ],
-        "alternatives": [slot_to_json(s, zone, result) for s in explanation.alternatives],
-        "next_after_window": None if nxt is None else slot_to_json(nxt, zone, result),
+        "alternatives": [
+            _slot(s, zone, result, persons, full_lists) for s in explanation.alternatives
+        ],
+        "next_after_window": None if nxt is None else _slot(nxt, zone, result, persons, full_lists),
     }
 
 
+def _document(
+    result: SuggestionResult, zone: str | None, stats: bool, full_lists: bool
+) -> Iterator[tuple[str, Any]]:
+    """The top-level keys in order; ``slots`` and ``periods`` come as iterators of items, made
+    only when taken, so :func:`write` holds one slot at a time."""
+    tz = result_zone(result, zone)
+    persons = people(result)
+    yield "slots", (_slot(s, tz, result, persons, full_lists) for s in result.slots)
+    yield (
+        "periods",
+        ({"start": rfc3339(p.start, tz), "end": rfc3339(p.end, tz)} for p in result.periods),
+    )
+    yield (
+        "unknown",
+        [{"id": u.id, "name": u.label, "reason": u.reason, "room": u.room} for u in result.unknown],
+    )
+    yield "explanation", _explanation(result, tz, persons, full_lists)
+    if stats:
+        yield "calls", {k: int(result.calls[k]) for k in sorted(result.calls)}
+        yield "retries", int(result.retries)
+
+
 def to_json(
-    result: SuggestionResult, *, zone: str | None = None, stats: bool = False
+    result: SuggestionResult,
+    *,
+    zone: str | None = None,
+    stats: bool = False,
+    full_lists: bool = False,
 ) -> dict[str, Any]:
     """The result as plain JSON data (dicts, lists, strings, numbers, ``None``).
 
     ``zone`` overrides the request's zone for the times; ``stats`` adds ``calls`` and
-    ``retries`` (what ``suggest --format json`` prints).
+    ``retries`` (what ``suggest --format json`` prints); ``full_lists`` the free attendees.
     """
-    tz = result_zone(result, zone)
-    out: dict[str, Any] = {
-        "slots": [slot_to_json(s, tz, result) for s in result.slots],
-        "periods": [
-            {"start": rfc3339(p.start, tz), "end": rfc3339(p.end, tz)} for p in result.periods
-        ],
-        "unknown": [
-            {"id": u.id, "name": u.label, "reason": u.reason, "room": u.room}
-            for u in result.unknown
-        ],
-        "explanation": _explanation(result, tz),
+    return {
+        key: list(value) if isinstance(value, Iterator) else value
+        for key, value in _document(result, zone, stats, full_lists)
     }
-    if stats:
-        out["calls"] = {k: int(result.calls[k]) for k in sorted(result.calls)}
-        out["retries"] = int(result.retries)
-    return out
+
+
+def write(
+    result: SuggestionResult,
+    fp: TextIO,
+    *,
+    zone: str | None = None,
+    stats: bool = False,
+    full_lists: bool = False,
+    indent: int | None = 2,
+) -> None:
+    """Write the result to ``fp`` as :func:`to_json` would serialise: the text of
+    ``json.dumps(to_json(...), indent=indent, ensure_ascii=False)``, one slot at a time.
+
+    Each item is serialised by the standard library and indented to its depth (JSON strings
+    hold no raw newline, so only structure is re-indented); no trailing newline.
+    """
+    newline = "" if indent is None else "\n"
+    comma = ", " if indent is None else ","
+    pad = "" if indent is None else " " * indent
+
+    def text(value: Any, depth: int) -> str:
+        out = _json.dumps(value, indent=indent, ensure_ascii=False)
+        return out.replace("\n", "\n" + pad * depth) if newline and pad else out
+
+    fp.write("{")
+    for i, (key, value) in enumerate(_document(result, zone, stats, full_lists)):
+        fp.write(f"{comma if i else ''}{newline}{pad}{text(key, 1)}: ")
+        if not isinstance(value, Iterator):
+            fp.write(text(value, 1))
+            continue
+        first = True
+        for item in value:
+            fp.write(f"{'[' if first else comma}{newline}{pad * 2}{text(item, 2)}")
+            first = False
+        fp.write("[]" if first else f"{newline}{pad}]")
+    fp.write(newline + "}")
 
 
 def dumps(
@@ -111,7 +194,10 @@ def dumps(
     *,
     zone: str | None = None,
     stats: bool = False,
+    full_lists: bool = False,
     indent: int | None = 2,
 ) -> str:
-    """:func:`to_json` serialised: UTF-8 text kept as is, no trailing newline."""
-    return _json.dumps(to_json(result, zone=zone, stats=stats), indent=indent, ensure_ascii=False)
+    """:func:`write` into a string: UTF-8 text kept as is, no trailing newline."""
+    buffer = io.StringIO()
+    write(result, buffer, zone=zone, stats=stats, full_lists=full_lists, indent=indent)
+    return buffer.getvalue()

@@ -42,7 +42,9 @@ ROOT = paths.ROOT
 BUSY = ROOT / "examples" / "busy.json"
 SCRIPT = Path(sys.executable).parent / "slotfinder"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")
-SLOT_KEYS = {"start", "end", "score", "available", "tentative", "unavailable", "unknown", "room"}
+SLOT_KEYS = {
+    "start", "end", "score", "available_count", "tentative", "unavailable", "unknown", "room"
+}  # fmt: skip
 NAMED_KEYS = {"room_name", "people"}  # names and states after the design's keys
 WINDOW = ("--start", "2026-11-23T00:00:00+08:00", "--end", "2026-11-28T00:00:00+08:00")
 ICS = (
@@ -119,7 +121,8 @@ def test_slots_json_has_the_documented_fields() -> None:
         start, end = (datetime.fromisoformat(slot[k]) for k in ("start", "end"))
         assert (end - start).total_seconds() == 45 * 60
         assert start.minute % 15 == 0
-        assert set(slot["available"]) >= {"alice", "bruno"}
+        assert slot["available_count"] >= 2
+        assert not {"alice", "bruno"} & {p["id"] for p in slot["people"]}  # free: not listed
         assert slot["room"] is None
     for period in doc["periods"]:
         assert set(period) == {"start", "end"}
@@ -496,7 +499,8 @@ async def test_suggest_mixed_providers_end_to_end(tmp_path: Path) -> None:
             assert set(slot) == SLOT_KEYS | NAMED_KEYS
             assert RFC3339.match(slot["start"])
             assert slot["room"] == room
-            assert set(slot["available"]) == {feishu, dingtalk, ics}
+            assert slot["available_count"] == 3
+            assert slot["people"] == []  # everyone free, so nobody listed
             # the .ics standup is 2026-11-23 10:00-11:00 Shanghai
             start, end = (datetime.fromisoformat(slot[k]) for k in ("start", "end"))
             standup = datetime.fromisoformat("2026-11-23T10:00:00+08:00")
