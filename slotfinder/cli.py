@@ -167,6 +167,11 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         "(html defaults to slotfinder-report.html)"
     )  # fmt: skip
     parser.add_argument("--tz", help="the request's IANA zone (output times, slot grid)")
+    parser.add_argument(
+        "--full-lists", action="store_true",
+        help="json: list every attendee in each slot (ids of the free ones, and their states); "
+        "by default a slot counts the free and lists only the others",
+    )  # fmt: skip
 
 
 def _options(args: argparse.Namespace) -> dict[str, object]:
@@ -190,21 +195,30 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _emit(result: SuggestionResult, args: argparse.Namespace, out: TextIO, stats: bool) -> int:
-    from slotfinder.output import render
+    from slotfinder.output import write
 
     fmt = args.format
-    text = render(result, fmt, stats=stats, color=out.isatty() and args.output is None)
     target = args.output or ("slotfinder-report.html" if fmt == "html" else None)
-    if target and target != "-":
-        path = write_file(target, text, "--output")
+    to_file = bool(target and target != "-")
+    color = out.isatty() and args.output is None
+
+    def report(fp: TextIO) -> None:
+        full = args.full_lists
+        write(result, fmt, fp, stats=stats, color=color, full_lists=full, newline=not to_file)
+
+    if to_file and target:
+        path = write_file(target, report, "--output")
         print(f"report written to {path}", file=out)
     else:
-        out.write(text if text.endswith("\n") else text + "\n")
+        report(out)
     return _status(result)
 
 
-def write_file(target: str, text: str, flag: str, mode: int = 0o666) -> Path:
-    """Write ``text`` to ``target`` all at once: a temporary file beside it, renamed over it.
+def write_file(
+    target: str, text: str | Callable[[TextIO], object], flag: str, mode: int = 0o666
+) -> Path:
+    """Write ``text`` (or what the callable writes to the file it is given) to ``target`` all
+    at once: a temporary file beside it, renamed over it.
 
     An interrupted or failed write leaves neither a half-written report nor the temporary
     file. OS errors become :class:`InputError` naming ``flag``.
@@ -222,7 +236,10 @@ def write_file(target: str, text: str, flag: str, mode: int = 0o666) -> Path:
         try:
             os.chmod(tmp, mode & ~_umask())
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                if isinstance(text, str):
+                    fh.write(text)
+                else:
+                    text(fh)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)

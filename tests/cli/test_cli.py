@@ -234,6 +234,41 @@ def test_slots_json_output_to_a_file(tmp_path: Path) -> None:
     assert json.loads(target.read_text(encoding="utf-8")) == slots_json()
 
 
+def test_slots_full_lists_add_the_free_attendees() -> None:
+    """--full-lists adds each slot's ``available`` ids and its free people; otherwise the
+    document is the compact one."""
+    compact, full = slots_json(), slots_json("--full-lists")
+    for c, f in zip(compact["slots"], full["slots"], strict=True):
+        assert "available" not in c
+        assert set(f) == SLOT_KEYS | NAMED_KEYS | {"available"}
+        assert len(f["available"]) == f["available_count"] == c["available_count"]
+        assert {"alice", "bruno"} <= set(f["available"])
+        free = [p["id"] for p in f["people"] if p["state"] == "free"]
+        assert free == f["available"]
+        assert c["people"] == [p for p in f["people"] if p["state"] != "free"]
+        assert {k: v for k, v in f.items() if k not in ("available", "people")} == {
+            k: v for k, v in c.items() if k != "people"
+        }
+
+
+def test_full_lists_is_harmless_outside_json(tmp_path: Path) -> None:
+    """--full-lists changes nothing in the table, and a JSON file gets what stdout shows."""
+    table = ("slots", "--busy", str(BUSY), "--duration", "45m", "--format", "table")
+    assert run_here(*table, "--full-lists") == run_here(*table)
+    target = tmp_path / "full.json"
+    status, _ = run_here(
+        "slots", "--busy", str(BUSY), "--duration", "45m", "--format", "json", "--full-lists",
+        "--output", str(target),
+    )  # fmt: skip
+    assert status == 0
+    text = target.read_text(encoding="utf-8")
+    assert text + "\n" == run_here(
+        "slots", "--busy", str(BUSY), "--duration", "45m", "--format", "json", "--full-lists",
+        "--output", "-",
+    )[1]  # fmt: skip
+    assert json.loads(text) == slots_json("--full-lists")
+
+
 def test_slots_tz_option_changes_output_zone() -> None:
     """--tz Europe/Berlin writes every time with Berlin's offset."""
     doc = slots_json("--tz", "Europe/Berlin")
