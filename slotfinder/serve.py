@@ -3,9 +3,10 @@
 ``POST /v1/suggest`` takes the request as a JSON object whose keys are the ``suggest`` command
 line's flags (``attendee``, ``optional``, ``room``, ``start``, ``end``, ``duration``,
 ``granularity``, ``buffer``, ``min_notice``, ``quorum``, ``max``, ``order``, ``tz``, ...; a list
-for the repeatable ones), read by the very same parser, so a field means exactly what its flag
-means; it answers exactly what ``suggest --format json`` prints. ``GET /v1/providers`` lists the
-providers, ``GET /healthz`` says the service is up, ``GET /openapi.json`` describes it all.
+for the repeatable ones, ``true`` for a switch such as ``full_lists``), read by the very same
+parser, so a field means exactly what its flag means; it answers exactly what ``suggest --format
+json`` prints with those flags. ``GET /v1/providers`` lists the providers, ``GET /healthz`` says
+the service is up, ``GET /openapi.json`` describes it all.
 
 Every ``/v1`` call needs ``Authorization: Bearer <token>`` with the token from
 ``SLOTFINDER_SERVE_TOKEN``; bodies are limited in size and requests in time; file providers
@@ -56,6 +57,7 @@ _SINGLE = (
     "order",
     "tz",
 )
+_SWITCHES = ("full_lists",)
 
 
 @attrs.frozen
@@ -95,12 +97,16 @@ def _argv(body: Mapping[str, Any]) -> list[str]:
                 if not isinstance(v, str):
                     raise InputError(key, "<not a string>", "expected ids as strings")
                 argv += [f"--{name}", v]
+        elif name in _SWITCHES:
+            if not isinstance(value, bool):
+                raise InputError(key, "<not true or false>", "expected true or false")
+            argv += [f"--{name.replace('_', '-')}"] if value else []
         elif name in _SINGLE:
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise InputError(key, "<not text>", "expected a string or a number")
             argv += [f"--{name.replace('_', '-')}", str(value)]
         else:
-            known = ", ".join((*_REPEATED, *_SINGLE))
+            known = ", ".join((*_REPEATED, *_SINGLE, *_SWITCHES))
             raise InputError(key, "<field>", f"unknown field; expected one of {known}")
     return argv
 
@@ -146,7 +152,7 @@ async def _suggest(request: web.Request) -> web.StreamResponse:
         return _error(504, "time_limit", f"not answered within {options.time_limit:g} s")
     except SlotfinderError as exc:
         return _error(500, "failed", str(exc))
-    text = render(result, "json", stats=True)
+    text = render(result, "json", stats=True, full_lists=body.get("full_lists") is True)
     return web.Response(text=text, content_type="application/json")
 
 
@@ -214,20 +220,43 @@ def _string(description: str, example: str | None = None) -> dict[str, Any]:
 _IDS = {
     "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
 }
+_IDLIST = {"type": "array", "items": {"type": "string"}}
 _SLOT = {
     "type": "object",
-    "required": ["start", "end", "score", "available", "unavailable", "unknown", "room"],
+    "description": "Compact by default: who is free is counted, and `people` lists only those "
+    "who are not; with `full_lists` also the `available` ids and everyone in `people`.",
+    "required": [
+        "start", "end", "score", "available_count", "tentative", "unavailable", "unknown",
+        "room", "room_name", "people",
+    ],
     "properties": {
         "start": _string("RFC 3339 in the request's zone"),
         "end": _string("RFC 3339 in the request's zone"),
         "score": {"type": "number"},
-        "available": {"type": "array", "items": {"type": "string"}},
-        "tentative": {"type": "array", "items": {"type": "string"}},
-        "unavailable": {"type": "array", "items": {"type": "string"}},
-        "unknown": {"type": "array", "items": {"type": "string"}},
+        "available": {**_IDLIST, "description": "the free attendees; only with full_lists"},
+        "available_count": {"type": "integer", "description": "how many attendees are free"},
+        "tentative": _IDLIST,
+        "unavailable": _IDLIST,
+        "unknown": _IDLIST,
         "room": {"type": ["string", "null"]},
+        "room_name": {"type": ["string", "null"]},
+        "people": {
+            "type": "array",
+            "description": "attendees not free (everyone with full_lists), in request order",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "state"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "state": {
+                        "enum": ["free", "tentative", "busy", "outside_hours", "unknown"]
+                    },
+                },
+            },
+        },
     },
-}
+}  # fmt: skip
 _ERROR = {
     "type": "object",
     "required": ["error"],
@@ -297,6 +326,11 @@ OPENAPI: dict[str, Any] = {
                     "max": {"type": "integer", "minimum": 1},
                     "order": {"enum": ["score", "start"]},
                     "tz": _string("the request's IANA zone", "Asia/Shanghai"),
+                    "full_lists": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": "list every attendee in each slot (--full-lists)",
+                    },
                 },
             },
             "SuggestResult": {

@@ -111,6 +111,38 @@ async def test_suggest_answers_exactly_what_the_command_line_prints(
     assert answer["slots"] == printed["slots"]
     assert answer["periods"] == printed["periods"]
     assert set(answer) == set(printed)
+    assert all("available" not in slot for slot in answer["slots"])
+
+
+async def test_full_lists_answers_what_the_full_lists_flag_prints(env: Env) -> None:
+    """``"full_lists": true`` is ``--full-lists``: the answer equals that command line's
+    JSON; ``false`` is the compact default, and anything but a boolean is a 400."""
+    body = _body(env.people[:4])
+    async for url in _serve(env.config):
+        status, full = await _post(url, {**body, "full_lists": True})
+        _, compact = await _post(url, {**body, "full_lists": False})
+        bad_status, bad = await _post(url, {**body, "full_lists": "yes"})
+    assert status == 200
+    assert bad_status == 400
+    assert bad["error"]["field"] == "full_lists"
+    argv = [
+        *[x for p in body["attendee"] for x in ("--attendee", p)],
+        *["--start", body["start"], "--end", body["end"], "--duration", "30m"],
+        *["--max", "5", "--order", "start", "--format", "json", "--full-lists"],
+    ]
+    assert cli.make_parser().parse_args(["suggest", *argv]).full_lists
+    request = cli.request_from_flags(argv, env.config)
+    import slotfinder
+    from slotfinder.output import render
+
+    result = await slotfinder.suggest(request, config=env.config, store=Store.local(cache=False))
+    printed = json.loads(render(result, "json", stats=True, full_lists=True))
+    assert full["slots"] == printed["slots"]
+    assert full["slots"]
+    for f, c in zip(full["slots"], compact["slots"], strict=True):
+        assert len(f["available"]) == f["available_count"] == c["available_count"]
+        assert "available" not in c
+        assert c["people"] == [p for p in f["people"] if p["state"] != "free"]
 
 
 async def test_bad_input_names_the_field_and_no_call_is_made(env: Env) -> None:
@@ -159,7 +191,7 @@ async def test_file_providers_are_off_unless_allowed(env: Env) -> None:
 async def test_the_openapi_description_matches_the_routes(env: Env) -> None:
     """The served description is the module's, names every route, and its request schema
     lists every field the service accepts."""
-    from slotfinder.serve import _REPEATED, _SINGLE
+    from slotfinder.serve import _REPEATED, _SINGLE, _SWITCHES
 
     async for url in _serve(env.config):
         async with aiohttp.ClientSession() as session, session.get(f"{url}/openapi.json") as r:
@@ -168,7 +200,10 @@ async def test_the_openapi_description_matches_the_routes(env: Env) -> None:
     assert served["openapi"].startswith("3.")
     assert set(served["paths"]) == {"/v1/suggest", "/v1/providers", "/healthz", "/openapi.json"}
     fields = set(served["components"]["schemas"]["SuggestRequest"]["properties"])
-    assert fields == set(_REPEATED) | set(_SINGLE)
+    assert fields == set(_REPEATED) | set(_SINGLE) | set(_SWITCHES)
+    slot = served["components"]["schemas"]["Slot"]
+    assert "available_count" in slot["required"]
+    assert "available" not in slot["required"]
 
 
 async def test_two_services_on_one_redis_behave_as_one(env: Env) -> None:
