@@ -152,16 +152,19 @@ def _solve(p: People, rooms: People, request: MeetingRequest, earliest: int, k: 
     return _Solved(q, room, periods, available)
 
 
-def _order(p: People, solved: _Solved, request: MeetingRequest) -> tuple[Int64Array, Int64Array]:
-    """The starts and rooms to return, in the requested order, cut to ``max_results``."""
+def _order(
+    p: People, solved: _Solved, request: MeetingRequest
+) -> tuple[Int64Array, Int64Array, FloatArray | None]:
+    """The starts and rooms to return, in the requested order, cut to ``max_results``, and
+    their scores when the order needed them."""
     q, room = solved.starts, solved.rooms
     if request.order == "start" or q.size <= 1:
-        return q[: request.max_results], room[: request.max_results]
+        return q[: request.max_results], room[: request.max_results], None
     scores = scores_by_counts(p, q, request, available=solved.available)
     ranked = np.lexsort((q, -scores))
     if q.size > request.max_results:
         ranked = spread(q, scores, ranked, request)
-    return q[ranked], room[ranked]
+    return q[ranked], room[ranked], scores[ranked]
 
 
 def spread(
@@ -281,8 +284,8 @@ def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) 
     p, rooms = people(raw, w), people(raw_rooms, w)
     k = request.quorum_count()
     solved = _solve(p, rooms, request, earliest, k)
-    q, room = _order(p, solved, request)
-    slots = tuple(suggestions(p, rooms, q, room, request))
+    q, room, scores = _order(p, solved, request)
+    slots = tuple(suggestions(p, rooms, q, room, request, scores=scores))
     unknown = _unknowns((raw, raw_rooms), w)
     explanation = None
     if not slots:
