@@ -28,7 +28,7 @@ import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import numpy as np
@@ -768,8 +768,17 @@ class MeetingRequest:
         return attendee.zone or self.zone
 
 
+_LISTS = ("available", "tentative", "unavailable", "unknown")
+
+
+class _Deferred:
+    """Room for the compact form of a :class:`Suggestion`'s lists (see its ``from_row``)."""
+
+    __slots__ = ("_row",)
+
+
 @attrs.frozen(repr=False)
-class Suggestion:
+class Suggestion(_Deferred):
     """One proposed slot ``[start, end)`` and who can come.
 
     ``available`` are free for the whole slot, ``tentative`` have only tentative entries there,
@@ -791,6 +800,48 @@ class Suggestion:
             f"{f.name}={getattr(self, f.name)!r}" for f in attrs.fields(Suggestion)[2:]
         )
         return f"Suggestion({_utc(self.start)}, {_utc(self.end)}, {rest})"
+
+    @classmethod
+    def from_row(
+        cls,
+        *,
+        start: int,
+        end: int,
+        score: float,
+        room: str | None,
+        ids: npt.NDArray[np.object_],
+        row: bytes,
+    ) -> Suggestion:
+        """A suggestion whose lists are built from ``row`` when first read: ``row[i]`` is 0, 1,
+        2 or 3 when ``ids[i]`` is available, tentative, unavailable or unknown.
+
+        The engine's constructor: listing everyone for thousands of slots costs more than
+        finding them, and most callers read a few. Reading, comparing, hashing, printing or
+        pickling builds the four tuples once; from then on they are plain fields.
+        """
+        self = object.__new__(cls)
+        for name, value in (
+            ("start", start),
+            ("end", end),
+            ("score", score),
+            ("room", room),
+            ("_row", (ids, row)),
+        ):
+            object.__setattr__(self, name, value)  # frozen: set once, here
+        return self
+
+    if not TYPE_CHECKING:  # type checkers see the lists as the plain fields they read as
+
+        def __getattr__(self, name: str) -> object:
+            """Build the four lists of a :meth:`from_row` suggestion on the first read."""
+            if name not in _LISTS:
+                raise AttributeError(f"'Suggestion' object has no attribute {name!r}")
+            ids, row = object.__getattribute__(self, "_row")
+            cats = np.frombuffer(row, dtype=np.uint8)
+            for code, field in enumerate(_LISTS):
+                names = tuple(ids[cats == code].tolist()) if code in row else ()
+                object.__setattr__(self, field, names)
+            return object.__getattribute__(self, name)
 
     @property
     def span(self) -> Span:

@@ -154,7 +154,10 @@ def suggestions(
 ) -> list[Suggestion]:
     """Full :class:`Suggestion` objects for the slot starts ``q``, in the order given.
 
-    ``scores``, when given, are the starts' scores (score order has them already).
+    ``scores``, when given, are the starts' scores (score order has them already). Each keeps
+    its row of categories and builds its id lists when first read
+    (:meth:`Suggestion.from_row`): listing everyone for every slot is most of the cost of
+    many slots, and callers usually read a few.
     """
     if q.size == 0:
         return []
@@ -168,28 +171,11 @@ def suggestions(
         opt = halves[:, ~p.required].sum(axis=1, dtype=np.int64)
         scores = np.empty(q.size)
         scores[order] = _score(p, (total - opt) / 2.0, opt / 2.0, _fairness(p, qs, d))
-    cat = np.frombuffer(rows, dtype=np.uint8).reshape(q.size, n)[order.argsort()]
-    present = np.zeros((q.size, 4), dtype=bool)
-    for c in (AVAILABLE, TENTATIVE, UNAVAILABLE, UNKNOWN):
-        present[:, c] = (cat == c).any(axis=1)
     names = [None, *rooms.ids.tolist()]
-    out = []
-    ids, none = p.ids, ()
-    cats = (AVAILABLE, TENTATIVE, UNAVAILABLE, UNKNOWN)
-    for start, score, r, row, has in zip(
-        q.tolist(), scores.tolist(), (room + 1).tolist(), cat, present.tolist(), strict=True
-    ):
-        lists = [tuple(ids[row == c].tolist()) if has[c] else none for c in cats]
-        out.append(
-            Suggestion(
-                start=start,
-                end=start + d,
-                score=score,
-                available=lists[0],
-                tentative=lists[1],
-                unavailable=lists[2],
-                unknown=lists[3],
-                room=names[r],
-            )
+    make, ids = Suggestion.from_row, p.ids
+    return [
+        make(start=t, end=t + d, score=s, room=names[r], ids=ids, row=rows[i * n : i * n + n])
+        for t, s, r, i in zip(
+            q.tolist(), scores.tolist(), (room + 1).tolist(), order.argsort().tolist(), strict=True
         )
-    return out
+    ]

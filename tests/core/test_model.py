@@ -6,10 +6,13 @@ each test names the old behaviour it pins down.
 
 from __future__ import annotations
 
+import copy
+import pickle
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import numpy as np
 import pytest
 
@@ -384,6 +387,42 @@ def test_suggestion_converts_with_an_offset_zone() -> None:
     """A fixed-offset IANA zone works like any other."""
     s = Suggestion(start=T0, end=T0 + HOUR, score=1.0)
     assert s.start_at("Etc/GMT-8") == datetime(2026, 11, 23, tzinfo=timezone(timedelta(hours=8)))
+
+
+def test_suggestion_from_row_reads_like_one_given_its_lists() -> None:
+    """Lists built on first read compare, hash, print, pickle and evolve as given ones."""
+    ids = np.array(["ann", "bob", "cy", "dee", "eve"], dtype=object)
+    row = bytes([0, 2, 0, 1, 3])
+
+    def lazy() -> Suggestion:
+        return Suggestion.from_row(start=T0, end=T0 + HOUR, score=80.0, room="r", ids=ids, row=row)
+
+    given = Suggestion(
+        start=T0,
+        end=T0 + HOUR,
+        score=80.0,
+        available=("ann", "cy"),
+        tentative=("dee",),
+        unavailable=("bob",),
+        unknown=("eve",),
+        room="r",
+    )
+    assert lazy() == given
+    assert given == lazy()
+    assert hash(lazy()) == hash(given)
+    assert repr(lazy()) == repr(given)
+    assert pickle.loads(pickle.dumps(lazy())) == given
+    assert copy.copy(lazy()) == given
+    assert attrs.astuple(lazy()) == attrs.astuple(given)
+    assert attrs.evolve(lazy(), score=1.0) == attrs.evolve(given, score=1.0)
+    first = lazy()
+    assert first.unknown == ("eve",)
+    assert first.available is first.available
+    assert lazy() != attrs.evolve(given, available=("cy", "ann"))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        first.available = ()  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = first.nope  # type: ignore[attr-defined]
 
 
 def test_result_names_unknown_attendees_and_rooms_by_their_display_names() -> None:
