@@ -820,14 +820,12 @@ class Suggestion(_Deferred):
         pickling builds the four tuples once; from then on they are plain fields.
         """
         self = object.__new__(cls)
-        for name, value in (
-            ("start", start),
-            ("end", end),
-            ("score", score),
-            ("room", room),
-            ("_row", (ids, row)),
-        ):
-            object.__setattr__(self, name, value)  # frozen: set once, here
+        put = object.__setattr__  # frozen: set once, here
+        put(self, "start", start)
+        put(self, "end", end)
+        put(self, "score", score)
+        put(self, "room", room)
+        put(self, "_row", (ids, row))
         return self
 
     if not TYPE_CHECKING:  # type checkers see the lists as the plain fields they read as

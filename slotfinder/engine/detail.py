@@ -28,13 +28,21 @@ from __future__ import annotations
 import numpy as np
 
 from slotfinder import intervals as iv
-from slotfinder.engine.kernel import FloatArray, Int64Array, People, blocked_runs, counts, near
+from slotfinder.engine.kernel import (
+    FloatArray,
+    Int64Array,
+    People,
+    blocked_runs,
+    counts,
+    locate,
+    near,
+)
 from slotfinder.model import MeetingRequest, Suggestion
 
 __all__ = ["scores_by_counts", "suggestions"]
 
 AVAILABLE, TENTATIVE, UNAVAILABLE, UNKNOWN = 0, 1, 2, 3  # the order of Suggestion's lists
-_HARD, _HARD_OR_TENTATIVE, _HARD_OR_UNCOVERED, _OFF = 1, 2, 4, 8  # flags of _details
+_HARD, _HARD_OR_TENTATIVE, _UNCOVERED, _OFF = 1, 2, 4, 8  # flags of _details
 
 
 def _category_table() -> bytes:
@@ -44,7 +52,7 @@ def _category_table() -> bytes:
     for flags in range(16):
         if flags & (_HARD | _OFF):
             table[flags] = UNAVAILABLE
-        elif flags & _HARD_OR_UNCOVERED:
+        elif flags & _UNCOVERED:
             table[flags] = UNKNOWN
         elif flags & _HARD_OR_TENTATIVE:
             table[flags] = TENTATIVE
@@ -59,11 +67,11 @@ def _details(p: People, q: Int64Array, d: int) -> bytes:
     """Category of each person for each slot ``[q, q + d)``: a row of ``p.n`` bytes per slot;
     ``q`` sorted, strictly increasing.
 
-    Three kinds of blocked time (busy; busy or tentative; busy or outside the known stretch)
-    become per-person runs of slots (:func:`~slotfinder.engine.kernel.blocked_runs`), disjoint
-    within a kind, so one flag bit per kind, flipped at a run's first slot and again after its
-    last, gives each person's flags at each slot as a running XOR down the slots, taken on
-    64-bit words: eight people at a time, with no carries between them.
+    Two kinds of blocked time (busy; busy or tentative) become per-person runs of slots
+    (:func:`~slotfinder.engine.kernel.blocked_runs`), disjoint within a kind, and the slots
+    outside a person's known stretch one run each side of it; one flag bit per kind, flipped
+    at a run's first slot and again after its last, gives each person's flags at each slot as
+    a running XOR down the slots, taken on 64-bit words: eight people at a time, no carries.
     """
     n, m = p.n, q.size
     p = near(p, q, d)
@@ -71,22 +79,22 @@ def _details(p: People, q: Int64Array, d: int) -> bytes:
     w = -(-n // 8) * 8  # columns padded to whole words
     flags = np.zeros((m + 1, w), dtype=np.uint8)
     flat = flags.reshape(-1)
-    for bit, tentative_blocks, use_cov in (
-        (_HARD, False, False),
-        (_HARD_OR_TENTATIVE, True, False),
-        (_HARD_OR_UNCOVERED, False, True),
-    ):
+    for bit, tentative_blocks in ((_HARD, False), (_HARD_OR_TENTATIVE, True)):
         own, lo, hi = blocked_runs(
-            p, q, d, mask=everyone, tentative_blocks=tentative_blocks, use_cov=use_cov
+            p, q, d, mask=everyone, tentative_blocks=tentative_blocks, use_cov=False
         )
         flat[lo * w + own] ^= bit  # one run per person starts at a slot: no repeats
         flat[hi * w + own] ^= bit
+    inside = locate(q, p.cov_lo)  # the first slot starting inside the known stretch
+    past = np.maximum(locate(q, p.cov_hi - d + 1), inside)  # the first ending past it
+    for edge in (0, inside, past, m):  # runs [0, inside) and [past, m)
+        flat[edge * w + np.arange(n)] ^= _UNCOVERED
     at = np.bitwise_xor.accumulate(flags[:m].view(np.uint64), axis=0).view(np.uint8)[:, :n]
     off = np.zeros((m, len(p.hours) + 1), dtype=np.uint8)  # wh == -1 picks the last: no limit
     for g, h in enumerate(p.hours):
         off[:, g] = np.where(iv.covering_index(h, q, q + d) >= 0, 0, _OFF)
     if off.any():
-        at |= off[:, p.wh]
+        at |= np.take(off, p.wh, axis=1)  # row-major, like at (off[:, p.wh] is not)
     return at.tobytes().translate(_CATEGORY)
 
 
