@@ -133,7 +133,7 @@ def scores_by_counts(
     """Scores of many slot starts from category counts, never per person per slot.
 
     ``available``, when given, is how many required attendees are available at each start
-    (already counted by the quorum check).
+    (known from solving the slots).
     """
     d = request.duration
     p = near(p, q, d)
@@ -145,7 +145,9 @@ def scores_by_counts(
         x1 = known
         if x1 is None:
             x1 = counts(p, q, d, mask=mask, use_cov=True, tentative_blocks=True)
-        x3 = counts(p, q, d, mask=mask, use_cov=False, tentative_blocks=False)
+        x3 = x1  # x1 <= x3 <= everyone in mask: no count needed when x1 is everyone
+        if not bool(np.all(x1 == int(mask.sum()))):
+            x3 = counts(p, q, d, mask=mask, use_cov=False, tentative_blocks=False)
         # available = x1; tentative + unknown = x3 - x1 (each earns half credit)
         credit.append(x1 + 0.5 * (x3 - x1))
     return _score(p, credit[0], credit[1], _fairness(p, q, d))

@@ -100,8 +100,9 @@ NEXT_SEARCH_DAYS = 14
 class _Solved:
     """Passing slot starts (chronological) with their room index, and the periods.
 
-    ``available`` counts the required attendees available at each start, when the quorum
-    check counted exactly that (tentative and unknown time busy); score order reuses it.
+    ``available`` counts the required attendees available at each start when solving already
+    told (tentative and unknown time busy: the quorum check counted exactly that, and without
+    a quorum every one of them is); score order reuses it.
     """
 
     starts: Int64Array
@@ -137,12 +138,15 @@ def _solve(p: People, rooms: People, request: MeetingRequest, earliest: int, k: 
     periods = _periods(p, request, k)
     q = hours.grid(request.zone, max(w.start, earliest), w.end - d + 1, request.granularity)
     q = q[in_shrunk(periods, q, d)]
+    use_cov = request.unknown == "exclude"
+    required = int(p.required.sum())
     available = None
-    if k < int(p.required.sum()) and q.size:
-        use_cov = request.unknown == "exclude"
+    if k < required and q.size:
         free = counts(p, q, d, mask=p.required, use_cov=use_cov, tentative_blocks=tb)
         q, free = q[free >= k], free[free >= k]
         available = free if use_cov and tb else None
+    elif use_cov and tb:
+        available = np.full(q.size, required, dtype=np.int64)
     room = np.full(q.shape, -1, dtype=np.int64)
     if rooms.n and q.size:
         room = pick_rooms(room_sets(rooms, tb), q, d)
