@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from slotfinder.intervals import SpanArrays, normalize
 from slotfinder.model import (
     EARLIEST,
     Attendee,
@@ -23,6 +24,7 @@ from slotfinder.model import (
     MeetingRequest,
     Reason,
     Span,
+    Status,
     Suggestion,
     SuggestionResult,
 )
@@ -157,7 +159,7 @@ def wrap(
 class Person:
     """An attendee or room as the renderers draw it: id, kind, zone, hours, availability."""
 
-    __slots__ = ("attendee", "availability", "id", "kind", "zone")
+    __slots__ = ("_busy", "attendee", "availability", "id", "kind", "zone")
 
     def __init__(
         self, attendee: Attendee, kind: str, zone: str, availability: Availability | None
@@ -167,6 +169,17 @@ class Person:
         self.kind = kind  # "required", "optional" or "room"
         self.zone = zone
         self.availability = availability
+        self._busy: SpanArrays | None = None
+
+    def busy(self) -> SpanArrays | None:
+        """Busy and out-of-office time merged, ``None`` if unread; worked out on the first call
+        and kept, since every slot of a report asks again (a year of slots, a thousand people)."""
+        av = self.availability
+        if av is None or not av.known:
+            return None
+        if self._busy is None:
+            self._busy = normalize(*av.busy.with_status(Status.BUSY, Status.OOF))
+        return self._busy
 
     @property
     def label(self) -> str:

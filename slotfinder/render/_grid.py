@@ -134,11 +134,9 @@ def slot_state(result: SuggestionResult, slot: Suggestion, person: Person) -> st
     after = req.buffer_after if req is not None else 0
     one = np.array([slot.start], dtype=np.int64), np.array([slot.end], dtype=np.int64)
     wide = one[0] - before, one[1] + after
-    av = person.availability
-    if av is not None and av.known:
-        busy = normalize(*av.busy.with_status(Status.BUSY, Status.OOF))
-        if bool(_overlaps(busy, *wide)[0]):
-            return "busy"
+    busy = person.busy()
+    if busy is not None and bool(_overlaps(busy, *wide)[0]):
+        return "busy"
     wh = person.attendee.working_hours
     if wh is not None and not bool(_inside(working_spans(wh, slot.start, slot.end), *one)[0]):
         return "outside"
