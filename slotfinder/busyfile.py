@@ -229,6 +229,33 @@ def load_busy_file(source: str | bytes | os.PathLike[str]) -> BusyFile:
     return _build(data)
 
 
+def _hours(
+    parsed: dict[tuple[str, object], WorkingHours], zone: str, spec: object, field: str
+) -> WorkingHours:
+    """``WorkingHours.parse``, once per distinct zone and spec in a file: a company's busy file
+    gives thousands of people the same few, and the value is immutable, so they share it."""
+    try:
+        key: tuple[str, object] | None = (zone, _frozen(spec))
+        hash(key)
+    except TypeError:
+        key = None
+    hours = parsed.get(key) if key is not None else None
+    if hours is None:
+        hours = WorkingHours.parse(zone, spec, field)  # type: ignore[arg-type]
+        if key is not None:
+            parsed[key] = hours
+    return hours
+
+
+def _frozen(value: object) -> object:
+    """A hashable stand-in for decoded JSON (dicts and lists become tuples, tagged apart)."""
+    if isinstance(value, dict):
+        return ("{", tuple((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("[", tuple(_frozen(v) for v in value))
+    return value
+
+
 def _build(data: object) -> BusyFile:
     seen: dict[str, int] = {}
     top = _mapping(data, "busy_file", "{window, tz, attendees}")
@@ -254,6 +281,7 @@ def _build(data: object) -> BusyFile:
         raise InputError("attendees", people, "expected a list of attendees")
     settings: dict[str, Attendee] = {}
     rows: dict[str, _Rows] = {}
+    parsed: dict[tuple[str, object], WorkingHours] = {}
     for i, raw in enumerate(people):
         path = f"attendees[{i}]"
         person = _mapping(raw, path, "{id, tz, optional, working_hours, busy}")
@@ -272,7 +300,7 @@ def _build(data: object) -> BusyFile:
             raise InputError(f"{path}.name", display, "expected a string (a display name)")
         hours = None
         if person.get("working_hours") is not None:
-            hours = WorkingHours.parse(tz or zone, person["working_hours"], f"{path}.working_hours")
+            hours = _hours(parsed, tz or zone, person["working_hours"], f"{path}.working_hours")
         prior = settings.get(ident)
         if prior is None:
             settings[ident] = Attendee(
