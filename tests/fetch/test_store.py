@@ -229,23 +229,32 @@ async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held() 
     lease plus a window later; a live worker's call longer than the lease keeps it."""
     from slotfinder import shared
 
-    with redis_server() as (url, _):
-        clients = [shared.connect(url) for _ in range(2)]
-        live, other = (shared.RedisLimiter(c, "test:app", [(1, 0.2)], lease=0.6) for c in clients)
-        member = await live.acquire()
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(other.acquire(), 2.0)  # renewed three times meanwhile
-        await live.release(member)
-        await asyncio.wait_for(other.acquire(), 5.0)
+    async def within(task: asyncio.Task[str], seconds: float) -> bool:
+        """Whether ``task`` finished within ``seconds`` (left running otherwise)."""
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+        return task in done
 
-        dead = shared.RedisLimiter(clients[0], "test:dead", [(1, 0.2)], lease=0.6)
-        waiter = shared.RedisLimiter(clients[1], "test:dead", [(1, 0.2)], lease=0.6)
+    with redis_server() as (url, _):
+        clients = [shared.connect(url) for _ in range(4)]
+        live, other, dead, waiter = (
+            shared.RedisLimiter(c, scope, [(1, 0.2)], lease=0.6)
+            for c, scope in zip(clients, ["test:app"] * 2 + ["test:dead"] * 2, strict=True)
+        )
+        member = await live.acquire()
+        second = asyncio.ensure_future(other.acquire())
+        assert not await within(second, 2.0)  # the lease was renewed three times meanwhile
+        await live.release(member)
+        assert await within(second, 5.0)
+        await other.release(second.result())
+
         await dead.acquire()
         assert dead._renewing is not None
         dead._renewing.cancel()  # the worker is gone: nobody renews its lease
-        await asyncio.wait_for(waiter.acquire(), 5.0)
+        third = asyncio.ensure_future(waiter.acquire())
+        assert await within(third, 5.0)
+        await waiter.release(third.result())
         for c in clients:
-            await c.aclose()
+            await asyncio.wait_for(c.aclose(), 5.0)
 
 
 def _memory() -> Any:
