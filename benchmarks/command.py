@@ -218,6 +218,11 @@ def measure(n: int, k: int, repeats: int, tmp: Path) -> tuple[str, str, str]:
     return main_row, phase_row, note
 
 
+def table(title: list[str], head: str, rows: list[str]) -> None:
+    """Print a titled table and a blank line after it."""
+    print("\n".join([*title, head, "-" * len(head), *rows, ""]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
@@ -252,28 +257,24 @@ def main(argv: list[str] | None = None) -> int:
         bare = floor([sys.executable, "-c", "pass"], tmp, args.repeats)
         numpy = floor([sys.executable, "-c", "import numpy"], tmp, args.repeats)
 
-    print("whole command: slotfinder slots ... --format json against the reference script")
-    print("(ms; peak RSS MiB; read, engine, render and other from the phase run, where")
-    print(" other = that process's wall time - read - engine - render)")
-    head = (
+    table(
+        [
+            "whole command: slotfinder slots ... --format json against the reference script",
+            "(ms; peak RSS MiB; read, engine, render and other from the phase run, where",
+            " other = that process's wall time - read - engine - render)",
+        ],
         f"{'N x K':>9} {'MiB':>5} | {'read':>6} {'engine':>6} {'render':>6} {'other':>6}"
         f" {'total':>6} | {'ref':>6} | {'ratio':>6} | {'RSS':>6} {'refRSS':>6} {'ratio':>6}"
-        f" | same"
+        f" | same",
+        main_rows,
     )
-    print(head)
-    print("-" * len(head))
-    print("\n".join(main_rows))
-    print()
-    print("phases, each step timed cold in a fresh process (ms): slotfinder | reference | ratio")
-    head = (
+    table(
+        ["phases, each step timed cold in a fresh process (ms): slotfinder | reference | ratio"],
         f"{'N x K':>9} | {'import':>6} {'read':>6} {'request':>7} {'engine':>6} {'render':>6}"
         f" | {'import':>6} {'read':>6} {'engine':>6} {'write':>6} | {'read':>6}"
-        f" {'engine':>7}"
+        f" {'engine':>7}",
+        phase_rows,
     )
-    print(head)
-    print("-" * len(head))
-    print("\n".join(phase_rows))
-    print()
     print(f"start-up floor: python -c pass {ms(bare[0])} ms, {bare[1]:.0f} MiB;")
     print(f"                python -c 'import numpy' {ms(numpy[0])} ms, {numpy[1]:.0f} MiB")
     print(f"command: {' '.join(Path(a).name for a in slotfinder_argv())} slots {' '.join(FLAGS)}")
