@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from slotfinder.errors import ConfigError, InputError, SlotfinderError
     from slotfinder.fetch import Fetcher, FetchStats, Progress, RetryPolicy
     from slotfinder.fetch.store import Store
+    from slotfinder.groups import Group
     from slotfinder.hookspecs import hookimpl
     from slotfinder.model import (
         Attendee,
@@ -77,6 +78,7 @@ __all__ = [
     "Explanation",
     "FetchStats",
     "Fetcher",
+    "Group",
     "HttpProvider",
     "HttpRequest",
     "HttpResponse",
@@ -121,6 +123,7 @@ _MODULES = {
     "slotfinder.errors": ("ConfigError", "InputError", "SlotfinderError"),
     "slotfinder.fetch": ("FetchStats", "Fetcher", "Progress", "RetryPolicy"),
     "slotfinder.fetch.store": ("Store",),
+    "slotfinder.groups": ("Group",),
     "slotfinder.hookspecs": ("hookimpl",),
     "slotfinder.model": (
         "Attendee",

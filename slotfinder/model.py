@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slotfinder.errors import InputError
+from slotfinder.groups import Group, as_groups, check
 
 __all__ = [
     "DAY",
@@ -674,6 +675,9 @@ class MeetingRequest:
     max_results: int = 10
     order: Order = "score"
     zone: str = "UTC"
+    groups: tuple[Group, ...] = attrs.field(default=(), converter=as_groups)
+    """Groups of required attendees, each needing all or some of its members
+    (:mod:`slotfinder.groups`); not together with ``quorum``, which is one such group."""
 
     def __attrs_post_init__(self) -> None:
         for name in _WHOLE_FIELDS:  # numpy ints become ints; floats, NaN, text are refused
@@ -696,6 +700,9 @@ class MeetingRequest:
             if not isinstance(value, str) or value not in allowed:
                 raise InputError(name, value, f"expected {allowed[0]!r} or {allowed[1]!r}")
         self.quorum_count()  # validates
+        if self.groups and self.quorum is not None:
+            raise InputError("quorum", self.quorum, "give groups or a quorum, not both")
+        check(self.groups, [a.id for a in self.required], [a.id for a in self.optional])
 
     def _check_window(self) -> None:
         w = self.window
@@ -763,6 +770,11 @@ class MeetingRequest:
         if not 1 <= q <= n:
             raise InputError("quorum", q, f"must be between 1 and {n} required attendees")
         return q
+
+    def ungrouped(self) -> tuple[str, ...]:
+        """Required attendees no group names: the implicit group that needs everyone."""
+        named = {m for g in self.groups for m in g.members}
+        return tuple(a.id for a in self.required if a.id not in named)
 
     def zone_of(self, attendee: Attendee) -> str:
         return attendee.zone or self.zone
@@ -879,9 +891,9 @@ class Reason:
     """One structured cause of an empty result.
 
     ``code`` is one of ``window_too_short``, ``hours_never_overlap``, ``busy_whole_window``,
-    ``quorum_unreachable``, ``unknown_attendees``, ``no_room_free`` (rooms were read and are
-    busy), ``rooms_unknown`` (rooms that might be free could not be read), ``min_notice``,
-    ``no_common_time``.
+    ``quorum_unreachable``, ``group_unreachable`` (a named group is never met),
+    ``unknown_attendees``, ``no_room_free`` (rooms were read and are busy), ``rooms_unknown``
+    (rooms that might be free could not be read), ``min_notice``, ``no_common_time``.
     """
 
     code: str

@@ -13,8 +13,11 @@ The semantics it pins (see the engine's module docstring for the reasons):
   counts as free, and the slot is inside the data's coverage (unless unknown time is flagged);
 * a room passes when it was read, the slot is inside its working hours and coverage, and no
   blocking entry overlaps it (no buffers for rooms);
-* a slot is offered when at least the quorum of required attendees pass it, a room passes (if
-  rooms were asked for), it lies in the window and starts no earlier than the notice allows.
+* a slot is offered when every group is met: at least ``required`` of each group's members pass
+  it, and every required attendee no group names passes it (a quorum is one group of all the
+  required attendees); a room passes (if rooms were asked for), it lies in the window and starts
+  no earlier than the notice allows;
+* periods are where, at each instant, every group has at least its count of members free.
 """
 
 from __future__ import annotations
@@ -237,7 +240,8 @@ def find(
     people = [person(a, avs, request, ba, bb) for a in request.attendees]
     required = [p for p, a in zip(people, request.attendees, strict=True) if not a.optional]
     rooms = [person(r, avs, request, 0, 0) for r in request.rooms]
-    k = request.quorum_count()
+    by_id = {p.id: p for p in required}
+    teams = _teams(request)
     w = request.window
     earliest = now + request.min_notice if request.min_notice > 0 else w.start
 
@@ -246,7 +250,7 @@ def find(
         e = s + request.duration
         if e > w.end or s < earliest:
             continue
-        if sum(passes(p, s, e, request) for p in required) < k:
+        if any(sum(passes(by_id[i], s, e, request) for i in ids) < k for ids, k in teams):
             continue
         room = None
         if rooms:
@@ -271,7 +275,7 @@ def find(
     cuts = sorted(points)
     periods: list[tuple[int, int]] = []
     for a, b in itertools.pairwise(cuts):
-        if sum(free_at(p, a, request) for p in required) >= k:
+        if all(sum(free_at(by_id[i], a, request) for i in ids) >= k for ids, k in teams):
             if periods and periods[-1][1] == a:
                 periods[-1] = (periods[-1][0], b)
             else:
@@ -280,6 +284,19 @@ def find(
 
 
 _CATS = ("available", "tentative", "unavailable", "unknown")
+
+
+def _teams(request: MeetingRequest) -> list[tuple[list[str], int]]:
+    """Each group as (member ids, how many needed), the ungrouped required ones needing all."""
+    required = [a.id for a in request.attendees if not a.optional]
+    if request.quorum is not None:
+        return [(required, request.quorum_count())]
+    named = [m for g in request.groups for m in g.members]
+    rest = [i for i in required if i not in named]
+    out = [(rest, len(rest))]
+    for g in request.groups:
+        out.append((list(g.members), len(g.members) if g.required == "all" else int(g.required)))
+    return out
 
 
 def spread(

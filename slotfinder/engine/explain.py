@@ -19,6 +19,9 @@ explanation costs about as much as the search itself. The reasons, in the order 
     fewer known attendees than the quorum needs.
 ``quorum_unreachable``
     With a quorum: at no slot are enough required attendees free together.
+``group_unreachable``
+    With groups: at no slot are enough members of the named group free together (one reason
+    per such group, its members as ids, the most ever free together in the message).
 ``no_room_free``
     The attendees have common time, but the named rooms were read and none is free then (a
     room outside its working hours at every such time counts as busy, read or not).
@@ -57,6 +60,7 @@ from slotfinder.engine.kernel import (
     pick_rooms,
     room_sets,
 )
+from slotfinder.engine.needs import Need, passing
 from slotfinder.model import Explanation, MeetingRequest, Reason, Suggestion
 
 __all__ = ["ALTERNATIVES", "explain"]
@@ -190,13 +194,30 @@ def _room_reasons(
     return out
 
 
+def _group_reasons(p: People, needs: list[Need], got: list[Int64Array]) -> list[Reason]:
+    """``group_unreachable`` for each named group never met at one slot."""
+    out = []
+    for n, c in zip(needs, got, strict=True):
+        best = int(c.max(initial=0))
+        if n.name is not None and best < n.k:
+            out.append(
+                Reason(
+                    "group_unreachable",
+                    f"group {n.name!r}: at most {best} of its {int(n.mask.sum())} members are "
+                    f"free together; it needs {n.k}",
+                    _ids(p, n.mask),
+                )
+            )
+    return out
+
+
 def explain(
     p: People,
     rooms: People,
     request: MeetingRequest,
     *,
     earliest: int,
-    k: int,
+    needs: list[Need],
     next_after_window: Suggestion | None,
     why: Mapping[str, str],
 ) -> Explanation:
@@ -205,6 +226,7 @@ def explain(
     ``why`` gives the reason each unknown attendee or room could not be read, by id.
     """
     w, d = request.window, request.duration
+    k = sum(n.k for n in needs)  # required attendees a slot needs, whoever they are
     q = hours.grid(request.zone, w.start, w.end - d + 1, request.granularity)
     reasons: list[Reason] = []
     alternatives: tuple[Suggestion, ...] = ()
@@ -241,7 +263,8 @@ def explain(
                     f"at most {best} required attendees are free together; the quorum is {k}",
                 )
             )
-        fits = count >= k
+        fits, got = passing(p, q, d, needs, use_cov=use_cov, tentative_blocks=tb)
+        reasons += _group_reasons(p, needs, got)
         after = q >= earliest
         room = np.full(q.shape, -1, dtype=np.int64)
         if rooms.n:

@@ -77,6 +77,7 @@ from slotfinder.engine.kernel import (
     uncovered,
     union,
 )
+from slotfinder.engine.needs import Need, all_mask, needs, passing
 from slotfinder.errors import InputError
 from slotfinder.intervals import SpanArrays
 from slotfinder.model import (
@@ -111,49 +112,57 @@ class _Solved:
     available: Int64Array | None = None
 
 
-def _periods(p: People, request: MeetingRequest, k: int) -> SpanArrays:
-    """Where at least ``k`` required attendees are free at each instant of ``p.window``."""
+def _periods(p: People, request: MeetingRequest, ns: list[Need]) -> SpanArrays:
+    """Where every need is met at each instant of ``p.window``: everyone who must be free is,
+    and each other need has at least ``k`` of its people free."""
     w = p.window
     use_cov = request.unknown == "exclude"
     tb = request.tentative == "busy"
-    mask = p.required
-    bases, _ = groups(p, mask)
-    if k == int(mask.sum()):
+    mask = all_mask(ns)
+    out: SpanArrays | None = None
+    if mask.any() or all(n.everyone for n in ns):
+        bases, _ = groups(p, mask)
         common = iv.intersect_all(bases, w.start, w.end)
         _, s, e = blocked(p, mask, tb, uncovered(p, mask) if use_cov else None)
-        return iv.difference(common, union(s, e))
-    _, bs, be = blocked(p, mask, tb, uncovered(p, mask) if use_cov else None)
-    pts = distinct(np.concatenate([[w.start, w.end], bs, be, *(x for b in bases for x in b)]))
-    pts = pts[(pts >= w.start) & (pts <= w.end)]
-    c = counts(p, pts[:-1], 1, mask=mask, use_cov=use_cov, tentative_blocks=tb)
-    good = c >= k
-    return iv.normalize(pts[:-1][good], pts[1:][good])
+        out = iv.difference(common, union(s, e))
+    for n in ns:
+        if n.everyone:
+            continue
+        bases, _ = groups(p, n.mask)
+        _, bs, be = blocked(p, n.mask, tb, uncovered(p, n.mask) if use_cov else None)
+        pts = distinct(np.concatenate([[w.start, w.end], bs, be, *(x for b in bases for x in b)]))
+        pts = pts[(pts >= w.start) & (pts <= w.end)]
+        c = counts(p, pts[:-1], 1, mask=n.mask, use_cov=use_cov, tentative_blocks=tb)
+        good = c >= n.k
+        some = iv.normalize(pts[:-1][good], pts[1:][good])
+        out = some if out is None else iv.intersect(out, some)
+    assert out is not None  # the first branch runs when every need is everyone's
+    return out
 
 
-def _solve(p: People, rooms: People, request: MeetingRequest, earliest: int, k: int) -> _Solved:
+def _solve(
+    p: People, rooms: People, request: MeetingRequest, earliest: int, ns: list[Need]
+) -> _Solved:
     """Periods, and every passing slot start with its room, inside ``p.window``."""
     w = p.window
     d = request.duration
     tb = request.tentative == "busy"
-    periods = _periods(p, request, k)
+    periods = _periods(p, request, ns)
     q = hours.grid(request.zone, max(w.start, earliest), w.end - d + 1, request.granularity)
     q = q[in_shrunk(periods, q, d)]
     use_cov = request.unknown == "exclude"
-    required = int(p.required.sum())
-    available = None
-    if k < required and q.size:
-        free = counts(p, q, d, mask=p.required, use_cov=use_cov, tentative_blocks=tb)
-        q, free = q[free >= k], free[free >= k]
-        available = free if use_cov and tb else None
-    elif use_cov and tb:
-        available = np.full(q.size, required, dtype=np.int64)
+    # Inside a period, everyone who must be free is; the other needs are counted per slot.
+    some = [n for n in ns if not n.everyone]
+    available = np.full(q.size, int(all_mask(ns).sum()), dtype=np.int64)
+    if some and q.size:
+        ok, got = passing(p, q, d, some, use_cov=use_cov, tentative_blocks=tb)
+        q, available = q[ok], available[ok] + sum(c[ok] for c in got)
     room = np.full(q.shape, -1, dtype=np.int64)
     if rooms.n and q.size:
         room = pick_rooms(room_sets(rooms, tb), q, d)
         ok = room >= 0
-        q, room = q[ok], room[ok]
-        available = None if available is None else available[ok]
-    return _Solved(q, room, periods, available)
+        q, room, available = q[ok], room[ok], available[ok]
+    return _Solved(q, room, periods, available if use_cov and tb else None)
 
 
 def _order(
@@ -220,7 +229,7 @@ def spread(
 
 
 def _next_after(
-    raw: Raw, raw_rooms: Raw, request: MeetingRequest, earliest: int, k: int
+    raw: Raw, raw_rooms: Raw, request: MeetingRequest, earliest: int, ns: list[Need]
 ) -> Suggestion | None:
     """The first slot starting in ``[window.end, horizon)`` (see the module docstring)."""
     w = request.window
@@ -235,7 +244,7 @@ def _next_after(
     # reads the window from the people it is given.
     later = Span(w.end, horizon)
     p, rooms = people(raw, later), people(raw_rooms, later)
-    solved = _solve(p, rooms, request, earliest, k)
+    solved = _solve(p, rooms, request, earliest, ns)
     if solved.starts.size == 0:
         return None
     return suggestions(p, rooms, solved.starts[:1], solved.rooms[:1], request)[0]
@@ -286,17 +295,17 @@ def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) 
     raw = gather(request.attendees, avs, request.buffer_after, request.buffer_before)
     raw_rooms = gather(request.rooms, avs, 0, 0)
     p, rooms = people(raw, w), people(raw_rooms, w)
-    k = request.quorum_count()
-    solved = _solve(p, rooms, request, earliest, k)
+    ns = needs(raw.ids, raw.required, request)
+    solved = _solve(p, rooms, request, earliest, ns)
     q, room, scores = _order(p, solved, request)
     slots = tuple(suggestions(p, rooms, q, room, request, scores=scores))
     unknown = _unknowns((raw, raw_rooms), w)
     explanation = None
     if not slots:
-        later = _next_after(raw, raw_rooms, request, earliest, k)
+        later = _next_after(raw, raw_rooms, request, earliest, ns)
         why = {u.id: u.reason for u in unknown}
         explanation = explain(
-            p, rooms, request, earliest=earliest, k=k, next_after_window=later, why=why
+            p, rooms, request, earliest=earliest, needs=ns, next_after_window=later, why=why
         )
     return SuggestionResult(
         slots=slots,
