@@ -10,7 +10,8 @@ The format (also read by the ``json:`` provider and ``slotfinder slots --busy``)
          "working_hours": {"mon-fri": ["09:00-12:00", "13:00-18:00"]},
          "busy": [{"start": "2026-11-23T10:00:00+08:00", "end": "2026-11-23T11:00:00+08:00",
                    "status": "busy"}]}
-      ]
+      ],
+      "groups": [{"name": "panel", "members": ["bob", "carol", "dan"], "required": 2}]
     }
 
 Rules, so that every bad file is refused with the JSON path of the culprit, its value and the
@@ -29,6 +30,9 @@ rule it breaks (``attendees[1].busy[3].end='2026-11-23T25:00': no such time of d
 * A busy entry needs ``start`` and ``end`` with ``end`` not before ``start`` (a zero-length
   entry is allowed and blocks nothing); ``status`` is ``busy`` (default), ``tentative``,
   ``free`` or ``oof``.
+* ``groups`` (optional) lists groups of required attendees (:mod:`slotfinder.groups`): each
+  has ``members`` (attendee ids), ``required`` (a count or ``"all"``, the default) and a
+  ``name`` (default ``group N``); the request built from the file checks them.
 * Duplicate attendee ids are merged, not refused: their busy entries are pooled, a required
   mention wins over an optional one, and the first ``tz``/``working_hours``/``name`` given
   wins.
@@ -54,6 +58,7 @@ import numpy as np
 
 from slotfinder import times
 from slotfinder.errors import InputError
+from slotfinder.groups import Group, from_json, to_json
 from slotfinder.model import (
     Attendee,
     Availability,
@@ -67,7 +72,7 @@ from slotfinder.model import (
 
 __all__ = ["BusyFile", "dump_busy_file", "load_busy_file", "request_from_busy_file"]
 
-_TOP_KEYS = frozenset({"window", "tz", "attendees"})
+_TOP_KEYS = frozenset({"window", "tz", "attendees", "groups"})
 _WINDOW_KEYS = frozenset({"start", "end"})
 _ATTENDEE_KEYS = frozenset({"id", "name", "tz", "optional", "working_hours", "busy"})
 _BUSY_KEYS = frozenset({"start", "end", "status"})
@@ -88,6 +93,7 @@ class BusyFile:
     zone: str
     attendees: tuple[Attendee, ...]
     availabilities: tuple[Availability, ...]
+    groups: tuple[Group, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if [a.id for a in self.attendees] != [a.id for a in self.availabilities]:
@@ -324,6 +330,7 @@ def _build(data: object) -> BusyFile:
         availabilities=tuple(
             Availability(id=ident, busy=r.table(), covered=window) for ident, r in rows.items()
         ),
+        groups=from_json(top.get("groups", [])),
     )
 
 
@@ -331,9 +338,12 @@ def request_from_busy_file(bf: BusyFile, duration: int, **options: Any) -> Meeti
     """The :class:`MeetingRequest` a busy file describes, for a meeting of ``duration`` seconds.
 
     ``options`` are further :class:`MeetingRequest` fields (``granularity``, ``quorum``,
-    ``order``...); ``window``, ``zone`` or ``attendees`` given there replace the file's.
+    ``order``...); ``window``, ``zone``, ``attendees`` or ``groups`` given there replace the
+    file's (a ``quorum`` replaces its groups).
     """
     fields: dict[str, Any] = {"attendees": bf.attendees, "window": bf.window, "zone": bf.zone}
+    if options.get("quorum") is None:
+        fields["groups"] = bf.groups
     fields.update(options)
     return MeetingRequest(duration=duration, **fields)
 
@@ -350,6 +360,7 @@ def dump_busy_file(
     path: str | os.PathLike[str] | None = None,
     *,
     indent: int | None = None,
+    groups: Sequence[Group] = (),
 ) -> str:
     """The busy-file JSON for these attendees and their busy time; also written to ``path``.
 
@@ -395,6 +406,8 @@ def dump_busy_file(
         "tz": zone,
         "attendees": people,
     }
+    if groups:
+        doc["groups"] = to_json(groups)
     text = json.dumps(doc, indent=indent, ensure_ascii=False)
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")

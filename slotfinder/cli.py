@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from slotfinder.config import Config
     from slotfinder.fetch import Progress
     from slotfinder.fetch.store import Store
+    from slotfinder.groups import Group
     from slotfinder.model import MeetingRequest, SuggestionResult
 
 __all__ = ["EXIT_CODES", "main", "parse_duration", "parse_when"]
@@ -157,6 +158,10 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--buffer-after", help="free time needed after the meeting")
     parser.add_argument("--min-notice", help="hide slots starting sooner than this from now (2h)")
     parser.add_argument("--quorum", help="required attendees needed: a count, 0.6 or 60%%")
+    parser.add_argument(
+        "--group", action="append", metavar="[NAME=]N:ID,ID,...",
+        help="a group of required attendees of whom N (or 'all') must be free; repeatable",
+    )  # fmt: skip
     parser.add_argument("--tentative", choices=("busy", "free"), default="busy")
     parser.add_argument("--unknown", choices=("exclude", "flag"), default="exclude")
     parser.add_argument("--max", type=int, default=10, dest="max_results")
@@ -192,6 +197,20 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
         "max_results": args.max_results,
         "order": args.order,
     }
+
+
+def _groups(args: argparse.Namespace) -> tuple[Group, ...]:
+    """The ``--group`` flags as groups; a bad one is refused naming the flag and its text."""
+    from slotfinder.errors import InputError
+    from slotfinder.groups import parse_spec
+
+    out = []
+    for i, text in enumerate(args.group or ()):
+        try:
+            out.append(parse_spec(text, i + 1))
+        except InputError as exc:
+            raise InputError("--group", text, exc.problem) from None
+    return tuple(out)
 
 
 def _emit(result: SuggestionResult, args: argparse.Namespace, out: TextIO, stats: bool) -> int:
@@ -308,7 +327,8 @@ def _request(
         make: Callable[..., MeetingRequest] = build or MeetingRequest
         return make(*args, **fields)
     except InputError as exc:
-        raise InputError(_FLAGS.get(exc.field, exc.field), exc.value, exc.problem) from None
+        flag = "--group" if exc.field.startswith("groups") else _FLAGS.get(exc.field, exc.field)
+        raise InputError(flag, exc.value, exc.problem) from None
 
 
 def _check_zone(zone: str | None, flag: str) -> str | None:
@@ -362,7 +382,10 @@ def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
             raise
         raise InputError("--busy", args.busy, exc.problem) from None
     zone = _check_zone(args.tz, "--tz") or busy.zone
-    request = _request(attendees=busy.attendees, window=busy.window, zone=zone, **_options(args))
+    groups = _groups(args) or (busy.groups if args.quorum is None else ())
+    request = _request(
+        attendees=busy.attendees, window=busy.window, zone=zone, groups=groups, **_options(args)
+    )
     return _emit(find_slots(busy.availabilities, request), args, out, stats=False)
 
 
@@ -407,9 +430,13 @@ def build_request(
     end = parse_when(args.end, "--end", zone, now)
     if end <= start:
         raise InputError("--end", args.end, f"must be after --start {args.start}")
+    groups = _groups(args)
+    named = [*(args.attendee or []), *(args.optional or [])]
+    members = [m for g in groups for m in g.members if m not in named]  # become required
     return _request(
         config.request,
-        args.attendee or [],
+        [*(args.attendee or []), *dict.fromkeys(members)],
+        groups=groups,
         optional=args.optional or [],
         rooms=args.room or [],
         window=Span(start, end),
@@ -663,7 +690,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_INPUT
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
-    if args.command == "suggest" and not (args.attendee or args.optional):
+    if args.command == "suggest" and not (args.attendee or args.optional or args.group):
         _error("--attendee: at least one attendee is needed")
         return EXIT_INPUT
     func: Callable[[argparse.Namespace, TextIO], int] = args.func

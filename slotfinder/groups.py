@@ -17,7 +17,16 @@ import attrs
 
 from slotfinder.errors import InputError
 
-__all__ = ["Group", "GroupSeat", "as_groups", "check", "membership", "parse_spec"]
+__all__ = [
+    "Group",
+    "GroupSeat",
+    "as_groups",
+    "check",
+    "from_json",
+    "membership",
+    "parse_spec",
+    "to_json",
+]
 
 NAME_LIMIT = 100
 """Longest group name, in characters."""
@@ -119,6 +128,38 @@ def parse_spec(text: str, number: int, field: str = "--group") -> Group:
         except ValueError:
             raise InputError(field, text, "expected a count or 'all' before the ':'") from None
     return Group(name=name.strip() or f"group {number}", members=tuple(ids), required=required)
+
+
+_KEYS = frozenset({"name", "members", "required"})
+
+
+def from_json(items: object, field: str = "groups") -> tuple[Group, ...]:
+    """Groups from JSON: a list of ``{"name", "members": [ids], "required": N | "all"}``
+    (``required`` defaults to ``"all"``, ``name`` to ``group N`` counting from 1)."""
+    if not isinstance(items, list):
+        raise InputError(field, items, "expected a list of {name, members, required}")
+    out = []
+    for i, item in enumerate(items):
+        path = f"{field}[{i}]"
+        if not isinstance(item, dict):
+            raise InputError(path, item, "expected {name, members, required}")
+        extra = sorted(k for k in item if k not in _KEYS and not str(k).startswith("_"))
+        if extra:
+            raise InputError(f"{path}.{extra[0]}", item[extra[0]], "unknown key")
+        if "members" not in item:
+            raise InputError(f"{path}.members", None, "missing: a group needs its members")
+        need = item.get("required", "all")
+        if isinstance(need, str) and need != "all":
+            raise InputError(f"{path}.required", need, "expected a count or 'all'")
+        out.append(
+            Group(name=item.get("name", f"group {i + 1}"), members=item["members"], required=need)
+        )
+    return tuple(out)
+
+
+def to_json(groups: Sequence[Group]) -> list[dict[str, object]]:
+    """The JSON form :func:`from_json` reads."""
+    return [{"name": g.name, "members": list(g.members), "required": g.required} for g in groups]
 
 
 @attrs.frozen

@@ -3,7 +3,8 @@
 ``POST /v1/suggest`` takes the request as a JSON object whose keys are the ``suggest`` command
 line's flags (``attendee``, ``optional``, ``room``, ``start``, ``end``, ``duration``,
 ``granularity``, ``buffer``, ``min_notice``, ``quorum``, ``max``, ``order``, ``tz``, ...; a list
-for the repeatable ones, ``true`` for a switch such as ``full_lists``), read by the very same
+for the repeatable ones, ``true`` for a switch such as ``full_lists``; ``groups`` a list of
+``{"name", "members", "required"}`` objects, each one ``--group``), read by the very same
 parser, so a field means exactly what its flag means; it answers exactly what ``suggest --format
 json`` prints with those flags. ``GET /v1/providers`` lists the providers, ``GET /healthz`` says
 the service is up, ``GET /openapi.json`` describes it all.
@@ -31,6 +32,7 @@ from slotfinder.api import suggest
 from slotfinder.config import Config
 from slotfinder.errors import ConfigError, InputError, SlotfinderError
 from slotfinder.fetch.store import Store
+from slotfinder.groups import from_json, parse_spec
 from slotfinder.model import MeetingRequest
 from slotfinder.output import render
 from slotfinder.providers import HttpProvider, Provider
@@ -58,6 +60,18 @@ _SINGLE = (
     "tz",
 )
 _SWITCHES = ("full_lists",)
+
+
+def _group_flags(value: object) -> list[str]:
+    """The ``--group NAME=N:ID,...`` flags a ``groups`` list stands for; a name or id the flag
+    cannot carry (``:``/``=`` in a name, ``,`` in an id) is refused, not garbled."""
+    argv: list[str] = []
+    for i, g in enumerate(from_json(value)):
+        spec = f"{g.name}={g.required}:{','.join(g.members)}"
+        if parse_spec(spec, i + 1) != g:
+            raise InputError(f"groups[{i}]", g.name, "names may not hold ':' or '=', nor ids ','")
+        argv += ["--group", spec]
+    return argv
 
 
 @attrs.frozen
@@ -91,7 +105,9 @@ def _argv(body: Mapping[str, Any]) -> list[str]:
     argv: list[str] = []
     for key, value in body.items():
         name = key.rstrip("s") if key in {"attendees", "rooms"} else key
-        if name in _REPEATED:
+        if name == "groups":
+            argv += _group_flags(value)
+        elif name in _REPEATED:
             values = value if isinstance(value, list) else [value]
             for v in values:
                 if not isinstance(v, str):
@@ -106,7 +122,7 @@ def _argv(body: Mapping[str, Any]) -> list[str]:
                 raise InputError(key, "<not text>", "expected a string or a number")
             argv += [f"--{name.replace('_', '-')}", str(value)]
         else:
-            known = ", ".join((*_REPEATED, *_SINGLE, *_SWITCHES))
+            known = ", ".join((*_REPEATED, *_SINGLE, *_SWITCHES, "groups"))
             raise InputError(key, "<field>", f"unknown field; expected one of {known}")
     return argv
 
@@ -240,6 +256,20 @@ _SLOT = {
         "unknown": _IDLIST,
         "room": {"type": ["string", "null"]},
         "room_name": {"type": ["string", "null"]},
+        "groups": {
+            "type": "array",
+            "description": "only when the request has groups: who of each is free for the slot",
+            "items": {
+                "type": "object",
+                "required": ["name", "required", "size", "available"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "required": {"type": "integer"},
+                    "size": {"type": "integer"},
+                    "available": _IDLIST,
+                },
+            },
+        },
         "people": {
             "type": "array",
             "description": "attendees not free (everyone with full_lists), in request order",
@@ -321,6 +351,25 @@ OPENAPI: dict[str, Any] = {
                     "buffer_after": _string("free time after"),
                     "min_notice": _string("no slot sooner than this from now", "2h"),
                     "quorum": _string("required attendees needed: 3, 0.6 or 60%"),
+                    "groups": {
+                        "type": "array",
+                        "description": "groups of required attendees, each needing all or N",
+                        "items": {
+                            "type": "object",
+                            "required": ["members"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "name": {"type": "string"},
+                                "members": _IDS,
+                                "required": {
+                                    "oneOf": [
+                                        {"type": "integer", "minimum": 1},
+                                        {"enum": ["all"]},
+                                    ]
+                                },
+                            },
+                        },
+                    },
                     "tentative": {"enum": ["busy", "free"]},
                     "unknown": {"enum": ["exclude", "flag"]},
                     "max": {"type": "integer", "minimum": 1},

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from slotfinder.groups import membership
 from slotfinder.intervals import SpanArrays, normalize
 from slotfinder.model import (
     EARLIEST,
@@ -37,6 +38,7 @@ __all__ = [
     "common_label",
     "compact_duration",
     "fit",
+    "group_items",
     "local",
     "local_dt",
     "meeting_periods",
@@ -338,9 +340,25 @@ def meeting_periods(result: SuggestionResult, now: int | None = None) -> list[Sp
     return out
 
 
-def periods_title(result: SuggestionResult) -> str:
-    """``Free for everyone``, or with a quorum ``Free for at least 2 of 3 required``."""
+def group_items(result: SuggestionResult, slot: Suggestion) -> list[str]:
+    """Per group of the request, who of it is free for ``slot``:
+    ``panel 2 of 3 free, needs 2: Bob, Carol`` (nothing without groups)."""
     req = result.request
+    if req is None or not req.groups:
+        return []
+    out = []
+    for g in membership(req.groups, slot.available):
+        names = ", ".join(result.label(i) for i in g.available) or "nobody"
+        out.append(f"{g.name} {len(g.available)} of {g.size} free, needs {g.required}: {names}")
+    return out
+
+
+def periods_title(result: SuggestionResult) -> str:
+    """``Free for everyone``, or with a quorum ``Free for at least 2 of 3 required``, or with
+    groups ``Free for every group's need``."""
+    req = result.request
+    if req is not None and req.groups:
+        return "Free for every group's need"
     if req is None or req.quorum is None:
         return "Free for everyone"
     k, n = req.quorum_count(), len(req.required)
@@ -350,6 +368,8 @@ def periods_title(result: SuggestionResult) -> str:
 def common_label(result: SuggestionResult) -> str:
     """The short label of the common-free row: ``free for all``, or ``free for 2 of 3``."""
     req = result.request
+    if req is not None and req.groups:
+        return "groups met"
     if req is None or req.quorum is None or req.quorum_count() >= len(req.required):
         return "free for all"
     return f"free for {req.quorum_count()} of {len(req.required)}"

@@ -39,6 +39,7 @@ from slotfinder.render._common import (
     common_label,
     compact_duration,
     duration_text,
+    group_items,
     local,
     meeting_periods,
     people,
@@ -161,8 +162,16 @@ def _slot_li(
     return (
         f'<li class="{cls}"{hooks}><div class="when">{_e(span_text(slot.start, slot.end, zone))}'
         f'<span class="score">score {slot.score:.2f}</span>{room}</div>'
-        f"{_who(result, slot, persons, zone)}</li>"
+        f"{_who(result, slot, persons, zone)}{_groups(result, slot)}</li>"
     )
+
+
+def _groups(result: SuggestionResult, slot: Suggestion) -> str:
+    """Who of each group can come, one item per group (nothing without groups)."""
+    items = group_items(result, slot)
+    if not items:
+        return ""
+    return '<ul class="groups">' + "".join(f"<li>{_e(t)}</li>" for t in items) + "</ul>"
 
 
 def _explanation(result: SuggestionResult, persons: Sequence[Person], zone: str) -> str:
@@ -297,6 +306,8 @@ def _why_not(result: SuggestionResult, grid: Grid, day: Day) -> str:
             why = f"no free {duration_text(req.duration)}"
         blocked.append(f"{p.attendee.label} ({why})")
     k = req.quorum_count()
+    if req.groups:  # a lower bound on those needed together, whichever they are
+        k = len(req.ungrouped()) + sum(g.need for g in req.groups)
     if len(required) - len(blocked) < k and blocked:
         return "; ".join(blocked)
     together = [

@@ -3,7 +3,8 @@
 ::
 
     {"slots": [{"start", "end", "score", "available_count", "tentative", "unavailable",
-                "unknown", "room", "room_name", "people": [{"id", "name", "state"}, ...]}, ...],
+                "unknown", "room", "room_name", "groups": [{"name", "required", "size",
+                "available": [id, ...]}, ...], "people": [{"id", "name", "state"}, ...]}, ...],
      "periods": [{"start", "end"}, ...],
      "unknown": [{"id", "name", "reason", "room"}, ...],
      "explanation": null | {"reasons": [{"code", "message", "ids", "names"}, ...],
@@ -18,7 +19,9 @@ configured display name, else the id; ``state`` is ``free``, ``tentative``, ``bu
 or a buffer around one), ``outside_hours`` (outside their working hours) or ``unknown``; the
 design's ``unavailable`` joins ``busy`` and ``outside_hours``. ``unknown`` lists rooms too
 (``"room": true``). Times are RFC 3339 with the UTC offset of the request's zone at that
-instant. Keys come in the order above, ``calls`` sorted, so a result always gives the same bytes.
+instant. ``groups`` appears only when the request has groups: per group, how many it needs, how
+many members it has and which of them are free for the slot. Keys come in the order above,
+``calls`` sorted, so a result always gives the same bytes.
 
 :func:`write` streams the document one slot at a time, so a large result never becomes one
 string; :func:`dumps` is :func:`write` into a string.
@@ -31,6 +34,7 @@ import json as _json
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
+from slotfinder.groups import membership
 from slotfinder.model import Explanation, Suggestion, SuggestionResult
 from slotfinder.render._common import Person, people, reason_text, result_zone, rfc3339
 from slotfinder.render._grid import slot_state
@@ -74,6 +78,11 @@ def _slot(
     if result is None:
         return out
     out["room_name"] = result.label(slot.room) if slot.room else None
+    if result.request is not None and result.request.groups:
+        out["groups"] = [
+            {"name": g.name, "required": g.required, "size": g.size, "available": list(g.available)}
+            for g in membership(result.request.groups, slot.available)
+        ]
     free = frozenset(slot.available)
     listed = []
     for p in persons:

@@ -20,6 +20,7 @@ from slotfinder.render._common import (
     clamp_width,
     duration_text,
     fit,
+    group_items,
     local,
     meeting_periods,
     people,
@@ -122,6 +123,10 @@ def _details(slot: Suggestion, view: _View, width: int) -> list[str]:
         ]
         first = f"{indent}{label:<10} "
         lines += wrap(items, width, first=first, indent=" " * len(first), sep=" · ")
+    first = f"{indent}{'groups':<10} "
+    for item in group_items(view.result, slot):
+        lines += wrap(item.split(" "), width, first=first, indent=" " * (len(first) + 2))
+        first = " " * len(first)
     return lines
 
 

@@ -24,6 +24,7 @@ from slotfinder.render._common import (
     common_label,
     duration_text,
     fit,
+    group_items,
     local,
     people,
     repeated_hour,
@@ -176,6 +177,9 @@ def render_timeline(
         if grid.alternatives:
             lines += wrap(_NO_SLOT.split(" "), width)
         lines += wrap(items, width, first=head + " ", indent="  ", sep=" · ")
+        for i, s in enumerate(grid.top, 1):
+            for item in group_items(result, s):
+                lines += wrap(item.split(" "), width, first=f"  {i} ", indent="      ")
     elif not result.slots:
         lines.append("No slot fits the request.")
     if len(grid.days) < grid.window_days:
