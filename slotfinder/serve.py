@@ -60,6 +60,7 @@ _SINGLE = (
     "tz",
 )
 _SWITCHES = ("full_lists",)
+_OBJECTS = ("groups",)  # lists of objects, each one flag (see _group_flags)
 
 
 def _group_flags(value: object) -> list[str]:
@@ -105,7 +106,7 @@ def _argv(body: Mapping[str, Any]) -> list[str]:
     argv: list[str] = []
     for key, value in body.items():
         name = key.rstrip("s") if key in {"attendees", "rooms"} else key
-        if name == "groups":
+        if name in _OBJECTS:
             argv += _group_flags(value)
         elif name in _REPEATED:
             values = value if isinstance(value, list) else [value]
@@ -122,7 +123,7 @@ def _argv(body: Mapping[str, Any]) -> list[str]:
                 raise InputError(key, "<not text>", "expected a string or a number")
             argv += [f"--{name.replace('_', '-')}", str(value)]
         else:
-            known = ", ".join((*_REPEATED, *_SINGLE, *_SWITCHES, "groups"))
+            known = ", ".join((*_REPEATED, *_SINGLE, *_SWITCHES, *_OBJECTS))
             raise InputError(key, "<field>", f"unknown field; expected one of {known}")
     return argv
 

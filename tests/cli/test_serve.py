@@ -191,7 +191,7 @@ async def test_file_providers_are_off_unless_allowed(env: Env) -> None:
 async def test_the_openapi_description_matches_the_routes(env: Env) -> None:
     """The served description is the module's, names every route, and its request schema
     lists every field the service accepts."""
-    from slotfinder.serve import _REPEATED, _SINGLE, _SWITCHES
+    from slotfinder.serve import _OBJECTS, _REPEATED, _SINGLE, _SWITCHES
 
     async for url in _serve(env.config):
         async with aiohttp.ClientSession() as session, session.get(f"{url}/openapi.json") as r:
@@ -200,7 +200,7 @@ async def test_the_openapi_description_matches_the_routes(env: Env) -> None:
     assert served["openapi"].startswith("3.")
     assert set(served["paths"]) == {"/v1/suggest", "/v1/providers", "/healthz", "/openapi.json"}
     fields = set(served["components"]["schemas"]["SuggestRequest"]["properties"])
-    assert fields == set(_REPEATED) | set(_SINGLE) | set(_SWITCHES)
+    assert fields == set(_REPEATED) | set(_SINGLE) | set(_SWITCHES) | set(_OBJECTS)
     slot = served["components"]["schemas"]["Slot"]
     assert "available_count" in slot["required"]
     assert "available" not in slot["required"]
