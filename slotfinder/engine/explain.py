@@ -60,7 +60,7 @@ from slotfinder.engine.kernel import (
     pick_rooms,
     room_sets,
 )
-from slotfinder.engine.needs import Need, passing
+from slotfinder.engine.needs import IntMatrix, Need, passing
 from slotfinder.model import Explanation, MeetingRequest, Reason, Suggestion
 
 __all__ = ["ALTERNATIVES", "explain"]
@@ -194,7 +194,7 @@ def _room_reasons(
     return out
 
 
-def _group_reasons(p: People, needs: list[Need], got: list[Int64Array]) -> list[Reason]:
+def _group_reasons(p: People, needs: list[Need], got: IntMatrix) -> list[Reason]:
     """``group_unreachable`` for each named group never met at one slot."""
     out = []
     for n, c in zip(needs, got, strict=True):

@@ -38,6 +38,7 @@ __all__ = [
     "blocked",
     "blocked_runs",
     "counts",
+    "counts_by",
     "distinct",
     "gather",
     "groups",
@@ -446,27 +447,50 @@ def counts(
 ) -> Int64Array:
     """How many of the people in ``mask`` have ``[q, q + d)`` wholly free, for each start ``q``.
 
-    ``q`` must be sorted, strictly increasing. Free means inside their base set and clear of
-    their blocked time: each of the :func:`blocked_runs` blocks one person at a run of
-    consecutive queries, counted with a difference array per working-hours group.
+    ``q`` must be sorted, strictly increasing; see :func:`counts_by`.
     """
+    label = np.where(mask, 0, -1).astype(np.int64)
+    tb = tentative_blocks
+    rows = counts_by(p, q, d, label=label, n=1, use_cov=use_cov, tentative_blocks=tb)
+    out: Int64Array = rows[0]
+    return out
+
+
+def counts_by(
+    p: People,
+    q: Int64Array,
+    d: int,
+    *,
+    label: Int64Array,
+    n: int,
+    use_cov: bool,
+    tentative_blocks: bool,
+) -> npt.NDArray[np.int64]:
+    """Row ``j``: how many of the people labelled ``j`` (``label`` -1: nobody's) have
+    ``[q, q + d)`` wholly free, for each start ``q`` (sorted, strictly increasing).
+
+    Free means inside their base set and clear of their blocked time: each of the
+    :func:`blocked_runs` blocks one person at a run of consecutive queries, counted with one
+    difference array per label and working-hours group, all in one pass.
+    """
+    mask = label >= 0
     bases, group = groups(p, mask)
-    out = np.zeros(q.shape, dtype=np.int64)
+    out = np.zeros((n, q.size), dtype=np.int64)
     if not bases or q.size == 0:
         return out
     own, lo, hi = blocked_runs(
         p, q, d, mask=mask, tentative_blocks=tentative_blocks, use_cov=use_cov
     )
-    span_group = group[own]
-    sizes = np.bincount(group[mask], minlength=len(bases))
     m = q.size + 1
+    cells = len(bases) * n
+    key = group * n + label  # one cell per working-hours group and label
+    sizes = np.bincount(key[mask], minlength=cells)
+    at = key[own] * m
+    diff = np.bincount(at + lo, minlength=cells * m) - np.bincount(at + hi, minlength=cells * m)
+    free = sizes[:, None] - np.cumsum(diff.reshape(cells, m)[:, :-1], axis=1)
     for g, base in enumerate(bases):
-        if base[0].size == 0:
-            continue
-        mine = span_group == g if len(bases) > 1 else slice(None)
-        diff = np.bincount(lo[mine], minlength=m) - np.bincount(hi[mine], minlength=m)
-        free = sizes[g] - np.cumsum(diff[:-1])
-        out += np.where(in_shrunk(base, q, d), free, 0)
+        if base[0].size:
+            out += np.where(in_shrunk(base, q, d), free[g * n : (g + 1) * n], 0)
     return out
 
 

@@ -9,13 +9,18 @@ met at each instant.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import attrs
 import numpy as np
+import numpy.typing as npt
 
-from slotfinder.engine.kernel import BoolArray, Int64Array, ObjArray, People, counts
+from slotfinder.engine.kernel import BoolArray, Int64Array, ObjArray, People, counts_by
 from slotfinder.model import MeetingRequest
 
-__all__ = ["Need", "all_mask", "needs", "passing"]
+IntMatrix: TypeAlias = npt.NDArray[np.int64]
+
+__all__ = ["IntMatrix", "Need", "all_mask", "counts_each", "labels", "needs", "passing"]
 
 
 @attrs.frozen(eq=False)
@@ -57,15 +62,28 @@ def all_mask(ns: list[Need]) -> BoolArray:
     return mask
 
 
+def labels(ns: list[Need]) -> Int64Array:
+    """Each person's need index (-1: in none); needs never share a person."""
+    label = np.full(ns[0].mask.shape, -1, dtype=np.int64)
+    for j, n in enumerate(ns):
+        label[n.mask] = j
+    return label
+
+
+def counts_each(
+    p: People, q: Int64Array, d: int, ns: list[Need], *, use_cov: bool, tentative_blocks: bool
+) -> IntMatrix:
+    """Row ``j``: how many of need ``j``'s people have ``[q, q + d)`` wholly free."""
+    return counts_by(
+        p, q, d, label=labels(ns), n=len(ns), use_cov=use_cov, tentative_blocks=tentative_blocks
+    )
+
+
 def passing(
     p: People, q: Int64Array, d: int, ns: list[Need], *, use_cov: bool, tentative_blocks: bool
-) -> tuple[BoolArray, list[Int64Array]]:
-    """Which starts ``q`` meet every need with attendees free for the whole slot, and each
-    need's count of such attendees."""
-    ok = np.ones(q.shape, dtype=bool)
-    got = []
-    for n in ns:
-        c = counts(p, q, d, mask=n.mask, use_cov=use_cov, tentative_blocks=tentative_blocks)
-        ok &= c >= n.k
-        got.append(c)
+) -> tuple[BoolArray, IntMatrix]:
+    """Which starts ``q`` meet every need with people free for the whole slot, and each
+    need's count of such people (one row per need)."""
+    got = counts_each(p, q, d, ns, use_cov=use_cov, tentative_blocks=tentative_blocks)
+    ok = np.all(got >= np.array([n.k for n in ns], dtype=np.int64)[:, None], axis=0)
     return ok, got

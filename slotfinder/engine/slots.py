@@ -66,7 +66,7 @@ from slotfinder.engine.kernel import (
     People,
     Raw,
     blocked,
-    counts,
+    counts_by,
     distinct,
     gather,
     groups,
@@ -77,7 +77,7 @@ from slotfinder.engine.kernel import (
     uncovered,
     union,
 )
-from slotfinder.engine.needs import Need, all_mask, needs, passing
+from slotfinder.engine.needs import Need, all_mask, labels, needs, passing
 from slotfinder.errors import InputError
 from slotfinder.intervals import SpanArrays
 from slotfinder.model import (
@@ -125,17 +125,20 @@ def _periods(p: People, request: MeetingRequest, ns: list[Need]) -> SpanArrays:
         common = iv.intersect_all(bases, w.start, w.end)
         _, s, e = blocked(p, mask, tb, uncovered(p, mask) if use_cov else None)
         out = iv.difference(common, union(s, e))
-    for n in ns:
-        if n.everyone:
-            continue
-        bases, _ = groups(p, n.mask)
-        _, bs, be = blocked(p, n.mask, tb, uncovered(p, n.mask) if use_cov else None)
+    some = [n for n in ns if not n.everyone]
+    if some:
+        label = labels(some)
+        mask = label >= 0
+        bases, _ = groups(p, mask)
+        _, bs, be = blocked(p, mask, tb, uncovered(p, mask) if use_cov else None)
         pts = distinct(np.concatenate([[w.start, w.end], bs, be, *(x for b in bases for x in b)]))
         pts = pts[(pts >= w.start) & (pts <= w.end)]
-        c = counts(p, pts[:-1], 1, mask=n.mask, use_cov=use_cov, tentative_blocks=tb)
-        good = c >= n.k
-        some = iv.normalize(pts[:-1][good], pts[1:][good])
-        out = some if out is None else iv.intersect(out, some)
+        c = counts_by(
+            p, pts[:-1], 1, label=label, n=len(some), use_cov=use_cov, tentative_blocks=tb
+        )
+        good = np.all(c >= np.array([n.k for n in some], dtype=np.int64)[:, None], axis=0)
+        met = iv.normalize(pts[:-1][good], pts[1:][good])
+        out = met if out is None else iv.intersect(out, met)
     assert out is not None  # the first branch runs when every need is everyone's
     return out
 
@@ -156,7 +159,7 @@ def _solve(
     available = np.full(q.size, int(all_mask(ns).sum()), dtype=np.int64)
     if some and q.size:
         ok, got = passing(p, q, d, some, use_cov=use_cov, tentative_blocks=tb)
-        q, available = q[ok], available[ok] + sum(c[ok] for c in got)
+        q, available = q[ok], available[ok] + got[:, ok].sum(axis=0)
     room = np.full(q.shape, -1, dtype=np.int64)
     if rooms.n and q.size:
         room = pick_rooms(room_sets(rooms, tb), q, d)
