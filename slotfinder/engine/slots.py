@@ -3,8 +3,9 @@
 :func:`find_slots` is pure and synchronous (it reads the clock only when ``min_notice`` is set
 and the request has no ``now``). With every required attendee needed, the periods are the
 intersection of the (few distinct) working-hours sets minus one union of everybody's blocking
-spans, found from two plain sorts; with a quorum they come from counts over the endpoints. Per
-attendee detail is worked out only for the slots returned (:mod:`~slotfinder.engine.detail`).
+spans, found from two plain sorts; with a quorum or groups they come from counts over the
+endpoints. Per attendee detail is worked out only for the slots returned
+(:mod:`~slotfinder.engine.detail`).
 
 Availabilities are matched by id; when an id appears twice, the first one counts.
 
@@ -29,6 +30,10 @@ Semantics (DESIGN.md "Slot semantics"; ``tests/reference.py`` restates them by b
   period"). ``periods`` are the stretches where at least that many required attendees are free
   at each instant, joined when touching: with a quorum a period may hold a slot that no single
   quorum of attendees can attend throughout, and such a slot is not offered.
+* **Groups** (:mod:`~slotfinder.engine.needs`) generalise the quorum: a slot is offered when
+  every group has at least its count of members each passing the whole slot and every
+  required attendee outside the groups passes it (a quorum is one group of everyone);
+  ``periods`` are where, at each instant, every group has its count free.
 * **Slots** start on the request zone's wall-clock grid (:func:`slotfinder.hours.grid`), lie in
   the window and start no earlier than ``now + min_notice``. With rooms, a slot also needs a
   room that was read, is inside its working hours and coverage, and has no blocking entry
