@@ -150,3 +150,24 @@ async def test_service_groups_answer_what_the_group_flag_prints(env: Env) -> Non
         (seat,) = slot["groups"]
         assert len(seat["available"]) >= 2
         assert set(seat["available"]) <= set(panel)
+
+
+@pytest.mark.parametrize(
+    ("groups", "field"),
+    [
+        ({"members": ["a"]}, "groups"),
+        ([{"members": ["a"], "required": "two"}], "groups[0].required"),
+        ([{"members": ["a"], "colour": "red"}], "groups[0].colour"),
+        ([{"name": "x"}], "groups[0].members"),
+        (["a"], "groups[0]"),
+    ],
+)
+def test_bad_busy_file_groups_name_their_path(tmp_path: Path, groups: object, field: str) -> None:
+    """A busy file's malformed groups are refused with the JSON path of the culprit."""
+    from slotfinder.errors import InputError
+
+    doc = json.loads(_busy_file(tmp_path, groups=()).read_text(encoding="utf-8"))
+    doc["groups"] = groups
+    with pytest.raises(InputError) as info:
+        load_busy_file(json.dumps(doc).encode())
+    assert info.value.field == field
