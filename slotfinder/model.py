@@ -38,6 +38,7 @@ from slotfinder.errors import InputError
 from slotfinder.groups import Group, as_groups, check
 
 __all__ = [
+    "CAP_KEYS",
     "DAY",
     "EARLIEST",
     "LATEST",
@@ -49,6 +50,7 @@ __all__ = [
     "Busy",
     "BusyTable",
     "Explanation",
+    "LoadCaps",
     "MeetingRequest",
     "Reason",
     "Span",
@@ -554,9 +556,129 @@ def _name(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
         raise InputError(attr.name, value, "expected None or a display name (a string)")
 
 
+# --- load caps (issue 16 point 3) -------------------------------------------------------------
+
+CAP_KEYS = (
+    "max_meetings_per_day",
+    "max_busy_hours_per_day",
+    "max_meetings_per_week",
+    "max_busy_hours_per_week",
+)
+"""The busy-file and config keys of :class:`LoadCaps`, in its field order."""
+_MAX_MEETINGS = 10_000
+
+
+def _count_cap(limit: int) -> Callable[[object, Any, Any], None]:
+    def check(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if value is None:
+            return
+        n = _whole(value, attr.name)
+        if not 0 <= n <= limit:
+            raise InputError(attr.name, value, f"must be 0 to {limit} meetings")
+
+    return check
+
+
+def _busy_cap(limit: int) -> Callable[[object, Any, Any], None]:
+    def check(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if value is None:
+            return
+        n = _whole(value, attr.name)
+        if not 0 <= n <= limit:
+            raise InputError(attr.name, value, f"must be 0 to {limit} seconds ({limit // 3600} h)")
+
+    return check
+
+
+def _hours_to_seconds(value: object, field: str) -> int:
+    """Hours (an int or a float, e.g. ``4.5``) as whole seconds, rounded to the second."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(field, value, "expected a number of hours")
+    hours = float(value)
+    if not math.isfinite(hours) or hours < 0:
+        raise InputError(field, value, "expected a finite, non-negative number of hours")
+    if hours > 7 * 24:
+        raise InputError(field, value, "at most 168 hours (a week)")
+    return round(hours * 3600)
+
+
+@attrs.frozen
+class LoadCaps:
+    """How much meeting load one attendee accepts per local day and per local (ISO) week.
+
+    ``None`` is no cap. Meeting counts are whole numbers (0 to 10 000); busy time is whole
+    seconds (at most 24 h a day, 168 h a week). A slot that would break a cap of a required
+    attendee is not offered; the exact rule is in DESIGN.md "Load caps" and
+    :mod:`slotfinder.caps`.
+    """
+
+    meetings_per_day: int | None = attrs.field(default=None, validator=_count_cap(_MAX_MEETINGS))
+    busy_per_day: int | None = attrs.field(default=None, validator=_busy_cap(DAY))
+    meetings_per_week: int | None = attrs.field(default=None, validator=_count_cap(_MAX_MEETINGS))
+    busy_per_week: int | None = attrs.field(default=None, validator=_busy_cap(7 * DAY))
+
+    @property
+    def any(self) -> bool:
+        """True when at least one cap is set."""
+        return any(getattr(self, f.name) is not None for f in attrs.fields(LoadCaps))
+
+    def over(self, default: LoadCaps | None) -> LoadCaps:
+        """These caps, each one left unset taken from ``default``."""
+        if default is None:
+            return self
+        return LoadCaps(
+            **{
+                f.name: getattr(default, f.name)
+                if getattr(self, f.name) is None
+                else getattr(self, f.name)
+                for f in attrs.fields(LoadCaps)
+            }
+        )
+
+    @classmethod
+    def parse(cls, spec: Mapping[str, object], field: str = "") -> LoadCaps | None:
+        """The caps among ``spec``'s :data:`CAP_KEYS` (other keys ignored); ``None`` if none.
+
+        ``max_meetings_per_*`` are whole numbers, ``max_busy_hours_per_*`` hours (``4.5``).
+        """
+        where = f"{field}." if field else ""
+        values: dict[str, int] = {}
+        for key, name in zip(CAP_KEYS, (f.name for f in attrs.fields(LoadCaps)), strict=True):
+            value = spec.get(key)
+            if value is None:
+                continue
+            if key.startswith("max_busy_hours"):
+                values[name] = _hours_to_seconds(value, where + key)
+            else:
+                if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                    raise InputError(where + key, value, "expected a whole number of meetings")
+                if not 0 <= int(value) <= _MAX_MEETINGS:
+                    raise InputError(where + key, value, f"must be 0 to {_MAX_MEETINGS}")
+                values[name] = int(value)
+        return cls(**values) if values else None
+
+    def to_spec(self) -> dict[str, int | float]:
+        """The caps back as :data:`CAP_KEYS` (hours as numbers), unset ones left out."""
+        out: dict[str, int | float] = {}
+        for key, f in zip(CAP_KEYS, attrs.fields(LoadCaps), strict=True):
+            value = getattr(self, f.name)
+            if value is not None:
+                hours = value / 3600
+                out[key] = (
+                    (int(hours) if hours.is_integer() else hours) if "hours" in key else value
+                )
+        return out
+
+
+def _caps_or_none(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, LoadCaps):
+        raise InputError(attr.name, value, "expected None or LoadCaps")
+
+
 @attrs.frozen
 class Attendee:
-    """A person or a room: an id ``PROVIDER:ID``, whether optional, a zone, working hours.
+    """A person or a room: an id ``PROVIDER:ID``, whether optional, a zone, working hours,
+    load caps.
 
     ``working_hours`` ``None`` means no limit. ``zone`` ``None`` means the working hours'
     zone, or without working hours the request's zone. A zone that differs from the working
@@ -569,6 +691,8 @@ class Attendee:
     working_hours: WorkingHours | None = attrs.field(default=None, validator=_hours_or_none)
     name: str | None = attrs.field(default=None, validator=_name)
     """How people call them (display only; ``id`` is what identifies them)."""
+    caps: LoadCaps | None = attrs.field(default=None, validator=_caps_or_none)
+    """Their load caps (``None``: none); rooms ignore caps."""
 
     def __attrs_post_init__(self) -> None:
         hours = self.working_hours

@@ -13,6 +13,11 @@ The semantics it pins (see the engine's module docstring for the reasons):
   counts as free, and the slot is inside the data's coverage (unless unknown time is flagged);
 * a room passes when it was read, the slot is inside its working hours and coverage, and no
   blocking entry overlaps it (no buffers for rooms);
+* load caps: an attendee with caps fails (and is ``unavailable`` for) a slot when some local day
+  (ISO week) in their zone that the slot overlaps already holds so many counted entries that one
+  more breaks ``max_meetings``, or so much busy time that the slot's full duration more breaks
+  ``max_busy_hours`` (counted entries: busy, and tentative unless tentative counts as free);
+  days are found with ``datetime.combine`` and ``zoneinfo``, entries checked one by one;
 * a slot is offered when every group is met: at least ``required`` of each group's members pass
   it, and every required attendee no group names passes it (a quorum is one group of all the
   required attendees); a room passes (if rooms were asked for), it lies in the window and starts
@@ -28,7 +33,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from slotfinder.model import Attendee, Availability, MeetingRequest, Status, WorkingHours
+from slotfinder.model import (
+    Attendee,
+    Availability,
+    LoadCaps,
+    MeetingRequest,
+    Status,
+    WorkingHours,
+)
 
 BLOCK_HARD = (Status.BUSY, Status.OOF)
 
@@ -95,6 +107,9 @@ class Person:
     covered: tuple[int, int] | None  # None: nothing known
     hard: list[tuple[int, int]]
     tentative: list[tuple[int, int]]
+    caps: LoadCaps | None = None
+    zone: str = "UTC"
+    meetings: list[tuple[int, int]] | None = None  # the entries caps count (unwidened)
 
 
 def person(
@@ -111,16 +126,59 @@ def person(
     if av is None or av.error is not None:
         return Person(who.id, hours, None, [], [])
     cov = (w.start, w.end) if av.covered is None else (av.covered.start, av.covered.end)
-    hard, tent = [], []
+    hard, tent, meetings = [], [], []
     for entry in av.busy.entries():
         if entry.span.end <= entry.span.start:
             continue
+        if entry.status is Status.BUSY or (
+            entry.status is Status.TENTATIVE and request.tentative == "busy"
+        ):
+            meetings.append((entry.span.start, entry.span.end))
         span = (entry.span.start - before, entry.span.end + after)
         if entry.status in BLOCK_HARD:
             hard.append(span)
         elif entry.status is Status.TENTATIVE:
             tent.append(span)
-    return Person(who.id, hours, cov, hard, tent)
+    return Person(who.id, hours, cov, hard, tent, who.caps, request.zone_of(who), meetings)
+
+
+def _load(meetings: list[tuple[int, int]], lo: int, hi: int) -> tuple[int, int]:
+    """How many entries overlap ``[lo, hi)``, and how long their union lies inside it."""
+    count = sum(1 for a, b in meetings if a < hi and b > lo)
+    return count, sum(b - a for a, b in _joined(meetings, lo, hi))
+
+
+def capped(p: Person, s: int, e: int, duration: int) -> str | None:
+    """``daily_cap``/``weekly_cap`` when a meeting of ``duration`` overlapping ``[s, e)``
+    breaks a cap of ``p`` in a local day or week it overlaps, else ``None``."""
+    caps = p.caps
+    if caps is None or p.meetings is None:
+        return None
+    tz = ZoneInfo(p.zone)
+    day = datetime.fromtimestamp(s, tz).date()
+    last = datetime.fromtimestamp(e - 1, tz).date()
+    while day <= last:
+        monday = day - timedelta(days=day.weekday())
+        for lo, hi, count_cap, busy_cap, code in (
+            (day, day + timedelta(days=1), caps.meetings_per_day, caps.busy_per_day, "daily_cap"),
+            (
+                monday,
+                monday + timedelta(days=7),
+                caps.meetings_per_week,
+                caps.busy_per_week,
+                "weekly_cap",
+            ),
+        ):
+            a, b = _instant(lo, 0, tz), _instant(hi, 0, tz)
+            if b <= a or not (a < e and s < b):
+                continue
+            count, busy = _load(p.meetings, a, b)
+            if count_cap is not None and count + 1 > count_cap:
+                return code
+            if busy_cap is not None and busy + duration > busy_cap:
+                return code
+        day += timedelta(days=1)
+    return None
 
 
 def _hits(spans: list[tuple[int, int]], s: int, e: int) -> bool:
@@ -131,7 +189,7 @@ def category(p: Person, s: int, e: int) -> str:
     """available, tentative, unavailable or unknown for the slot ``[s, e)``."""
     if p.hours is not None and not inside(p.hours, s, e):
         return "unavailable"
-    if _hits(p.hard, s, e):
+    if _hits(p.hard, s, e) or capped(p, s, e, e - s):
         return "unavailable"
     if p.covered is None or not (p.covered[0] <= s and e <= p.covered[1]):
         return "unknown"
@@ -144,7 +202,7 @@ def passes(p: Person, s: int, e: int, request: MeetingRequest) -> bool:
     """Whether a required attendee lets the slot ``[s, e)`` pass."""
     if p.hours is not None and not inside(p.hours, s, e):
         return False
-    if _hits(p.hard, s, e):
+    if _hits(p.hard, s, e) or capped(p, s, e, request.duration):
         return False
     if request.tentative == "busy" and _hits(p.tentative, s, e):
         return False
@@ -168,7 +226,7 @@ def free_at(p: Person, t: int, request: MeetingRequest) -> bool:
     """Whether a required attendee counts as free at the instant ``t`` (for periods)."""
     if p.hours is not None and not covers(p.hours, t):
         return False
-    if covers(p.hard, t):
+    if covers(p.hard, t) or capped(p, t, t + 1, request.duration):
         return False
     if request.tentative == "busy" and covers(p.tentative, t):
         return False
@@ -272,6 +330,12 @@ def find(
         for spans in (p.hours or [], p.hard, p.tentative, [p.covered] if p.covered else []):
             for a, b in spans:
                 points.update(x for x in (a, b) if w.start < x < w.end)
+        if p.caps is not None:  # a capped-out day or week starts and ends at local midnight
+            tz = ZoneInfo(p.zone)
+            day = datetime.fromtimestamp(w.start, tz).date()
+            while (t := _instant(day, 0, tz)) < w.end:
+                points.update([t] if w.start < t else [])
+                day += timedelta(days=1)
     cuts = sorted(points)
     periods: list[tuple[int, int]] = []
     for a, b in itertools.pairwise(cuts):

@@ -14,6 +14,9 @@ explanation costs about as much as the search itself. The reasons, in the order 
 ``busy_whole_window``
     Named required attendees whose own free time (working hours minus busy, buffers included)
     holds no slot in the window at all.
+``daily_cap`` / ``weekly_cap``
+    Named required attendees whose load cap (:mod:`slotfinder.caps`) rules out a grid start
+    inside their working hours that their own calendar leaves free.
 ``unknown_attendees``
     Required attendees that could not be read, counted as busy (``unknown="exclude"``), leave
     fewer known attendees than the quorum needs.
@@ -48,6 +51,7 @@ import numpy as np
 
 from slotfinder import hours
 from slotfinder import intervals as iv
+from slotfinder.caps import CapBlocks
 from slotfinder.engine.detail import suggestions
 from slotfinder.engine.kernel import (
     BoolArray,
@@ -153,6 +157,45 @@ def _busy_whole(p: People, request: MeetingRequest, q: Int64Array) -> list[Reaso
     ]
 
 
+def _cap_reasons(
+    p: People, plain: People, caps: CapBlocks, request: MeetingRequest, q: Int64Array
+) -> list[Reason]:
+    """``daily_cap`` and ``weekly_cap``: required attendees whose capped-out days (weeks)
+    overlap a grid start inside their working hours that their calendar leaves free."""
+    d, tb = request.duration, request.tentative == "busy"
+    req = p.required & p.known
+    bases, group = groups(plain, req)
+    out = []
+    for weekly, code, what in ((False, "daily_cap", "day"), (True, "weekly_cap", "week")):
+        kind = caps.weekly == weekly
+        hit = np.zeros(p.n, dtype=bool)
+        for g, base in enumerate(bases):
+            starts = q[in_shrunk(base, q, d)]
+            members = req & (group == g)
+            own, lo, hi = blocked_runs(
+                plain, starts, d, mask=members, tentative_blocks=tb, use_cov=False
+            )
+            for i in np.flatnonzero(members & np.isin(np.arange(p.n), caps.owner[kind])).tolist():
+                busy = np.zeros(starts.size + 1, dtype=np.int64)  # their runs of busy starts
+                np.add.at(busy, lo[own == i], 1)
+                np.add.at(busy, hi[own == i], -1)
+                t = starts[np.cumsum(busy[:-1]) == 0]
+                mine = kind & (caps.owner == i)
+                s, e = caps.start[mine], caps.end[mine]  # sorted, disjoint
+                j = np.searchsorted(e, t, side="right")  # the first capped span ending after t
+                hit[i] = bool((s[np.minimum(j, s.size - 1)] < t + d)[j < s.size].any())
+        if hit.any():
+            out.append(
+                Reason(
+                    code,
+                    f"their meetings-per-{what} or busy-hours-per-{what} cap rules out times "
+                    "they are otherwise free",
+                    _ids(p, hit),
+                )
+            )
+    return out
+
+
 def _room_reasons(
     rooms: People, request: MeetingRequest, q: Int64Array, why: Mapping[str, str]
 ) -> list[Reason]:
@@ -220,10 +263,14 @@ def explain(
     needs: list[Need],
     next_after_window: Suggestion | None,
     why: Mapping[str, str],
+    plain: People | None = None,
+    caps: CapBlocks | None = None,
 ) -> Explanation:
     """Reasons and alternatives for an empty result; ``next_after_window`` is passed through.
 
-    ``why`` gives the reason each unknown attendee or room could not be read, by id.
+    ``why`` gives the reason each unknown attendee or room could not be read, by id. ``p``
+    holds the load caps' blocked days; ``plain`` is the same people without them (their own
+    calendars, for ``busy_whole_window``) and ``caps`` the capped-out days and weeks.
     """
     w, d = request.window, request.duration
     k = sum(n.k for n in needs)  # required attendees a slot needs, whoever they are
@@ -240,7 +287,9 @@ def explain(
         )
     else:
         reasons += _hours_reasons(p, request, q, k)
-        reasons += _busy_whole(p, request, q)
+        reasons += _busy_whole(plain or p, request, q)
+        if caps is not None and caps.size:
+            reasons += _cap_reasons(p, plain or p, caps, request, q)
         req = p.required
         unknown = req & ~p.known
         if request.unknown == "exclude" and unknown.any() and int((req & p.known).sum()) < k:

@@ -50,6 +50,7 @@ __all__ = [
     "room_sets",
     "uncovered",
     "union",
+    "with_blocks",
 ]
 
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
@@ -169,6 +170,20 @@ def gather(who: Sequence[Attendee], avs: dict[str, Availability], before: int, a
         end=e,
         hard=hard,
         reasons=reasons,
+    )
+
+
+def with_blocks(raw: Raw, owner: Int64Array, start: Int64Array, end: Int64Array) -> Raw:
+    """``raw`` with more blocking spans (load caps' capped-out days), taken as they are: no
+    buffers, whatever the tentative policy."""
+    if owner.size == 0:
+        return raw
+    return attrs.evolve(
+        raw,
+        owner=np.concatenate([raw.owner, owner]),
+        start=np.concatenate([raw.start, start]),
+        end=np.concatenate([raw.end, end]),
+        hard=np.concatenate([raw.hard, np.ones(owner.size, dtype=bool)]),
     )
 
 

@@ -38,6 +38,9 @@ Semantics (DESIGN.md "Slot semantics"; ``tests/reference.py`` restates them by b
   the window and start no earlier than ``now + min_notice``. With rooms, a slot also needs a
   room that was read, is inside its working hours and coverage, and has no blocking entry
   overlapping the slot; ``room`` is the first such room in the order given.
+* **Load caps** (:mod:`slotfinder.caps`): an attendee's capped-out local days and weeks are
+  blocking time like a busy entry (no buffers, whatever the tentative policy), so a slot
+  breaking a required attendee's cap is not offered and an optional one's lowers the score.
 * **Per slot** lists and the **score**: :mod:`~slotfinder.engine.detail`.
 * **Score order** offers the best slots spread over days and hours (:func:`spread`): when more
   slots pass than ``max_results``, the best of each local day comes first, then slots
@@ -63,6 +66,7 @@ import numpy as np
 
 from slotfinder import hours
 from slotfinder import intervals as iv
+from slotfinder.caps import cap_blocks
 from slotfinder.engine.detail import scores_by_counts, suggestions
 from slotfinder.engine.explain import explain
 from slotfinder.engine.kernel import (
@@ -81,6 +85,7 @@ from slotfinder.engine.kernel import (
     room_sets,
     uncovered,
     union,
+    with_blocks,
 )
 from slotfinder.engine.needs import Need, all_mask, labels, needs, passing
 from slotfinder.errors import InputError
@@ -300,7 +305,9 @@ def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) 
         avs.setdefault(av.id, av)
     earliest = _earliest(request)
     w = request.window
-    raw = gather(request.attendees, avs, request.buffer_after, request.buffer_before)
+    plain = gather(request.attendees, avs, request.buffer_after, request.buffer_before)
+    caps = cap_blocks(request.attendees, avs, request, w.start, w.end + NEXT_SEARCH_DAYS * DAY)
+    raw = with_blocks(plain, caps.owner, caps.start, caps.end)
     raw_rooms = gather(request.rooms, avs, 0, 0)
     p, rooms = people(raw, w), people(raw_rooms, w)
     ns = needs(raw.ids, raw.required, request)
@@ -313,7 +320,15 @@ def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) 
         later = _next_after(raw, raw_rooms, request, earliest, ns)
         why = {u.id: u.reason for u in unknown}
         explanation = explain(
-            p, rooms, request, earliest=earliest, needs=ns, next_after_window=later, why=why
+            p,
+            rooms,
+            request,
+            earliest=earliest,
+            needs=ns,
+            next_after_window=later,
+            why=why,
+            plain=people(plain, w) if caps.size else p,
+            caps=caps,
         )
     return SuggestionResult(
         slots=slots,
