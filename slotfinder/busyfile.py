@@ -26,7 +26,8 @@ rule it breaks (``attendees[1].busy[3].end='2026-11-23T25:00': no such time of d
 * ``window`` (``start`` before ``end``) is required; ``tz`` defaults to ``UTC``; each
   attendee needs an ``id`` and may have a display ``name``; ``tz`` omitted means the file's
   zone, ``working_hours`` omitted means no working-hours limit, ``optional`` defaults to
-  false, ``busy`` to no entries.
+  false, ``busy`` to no entries. ``max_meetings_per_day``, ``max_busy_hours_per_day`` and
+  their ``_per_week`` twins are the attendee's load caps (whole meetings; hours, e.g. ``4.5``).
 * A busy entry needs ``start`` and ``end`` with ``end`` not before ``start`` (a zero-length
   entry is allowed and blocks nothing); ``status`` is ``busy`` (default), ``tentative``,
   ``free`` or ``oof``.
@@ -35,7 +36,7 @@ rule it breaks (``attendees[1].busy[3].end='2026-11-23T25:00': no such time of d
   ``name`` (default ``group N``); the request built from the file checks them.
 * Duplicate attendee ids are merged, not refused: their busy entries are pooled, a required
   mention wins over an optional one, and the first ``tz``/``working_hours``/``name`` given
-  wins.
+  wins (each load cap too).
 * Unknown keys are refused wherever they appear (a misspelt ``working_hour`` would otherwise
   silently mean "no working-hours limit"); keys starting with ``_`` are comments and ignored.
 
@@ -60,9 +61,11 @@ from slotfinder import times
 from slotfinder.errors import InputError
 from slotfinder.groups import Group, from_json, to_json
 from slotfinder.model import (
+    CAP_KEYS,
     Attendee,
     Availability,
     BusyTable,
+    LoadCaps,
     MeetingRequest,
     Span,
     Status,
@@ -74,7 +77,7 @@ __all__ = ["BusyFile", "dump_busy_file", "load_busy_file", "request_from_busy_fi
 
 _TOP_KEYS = frozenset({"window", "tz", "attendees", "groups"})
 _WINDOW_KEYS = frozenset({"start", "end"})
-_ATTENDEE_KEYS = frozenset({"id", "name", "tz", "optional", "working_hours", "busy"})
+_ATTENDEE_KEYS = frozenset({"id", "name", "tz", "optional", "working_hours", "busy", *CAP_KEYS})
 _BUSY_KEYS = frozenset({"start", "end", "status"})
 _STATUS_CODES = {s.value: s.code for s in Status}
 _BUSY_CODE = Status.BUSY.code
@@ -307,10 +310,11 @@ def _build(data: object) -> BusyFile:
         hours = None
         if person.get("working_hours") is not None:
             hours = _hours(parsed, tz or zone, person["working_hours"], f"{path}.working_hours")
+        caps = LoadCaps.parse(person, path)
         prior = settings.get(ident)
         if prior is None:
             settings[ident] = Attendee(
-                id=ident, optional=optional, zone=tz, working_hours=hours, name=display
+                id=ident, optional=optional, zone=tz, working_hours=hours, name=display, caps=caps
             )
             rows[ident] = _Rows()
         else:  # duplicates are merged: pooled busy time, required wins, first settings win
@@ -320,6 +324,7 @@ def _build(data: object) -> BusyFile:
                 zone=prior.zone if prior.zone is not None else tz,
                 working_hours=prior.working_hours if prior.working_hours is not None else hours,
                 name=prior.name if prior.name is not None else display,
+                caps=caps if prior.caps is None else prior.caps.over(caps),
             )
         _read_busy(person.get("busy", []), f"{path}.busy", rows[ident], seen)
 
@@ -386,6 +391,8 @@ def dump_busy_file(
             entry["optional"] = True
         if person.working_hours is not None:
             entry["working_hours"] = person.working_hours.to_spec()
+        if person.caps is not None:
+            entry.update(person.caps.to_spec())
         avail = by_id.get(person.id)
         busy: list[dict[str, str]] = []
         if avail is not None:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from slotfinder.fetch import Progress
     from slotfinder.fetch.store import Store
     from slotfinder.groups import Group
-    from slotfinder.model import MeetingRequest, SuggestionResult
+    from slotfinder.model import Attendee, LoadCaps, MeetingRequest, SuggestionResult
 
 __all__ = ["EXIT_CODES", "main", "parse_duration", "parse_when"]
 
@@ -172,6 +172,16 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         "(html defaults to slotfinder-report.html)"
     )  # fmt: skip
     parser.add_argument("--tz", help="the request's IANA zone (output times, slot grid)")
+    # Load caps: defaults for attendees whose busy file or configuration sets none.
+    for what in ("day", "week"):
+        parser.add_argument(
+            f"--max-meetings-per-{what}",
+            metavar="N",
+            help=f"default cap: meetings per local {what}",
+        )
+        parser.add_argument(
+            f"--max-busy-hours-per-{what}", metavar="H", help=f"default cap: busy hours per {what}"
+        )
     parser.add_argument(
         "--full-lists", action="store_true",
         help="json: list every attendee in each slot (ids of the free ones, and their states); "
@@ -211,6 +221,39 @@ def _groups(args: argparse.Namespace) -> tuple[Group, ...]:
         except InputError as exc:
             raise InputError("--group", text, exc.problem) from None
     return tuple(out)
+
+
+def default_caps(args: argparse.Namespace) -> LoadCaps | None:
+    """The load caps the ``--max-...`` flags give as a default (``None`` when none is given)."""
+    from slotfinder.errors import InputError
+    from slotfinder.model import CAP_KEYS, LoadCaps
+
+    spec: dict[str, object] = {}
+    for key in CAP_KEYS:
+        text = getattr(args, key, None)
+        if text is None:
+            continue
+        flag = "--" + key.replace("_", "-")
+        try:
+            spec[key] = float(text) if "hours" in key else int(text)
+        except ValueError:
+            what = "a number of hours" if "hours" in key else "a whole number of meetings"
+            raise InputError(flag, text, f"expected {what}") from None
+    try:
+        return LoadCaps.parse(spec)
+    except InputError as exc:
+        raise InputError("--" + exc.field.replace("_", "-"), exc.value, exc.problem) from None
+
+
+def with_caps(attendees: Sequence[Attendee], default: LoadCaps | None) -> tuple[Attendee, ...]:
+    """``attendees`` with each cap they leave unset taken from ``default``."""
+    import attrs
+
+    if default is None:
+        return tuple(attendees)
+    return tuple(
+        attrs.evolve(a, caps=default if a.caps is None else a.caps.over(default)) for a in attendees
+    )
 
 
 def _emit(result: SuggestionResult, args: argparse.Namespace, out: TextIO, stats: bool) -> int:
@@ -383,8 +426,9 @@ def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
         raise InputError("--busy", args.busy, exc.problem) from None
     zone = _check_zone(args.tz, "--tz") or busy.zone
     groups = _groups(args) or (busy.groups if args.quorum is None else ())
+    attendees = with_caps(busy.attendees, default_caps(args))
     request = _request(
-        attendees=busy.attendees, window=busy.window, zone=zone, groups=groups, **_options(args)
+        attendees=attendees, window=busy.window, zone=zone, groups=groups, **_options(args)
     )
     return _emit(find_slots(busy.availabilities, request), args, out, stats=False)
 
@@ -421,9 +465,16 @@ class _ProgressBar:
 def build_request(
     args: argparse.Namespace, config: Config, now: float | None = None
 ) -> MeetingRequest:
-    """The request the ``suggest`` flags describe, attendees shaped by ``config``."""
+    """The request the ``suggest`` flags describe, attendees shaped by ``config`` (load-cap
+    flags replace its ``[defaults]`` caps, cap by cap)."""
+    import attrs
+
     from slotfinder.errors import InputError
     from slotfinder.model import Span
+
+    flagged = default_caps(args)
+    if flagged is not None:
+        config = attrs.evolve(config, caps=flagged.over(config.caps))
 
     zone = _check_zone(args.tz, "--tz") or config.tz
     start = parse_when(args.start, "--start", zone, now)

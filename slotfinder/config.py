@@ -18,7 +18,15 @@ from typing import Any
 import attrs
 
 from slotfinder.errors import ConfigError, InputError
-from slotfinder.model import Attendee, MeetingRequest, Span, WorkingHours, check_zone
+from slotfinder.model import (
+    CAP_KEYS,
+    Attendee,
+    LoadCaps,
+    MeetingRequest,
+    Span,
+    WorkingHours,
+    check_zone,
+)
 from slotfinder.providers import ConfigKey, Provider, ProviderConfig, Secret
 
 __all__ = ["DEFAULT_PATH", "Config"]
@@ -77,7 +85,7 @@ def _coerce(key: ConfigKey, value: object, where: str) -> str | int | float | bo
     raise InputError(where, value, "expected a string, number or boolean")
 
 
-_ATTENDEE_KEYS = {"tz", "working_hours", "name"}
+_ATTENDEE_KEYS = {"tz", "working_hours", "name", *CAP_KEYS}
 
 
 def _check_attendee(table: Mapping[str, Any], where: str) -> None:
@@ -90,6 +98,16 @@ def _check_attendee(table: Mapping[str, Any], where: str) -> None:
         check_zone(zone, f"{where}.tz")
     if table.get("working_hours") is not None:
         WorkingHours.parse(zone or "UTC", table["working_hours"], f"{where}.working_hours")
+    LoadCaps.parse(table, where)
+
+
+def _layered(*caps: LoadCaps | None) -> LoadCaps | None:
+    """Each cap from the first of ``caps`` that sets it (``None`` when none sets any)."""
+    out: LoadCaps | None = None
+    for layer in caps:
+        if layer is not None:
+            out = layer if out is None else out.over(layer)
+    return out
 
 
 def _keys_only(providers: Mapping[str, Mapping[str, Any]]) -> str:
@@ -111,6 +129,9 @@ class Config:
     wins); kept out of reprs, since a URL may hold a password."""
     cache_ttl: Mapping[str, float] = attrs.field(factory=dict)
     """Seconds busy time stays fresh, per provider name (``[cache] ttl.feishu = 120``)."""
+    caps: LoadCaps | None = None
+    """Load caps for people whose own settings leave a cap unset (``[defaults]
+    max_meetings_per_day`` and the like; the command line's ``--max-...`` flags)."""
 
     @classmethod
     def load(
@@ -145,9 +166,11 @@ class Config:
         defaults = data.get("defaults", {})
         if not isinstance(defaults, Mapping):
             raise InputError(f"{where}defaults", defaults, "expected a table")
-        for extra in sorted(set(defaults) - {"working_hours"}):
+        for extra in sorted(set(defaults) - {"working_hours", *CAP_KEYS}):
             raise InputError(
-                f"{where}defaults.{extra}", "<hidden>", "unknown key; expected working_hours"
+                f"{where}defaults.{extra}",
+                "<hidden>",
+                f"unknown key; expected working_hours, {', '.join(CAP_KEYS)}",
             )
         hours = defaults.get("working_hours")
         if hours is not None:
@@ -186,6 +209,7 @@ class Config:
             env=environ,
             redis_url=environ.get("SLOTFINDER_REDIS_URL") or redis_url,
             cache_ttl={str(k): float(v) for k, v in ttl.items()},
+            caps=LoadCaps.parse(defaults, f"{where}defaults"),
         )
 
     def provider_config(self, provider: Provider) -> ProviderConfig:
@@ -236,7 +260,8 @@ class Config:
         them (a busy file's ``tz`` and ``working_hours``, see :meth:`request`); otherwise
         people get ``[defaults].working_hours`` (in their own zone, or ``zone``, the
         request's, or :attr:`tz`), and rooms get no working hours. A zone and its hours travel
-        together: a table that sets either replaces both of ``found``'s.
+        together: a table that sets either replaces both of ``found``'s. Load caps are taken
+        cap by cap from ``[attendees."ID"]``, then ``found``, then :attr:`caps`; rooms get none.
         """
         settings = self.attendees.get(id, {})
         where = f'attendees."{id}"'
@@ -247,6 +272,11 @@ class Config:
         if name is not None and not isinstance(name, str):
             raise InputError(f"{where}.name", name, "expected a string")
         name = name or (found.name if found is not None else None)
+        caps = None
+        if not room:
+            caps = _layered(
+                LoadCaps.parse(settings, where), found.caps if found else None, self.caps
+            )
         if (
             found is not None
             and found.zone is not None
@@ -255,7 +285,12 @@ class Config:
             own = found.zone
             if found.working_hours is not None:
                 return Attendee(
-                    id=id, optional=optional, zone=own, working_hours=found.working_hours, name=name
+                    id=id,
+                    optional=optional,
+                    zone=own,
+                    working_hours=found.working_hours,
+                    name=name,
+                    caps=caps,
                 )
         hours_spec = settings.get("working_hours", None if room else self.working_hours)
         hours = (
@@ -266,7 +301,12 @@ class Config:
         # The zone the hours were read in is the attendee's zone: all-day events must block
         # the same local day the working hours speak of.
         return Attendee(
-            id=id, optional=optional, zone=own or zone or self.tz, working_hours=hours, name=name
+            id=id,
+            optional=optional,
+            zone=own or zone or self.tz,
+            working_hours=hours,
+            name=name,
+            caps=caps,
         )
 
     def request(
@@ -324,7 +364,10 @@ class Config:
         own = who.zone or (hours.zone if hours is not None else base.zone) or zone
         if hours is not None and hours.zone != own:
             hours = WorkingHours.parse(own, hours.to_spec(), f'attendees."{who.id}".working_hours')
-        return attrs.evolve(who, zone=own, working_hours=hours, name=who.name or base.name)
+        caps = None if room else _layered(who.caps, base.caps)
+        return attrs.evolve(
+            who, zone=own, working_hours=hours, name=who.name or base.name, caps=caps
+        )
 
     def found(
         self, ids: Iterable[str], providers: Mapping[str, Provider] | None = None

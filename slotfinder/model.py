@@ -590,15 +590,16 @@ def _busy_cap(limit: int) -> Callable[[object, Any, Any], None]:
     return check
 
 
-def _hours_to_seconds(value: object, field: str) -> int:
-    """Hours (an int or a float, e.g. ``4.5``) as whole seconds, rounded to the second."""
+def _hours_to_seconds(value: object, field: str, limit: int) -> int:
+    """Hours (an int or a float, e.g. ``4.5``) as whole seconds, rounded to the second, at
+    most ``limit`` hours."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InputError(field, value, "expected a number of hours")
     hours = float(value)
     if not math.isfinite(hours) or hours < 0:
         raise InputError(field, value, "expected a finite, non-negative number of hours")
-    if hours > 7 * 24:
-        raise InputError(field, value, "at most 168 hours (a week)")
+    if hours > limit:
+        raise InputError(field, value, f"at most {limit} hours")
     return round(hours * 3600)
 
 
@@ -648,7 +649,8 @@ class LoadCaps:
             if value is None:
                 continue
             if key.startswith("max_busy_hours"):
-                values[name] = _hours_to_seconds(value, where + key)
+                limit = 24 if key.endswith("day") else 7 * 24
+                values[name] = _hours_to_seconds(value, where + key, limit)
             else:
                 if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                     raise InputError(where + key, value, "expected a whole number of meetings")

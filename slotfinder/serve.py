@@ -58,6 +58,10 @@ _SINGLE = (
     "max",
     "order",
     "tz",
+    "max_meetings_per_day",
+    "max_busy_hours_per_day",
+    "max_meetings_per_week",
+    "max_busy_hours_per_week",
 )
 _SWITCHES = ("full_lists",)
 _OBJECTS = ("groups",)  # lists of objects, each one flag (see _group_flags)
@@ -376,6 +380,16 @@ OPENAPI: dict[str, Any] = {
                     "max": {"type": "integer", "minimum": 1},
                     "order": {"enum": ["score", "start"]},
                     "tz": _string("the request's IANA zone", "Asia/Shanghai"),
+                    **{
+                        f"max_{what}_per_{unit}": {
+                            "type": "number",
+                            "minimum": 0,
+                            "description": f"default load cap: {what.replace('_', ' ')} per "
+                            f"local {unit} (an attendee's own setting wins)",
+                        }
+                        for what in ("meetings", "busy_hours")
+                        for unit in ("day", "week")
+                    },
                     "full_lists": {
                         "type": "boolean",
                         "default": False,

@@ -288,8 +288,10 @@ def test_bad_caps_are_refused_naming_the_key(spec: dict[str, object], field: str
 
 def test_busy_hours_per_day_above_a_day_is_refused() -> None:
     """A daily busy-hours cap above 24 hours is refused with the limit."""
-    with pytest.raises(InputError, match="busy_per_day"):
+    with pytest.raises(InputError, match="max_busy_hours_per_day=25: at most 24 hours"):
         LoadCaps.parse({"max_busy_hours_per_day": 25})
+    with pytest.raises(InputError, match="busy_per_day"):
+        LoadCaps(busy_per_day=86_401)
     with pytest.raises(InputError, match="meetings_per_day"):
         LoadCaps(meetings_per_day=-1)
 
