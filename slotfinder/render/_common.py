@@ -316,8 +316,10 @@ STATE_TEXT = {
     "tentative": "tentative",
     "unknown": "unknown",
     "outside": "outside working hours",
+    "capped": "at their meeting cap",
 }
-"""How each state is written out: ``outside`` is not ``busy``, the person has no event."""
+"""How each state is written out: ``outside`` is not ``busy``, the person has no event;
+``capped``: a meeting then would break their meetings or busy-hours cap for that day or week."""
 
 
 def meeting_periods(result: SuggestionResult, now: int | None = None) -> list[Span]:

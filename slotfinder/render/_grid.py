@@ -17,7 +17,9 @@ A cell ``[a, b)`` of one person shows the strongest thing that touches it:
 2. ``busy`` - a ``busy`` or ``oof`` entry overlaps the cell for a positive time;
 3. ``tentative`` - a ``tentative`` entry overlaps it;
 4. ``outside`` - part of the cell lies outside the person's working hours;
-5. ``free`` - otherwise: the whole cell is free working time.
+5. ``capped`` - the cell touches a local day (week) on which a meeting of the request's
+   length would break the person's load cap (:mod:`slotfinder.caps`);
+6. ``free`` - otherwise: the whole cell is free working time.
 
 So ``free`` is a promise about the whole cell, and any overlap at all is shown as blocking,
 the same half-open rule the engine uses (a meeting ending at 10:00 does not touch the 10:00
@@ -33,16 +35,17 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from slotfinder.caps import counted, person_blocks
 from slotfinder.hours import from_wall, to_wall, working_spans
-from slotfinder.intervals import Int64Array, SpanArrays, covering_index, normalize
+from slotfinder.intervals import Int64Array, SpanArrays, covering_index, empty, normalize
 from slotfinder.model import DAY, Span, Status, Suggestion, SuggestionResult
 from slotfinder.render._common import Person, meeting_periods, people, result_zone
 
-__all__ = ["CELL_SIZES", "STATES", "Day", "Grid", "build_grid", "slot_state"]
+__all__ = ["CELL_SIZES", "STATES", "Day", "Grid", "build_grid", "cap_spans", "slot_state"]
 
 BoolArray = npt.NDArray[np.bool_]
 
-STATES = ("free", "busy", "tentative", "unknown", "outside")
+STATES = ("free", "busy", "tentative", "unknown", "outside", "capped")
 CELL_SIZES = (300, 600, 900, 1200, 1800, 3600, 7200, 10800)  # all divide a day
 
 
@@ -88,8 +91,24 @@ def _inside(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
     return np.asarray(covering_index(spans, a, b) >= 0)
 
 
-def classify(person: Person, a: Int64Array, b: Int64Array) -> tuple[str, ...]:
-    """The state of each cell ``[a[i], b[i])`` for ``person`` (rule in the module docstring)."""
+def cap_spans(result: SuggestionResult, person: Person) -> SpanArrays:
+    """The capped-out local days and weeks of ``person`` over the request's window (none
+    without a request, caps or a readable calendar; rooms have no caps)."""
+    req, av, caps = result.request, person.availability, person.attendee.caps
+    if req is None or av is None or not av.known or caps is None or person.kind == "room":
+        return empty()
+    w = req.window
+    s, e, _ = person_blocks(
+        caps, person.zone, counted(av, req), duration=req.duration, lo=w.start, hi=w.end
+    )
+    return normalize(s, e)
+
+
+def classify(
+    person: Person, a: Int64Array, b: Int64Array, capped: SpanArrays | None = None
+) -> tuple[str, ...]:
+    """The state of each cell ``[a[i], b[i])`` for ``person`` (rule in the module docstring);
+    ``capped`` are their capped-out days and weeks (:func:`cap_spans`)."""
     n = a.size
     av = person.availability
     if av is None or not av.known:
@@ -101,6 +120,8 @@ def classify(person: Person, a: Int64Array, b: Int64Array) -> tuple[str, ...]:
     if wh is not None and n:
         work = working_spans(wh, int(a.min()), int(b.max()))
         out[~_inside(work, a, b)] = "outside"
+    if capped is not None:
+        out[(out == "free") & _overlaps(capped, a, b)] = "capped"
     out[_overlaps(tent, a, b)] = "tentative"
     out[_overlaps(busy, a, b)] = "busy"
     if av.covered is not None:
@@ -113,12 +134,13 @@ def classify(person: Person, a: Int64Array, b: Int64Array) -> tuple[str, ...]:
 
 
 def slot_state(result: SuggestionResult, slot: Suggestion, person: Person) -> str:
-    """What ``slot`` means for ``person``: ``free``, ``tentative``, ``busy``, ``outside`` or
-    ``unknown`` (``""`` when the slot does not mention them).
+    """What ``slot`` means for ``person``: ``free``, ``tentative``, ``busy``, ``outside``,
+    ``capped`` or ``unknown`` (``""`` when the slot does not mention them).
 
-    The engine's ``unavailable`` joins two cases people must not confuse: an event (or a
-    buffer around one), which is ``busy``, and time outside their working hours, which is
-    ``outside``. An event wins, as in the grid's cells.
+    The engine's ``unavailable`` joins three cases people must not confuse: an event (or a
+    buffer around one), which is ``busy``, time outside their working hours, which is
+    ``outside``, and a day or week at their load cap, which is ``capped``. An event wins,
+    then working hours, as in the grid's cells.
     """
     pid = person.id
     if pid in slot.available:
@@ -140,6 +162,8 @@ def slot_state(result: SuggestionResult, slot: Suggestion, person: Person) -> st
     wh = person.attendee.working_hours
     if wh is not None and not bool(_inside(working_spans(wh, slot.start, slot.end), *one)[0]):
         return "outside"
+    if bool(_overlaps(cap_spans(result, person), *one)[0]):
+        return "capped"
     return "busy"
 
 
@@ -295,8 +319,11 @@ def build_grid(
         ]
     longest = max((r[2] - r[1] for r in ranges if r[1] is not None and r[2] is not None), default=0)
     cell = choose_cell(longest, max_cells, min_cell) if longest else CELL_SIZES[-1]
+    caps = {p.id: cap_spans(result, p) for p in persons}
     days = tuple(
-        _draw_day(zone, persons, result, top_slots=top_slots, rng=r, cell=cell, periods=periods)
+        _draw_day(
+            zone, persons, result, top_slots=top_slots, rng=r, cell=cell, periods=periods, caps=caps
+        )
         for r in ranges
     )
     return Grid(
@@ -341,6 +368,7 @@ def _draw_day(
     rng: tuple[int, int, int] | tuple[int, None, None],
     cell: int,
     periods: Sequence[Span],
+    caps: dict[str, SpanArrays],
 ) -> Day:
     wall, a0, b0 = rng
     date = _date(wall)
@@ -350,7 +378,7 @@ def _draw_day(
     n = math.ceil((b0 - a0) / cell)
     a = a0 + np.arange(n, dtype=np.int64) * cell
     b = np.minimum(a + cell, b0)
-    states = {p.id: classify(p, a, b) for p in persons}
+    states = {p.id: classify(p, a, b, caps.get(p.id)) for p in persons}
     ranks = np.zeros(n, dtype=np.int64)
     for rank in range(len(top_slots), 0, -1):  # best rank drawn last, so it wins
         s = top_slots[rank - 1]

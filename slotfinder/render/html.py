@@ -2,9 +2,9 @@
 
 The report holds the ranked slots (each listing who is free, tentative, busy or unknown, at
 their own local time), or the explanation when nothing fits; a day-by-day grid with a row per
-attendee and room (busy, tentative, unknown and outside-working-hours cells shaded, the top
-slots highlighted); the common free periods; the calendars that could not be read; and the
-provider call statistics. Days, cells and the cell rule are those of
+attendee and room (busy, tentative, unknown, at-load-cap and outside-working-hours cells
+shaded, the top slots highlighted); the common free periods; the calendars that could not be
+read; and the provider call statistics. Days, cells and the cell rule are those of
 :mod:`slotfinder.render._grid`, so the HTML and the terminal timeline always agree.
 
 Stable hooks for tests and tools (everything else may change):
@@ -55,7 +55,7 @@ __all__ = ["render_html"]
 
 _CSS = """
 :root { --free:#cfeccf; --busy:#d9534f; --tentative:#f0ad4e; --unknown:#9b8fc9;
-  --outside:#e4e4e4; --slot:#1565c0; --common:#5cb85c; --ink:#222; --muted:#666; }
+  --outside:#e4e4e4; --capped:#b07a78; --slot:#1565c0; --common:#5cb85c; --ink:#222; --muted:#666; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans", sans-serif;
   color: var(--ink); margin: 1.5rem auto; max-width: 1200px; padding: 0 1rem; }
@@ -72,6 +72,7 @@ li.who { border-radius: 3px; padding: 0 .4rem; border-left: 4px solid; backgroun
 li.who.free { border-color: var(--common); } li.who.tentative { border-color: var(--tentative); }
 li.who.busy { border-color: var(--busy); } li.who.unknown { border-color: var(--unknown); }
 li.who.outside { border-color: #aaa; color: var(--muted); }
+li.who.capped { border-color: var(--capped); }
 .scroll { overflow-x: auto; }
 table.grid { border-collapse: collapse; table-layout: fixed; }
 table.grid th { font-weight: 400; text-align: left; white-space: nowrap; padding: 0 .5rem 0 0;
@@ -89,6 +90,8 @@ td.tentative, .sw.tentative { background: repeating-linear-gradient(45deg, var(-
 td.unknown, .sw.unknown { background: repeating-linear-gradient(-45deg, var(--unknown) 0 2px,
   #e6e1f5 2px 5px); }
 td.outside { background: var(--outside); }
+td.capped, .sw.capped { background: repeating-linear-gradient(90deg, var(--capped) 0 2px,
+  #efe0df 2px 6px); }
 td[data-slot] { box-shadow: inset 0 3px 0 var(--slot), inset 0 -3px 0 var(--slot); }
 tr.common td { height: 8px; } tr.common td.on { background: var(--common); }
 tr.marks td { font-size: 10px; line-height: 14px; text-align: center; color: #fff; }
@@ -129,7 +132,7 @@ def _who(result: SuggestionResult, slot: Suggestion, persons: Sequence[Person], 
     """One chip per attendee, in the state the grid's cells give them (``outside`` working
     hours is not ``busy``)."""
     items: list[str] = []
-    order = {"free": 0, "tentative": 1, "busy": 2, "outside": 3, "unknown": 4}
+    order = {"free": 0, "tentative": 1, "busy": 2, "capped": 3, "outside": 4, "unknown": 5}
     states = [(p, slot_state(result, slot, p)) for p in persons if p.kind != "room"]
     for p, state in sorted((x for x in states if x[1]), key=lambda x: order[x[1]]):
         z = p.zone
@@ -302,6 +305,8 @@ def _why_not(result: SuggestionResult, grid: Grid, day: Day) -> str:
             why = "not working"
         elif "unknown" in states and not any(s in free_states for s in states):
             why = "calendar unknown"
+        elif "capped" in states and not any(s in free_states for s in states):
+            why = "at their meeting cap"
         else:
             why = f"no free {duration_text(req.duration)}"
         blocked.append(f"{p.attendee.label} ({why})")
@@ -358,8 +363,13 @@ def _day(result: SuggestionResult, grid: Grid, day: Day) -> str:
     )
 
 
-def _legend(result: SuggestionResult, cell: int) -> str:
-    sw = [(STATE_TEXT[s], f"sw {s}") for s in ("free", "busy", "tentative", "outside", "unknown")]
+def _legend(result: SuggestionResult, cell: int, grid: Grid | None = None) -> str:
+    shown = ["free", "busy", "tentative", "outside", "unknown"]
+    if grid is not None and any(
+        "capped" in states for day in grid.days for states in day.states.values()
+    ):
+        shown.insert(4, "capped")
+    sw = [(STATE_TEXT[s], f"sw {s}") for s in shown]
     sw += [
         ("suggested slot (outlined in the rows, numbered below)", "sw slot"),
         (common_label(result), "sw common"),
@@ -418,7 +428,7 @@ def render_html(
         body.append(_explanation(result, persons, tz))
     if grid is not None:
         body.append('<section class="days"><h2>Calendars</h2>')
-        body.append(_legend(result, grid.cell))
+        body.append(_legend(result, grid.cell, grid))
         body += [_day(result, grid, d) for d in grid.days]
         body.append("</section>")
     periods = meeting_periods(result)

@@ -16,8 +16,9 @@ slot counts who is free (``available_count``) and lists in ``people`` only those
 free. ``full_lists=True`` (``--full-lists``, the service's ``"full_lists": true``) adds the
 ``available`` ids after ``score`` and the free attendees to ``people``. ``name`` is the
 configured display name, else the id; ``state`` is ``free``, ``tentative``, ``busy`` (an event,
-or a buffer around one), ``outside_hours`` (outside their working hours) or ``unknown``; the
-design's ``unavailable`` joins ``busy`` and ``outside_hours``. ``unknown`` lists rooms too
+or a buffer around one), ``outside_hours`` (outside their working hours), ``capped`` (a
+meeting then would break their load cap for that day or week) or ``unknown``; the design's
+``unavailable`` joins ``busy``, ``outside_hours`` and ``capped``. ``unknown`` lists rooms too
 (``"room": true``). Times are RFC 3339 with the UTC offset of the request's zone at that
 instant. ``groups`` appears only when the request has groups: per group, how many it needs, how
 many members it has and which of them are free for the slot. Keys come in the order above,

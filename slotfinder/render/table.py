@@ -3,11 +3,11 @@
 Every line fits in ``width`` columns (at most 100). Times are in the request's zone (a local
 time that happens twice, on the day clocks go back, carries its offset); under each of the
 top ``detail`` slots, everyone is listed by what the slot means for them (free, tentative,
-busy with an event, outside their working hours, unknown) at their own local time, by the
-name the configuration gives them. When nothing fits, the explanation comes instead: the
-reasons, the closest alternatives and the first slot after the window. "Free for everyone"
-lists the common free periods that can still hold the meeting. Unknown attendees and rooms
-are always listed with the reason, since they were never counted as free.
+busy with an event, outside their working hours, at their load cap, unknown) at their own
+local time, by the name the configuration gives them. When nothing fits, the explanation
+comes instead: the reasons, the closest alternatives and the first slot after the window.
+"Free for everyone" lists the common free periods that can still hold the meeting. Unknown
+attendees and rooms are always listed with the reason, since they were never counted as free.
 """
 
 from __future__ import annotations
@@ -38,13 +38,19 @@ __all__ = ["render_table", "stats_line"]
 
 _WHEN = 27  # "Mon 23 Nov 23:30–Tue 00:30" is 26 columns
 _MAX_WHEN = 45  # both ends with their offsets on the day clocks go back
-_COUNTS = (("tent", "tentative"), ("busy", "busy"), ("out", "outside"), ("unkn", "unknown"))
+_COUNTS = (
+    ("tent", ("tentative",)),
+    ("busy", ("busy", "capped")),  # at a load cap: unavailable with no event, like busy
+    ("out", ("outside",)),
+    ("unkn", ("unknown",)),
+)
 _NARROW = 80  # below this width the tentative/busy/outside/unknown counts are left out
 _GROUPS = (
     ("free", "free"),
     ("tentative", "tentative"),
     ("busy", "busy"),
     ("outside", "off hours"),
+    ("capped", "at cap"),
     ("unknown", "unknown"),
 )
 
@@ -72,7 +78,7 @@ def _row(
         f"{_score(slot.score):>6}  {f'{len(slot.available)}/{total}':>5}"
     )
     if width >= _NARROW:
-        line += "".join(f" {states.count(state):>4}" for _, state in _COUNTS)
+        line += "".join(f" {sum(s in kinds for s in states):>4}" for _, kinds in _COUNTS)
     line += "  "
     room = view.result.label(slot.room) if slot.room else "-"
     return line + fit(room, width - len(line))

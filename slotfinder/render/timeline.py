@@ -4,7 +4,8 @@ Which days and hours are drawn, and what each cell shows, is decided in
 :mod:`slotfinder.render._grid` (read its docstring for the exact rule); in short a day is drawn
 from the first to the last whole hour anyone works, in cells of 5 minutes to 3 hours so the
 row fits, and a cell shows the strongest of unknown > busy > tentative > outside working hours
-> free. Windows longer than ``max_days`` days show only the days holding the top slots.
+> at a load cap > free. Windows longer than ``max_days`` days show only the days holding the
+top slots.
 
 Under the people, ``free for all`` marks the cells touching a common free period, and
 ``slots`` the cells touching a suggested slot: the digit is the slot's rank (1-9, best rank
@@ -42,6 +43,7 @@ UNICODE = {
     "tentative": "▒",
     "unknown": "?",
     "outside": "-",
+    "capped": "x",
     "common": "=",
     "other": "+",
 }
@@ -53,6 +55,7 @@ _ANSI = {
     "tentative": "\x1b[33m",  # yellow
     "unknown": "\x1b[35m",  # magenta
     "outside": "\x1b[2m",  # dim
+    "capped": "\x1b[2;31m",  # dim red
     "common": "\x1b[32m",
     "slot": "\x1b[1;36m",  # bold cyan
 }
@@ -141,6 +144,8 @@ def _day_block(
 
 def _legend(grid: Grid, chars: dict[str, str], width: int, common: str) -> list[str]:
     items = [f"{chars[k]} {common if k == 'common' else text}" for k, text in _LEGEND]
+    if any("capped" in states for day in grid.days for states in day.states.values()):
+        items.insert(4, f"{chars['capped']} at their meeting cap (day or week)")
     what = "alternative" if grid.alternatives else "slot"
     items.append(f"1-9 {what} rank")
     if not grid.alternatives:

@@ -177,3 +177,32 @@ async def test_service_cap_fields_are_defaults_like_the_flags(
     assert not answers[1]["slots"]
     reasons = {r["code"]: r["ids"] for r in answers[1]["explanation"]["reasons"]}
     assert sorted(reasons["daily_cap"]) == sorted(people)
+
+
+@pytest.mark.parametrize("fmt", ["json", "table", "timeline", "html"])
+def test_every_format_shows_a_cap_apart_from_busy_and_off_hours(tmp_path: Path, fmt: str) -> None:
+    """An optional attendee at their cap on Monday is shown as capped, not busy or off hours,
+    in JSON, the table, the timeline and the HTML report."""
+    doc = json.loads(json.dumps(DOC))
+    doc["attendees"][0]["optional"] = True
+    doc["attendees"][0]["busy"][0].update(
+        start="2026-11-23T16:00:00+01:00", end="2026-11-23T17:00:00+01:00"
+    )
+    path = tmp_path / "busy.json"
+    path.write_text(json.dumps(doc))
+    out = io.StringIO()
+    argv = ["slots", "--busy", str(path), "--duration", "1h", "--order", "start", "--max", "30"]
+    assert cli.main([*argv, "--format", fmt, "--output", "-"], out=out) == 0
+    text = out.getvalue()
+    if fmt == "json":
+        first = json.loads(text)["slots"]
+        states = {s["start"][11:16]: s["people"] for s in first if s["start"][:10] == "2026-11-23"}
+        assert states["16:00"] == [{"id": "alice", "name": "alice", "state": "busy"}]
+        assert states["09:00"] == [{"id": "alice", "name": "alice", "state": "capped"}]
+    elif fmt == "table":
+        assert "at cap" in text
+    elif fmt == "timeline":
+        assert "x at their meeting cap" in text
+    else:
+        assert 'class="who capped"' in text
+        assert 'class="cell capped"' in text
