@@ -15,6 +15,7 @@ import aiohttp
 import attrs
 import numpy as np
 
+from slotfinder.caps import reach
 from slotfinder.config import Config
 from slotfinder.engine import find_slots
 from slotfinder.errors import InputError, SlotfinderError
@@ -180,7 +181,7 @@ async def suggest(
     http = session or aiohttp.ClientSession()
     try:
         fetcher = store.fetcher(Fetcher(http, policy=policy, progress=progress))
-        window = request.window
+        window = reach(request, request.window)  # load caps count whole days and weeks
         fetched: Sequence[list[Availability]] = await asyncio.gather(
             *(
                 _fetch_group(g, request, window, fetcher, store=store, refresh=refresh)
@@ -192,7 +193,7 @@ async def suggest(
         availabilities = [a for batch in fetched for a in batch]
         result = find_slots(availabilities, request)
         if not result.slots and lookahead > 0:
-            more = Span(window.end, window.end + lookahead)
+            more = Span(window.end, reach(request, Span(window.end, window.end + lookahead)).end)
             later: Sequence[list[Availability]] = await asyncio.gather(
                 *(
                     _fetch_group(g, request, more, fetcher, store=store)

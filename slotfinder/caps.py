@@ -32,9 +32,17 @@ import numpy.typing as npt
 from slotfinder import hours
 from slotfinder import intervals as iv
 from slotfinder.intervals import Int64Array, SpanArrays
-from slotfinder.model import DAY, Attendee, Availability, LoadCaps, MeetingRequest, Status
+from slotfinder.model import (
+    DAY,
+    Attendee,
+    Availability,
+    LoadCaps,
+    MeetingRequest,
+    Span,
+    Status,
+)
 
-__all__ = ["CapBlocks", "cap_blocks", "counted", "person_blocks"]
+__all__ = ["CapBlocks", "cap_blocks", "counted", "person_blocks", "reach"]
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -147,3 +155,22 @@ def cap_blocks(
     return CapBlocks(
         np.concatenate(owners), np.concatenate(starts), np.concatenate(ends), np.concatenate(weekly)
     )
+
+
+def reach(request: MeetingRequest, window: Span) -> Span:
+    """``window`` widened to every capped attendee's whole local days touching it, and whole
+    ISO weeks when they have a weekly cap: the stretch their caps count meetings over, so a
+    fetch for it sees every meeting that counts."""
+    lo, hi = window.start, window.end
+    for a in request.attendees:
+        caps = a.caps
+        if caps is None or not caps.any:
+            continue
+        zone = request.zone_of(a)
+        first, last = (int(x) // DAY for x in hours.to_wall(zone, [window.start, window.end - 1]))
+        if caps.meetings_per_week is not None or caps.busy_per_week is not None:
+            first -= (first + 3) % 7  # Monday
+            last += 6 - (last + 3) % 7  # Sunday
+        s, e = (int(x) for x in hours.from_wall(zone, [first * DAY, (last + 1) * DAY]))
+        lo, hi = min(lo, s), max(hi, e)
+    return Span(lo, hi)

@@ -206,3 +206,37 @@ def test_every_format_shows_a_cap_apart_from_busy_and_off_hours(tmp_path: Path, 
     else:
         assert 'class="who capped"' in text
         assert 'class="cell capped"' in text
+
+
+ICS_MONDAY = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//slotfinder tests//EN\r\n"
+    "BEGIN:VEVENT\r\nUID:monday@test\r\nDTSTAMP:20261101T000000Z\r\n"
+    "DTSTART:20261123T090000Z\r\nDTEND:20261123T100000Z\r\nSUMMARY:review\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+@pytest.mark.parametrize(("cap", "offered"), [(1, False), (2, True)])
+async def test_suggest_fetches_the_whole_week_a_weekly_cap_counts(
+    tmp_path: Path, cap: int, offered: bool
+) -> None:
+    """A window from Wednesday still counts Monday's meeting: suggest reads the whole ISO week
+    of an attendee with a weekly cap (the ics provider reads only the stretch asked for)."""
+    import slotfinder
+    from slotfinder.model import Span
+
+    (tmp_path / "a.ics").write_text(ICS_MONDAY)
+    who = f"ics:{tmp_path / 'a.ics'}"
+    config = cli.with_default_roots(
+        Config.from_mapping(
+            {"tz": "UTC", "attendees": {who: {"max_meetings_per_week": cap}}}, env={}
+        ),
+        [str(tmp_path)],
+    )
+    wed = 1_795_564_800  # 2026-11-25T00:00:00Z, a Wednesday
+    request = config.request([who], window=Span(wed, wed + 2 * 86_400), duration=H)
+    result = await slotfinder.suggest(request, config=config, store=Store.local(cache=False))
+    assert bool(result.slots) is offered
+    if not offered:
+        assert result.explanation is not None
+        assert [r.code for r in result.explanation.reasons] == ["weekly_cap"]
