@@ -30,19 +30,30 @@ import numpy as np
 import numpy.typing as npt
 
 from slotfinder import hours
-from slotfinder import intervals as iv
 from slotfinder.intervals import Int64Array, SpanArrays
 from slotfinder.model import (
     DAY,
     Attendee,
     Availability,
+    BusyTable,
     LoadCaps,
     MeetingRequest,
     Span,
     Status,
 )
 
-__all__ = ["CapBlocks", "cap_blocks", "counted", "person_blocks", "reach"]
+__all__ = [
+    "CapBlocks",
+    "cap_blocks",
+    "counted",
+    "limits",
+    "person_blocks",
+    "reach",
+    "zone_blocks",
+]
+
+Owned = tuple[Int64Array, Int64Array, Int64Array]
+"""Spans tagged with their owner's index: ``(owner, starts, ends)``."""
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -62,23 +73,100 @@ class CapBlocks:
         return int(self.owner.size)
 
 
-def _touching(bounds: Int64Array, s: Int64Array, e: Int64Array) -> Int64Array:
-    """How many entries ``[s, e)`` overlap each stretch ``[bounds[i], bounds[i + 1])``."""
-    m = bounds.size - 1
-    first = np.maximum(np.searchsorted(bounds, s, side="right") - 1, 0)
-    last = np.minimum(np.searchsorted(bounds, e, side="left") - 1, m - 1)
-    keep = first <= last
-    diff = np.bincount(first[keep], minlength=m + 1) - np.bincount(last[keep] + 1, minlength=m + 1)
-    return np.cumsum(diff[:m]).astype(np.int64)
+_UNSET = np.iinfo(np.int64).max // 4
+"""A cap left unset: never reached."""
 
 
-def _below(union: SpanArrays, t: Int64Array) -> Int64Array:
-    """The length of ``union`` (normal form) before each instant ``t``."""
-    a, b = union
-    cum = np.concatenate(([0], np.cumsum(b - a))).astype(np.int64)
-    j = np.searchsorted(a, t, side="right")  # spans starting at or before t
-    over = np.where(j > 0, np.maximum(b[np.maximum(j - 1, 0)] - t, 0), 0) if a.size else 0
-    return cum[j] - over
+def limits(caps: Sequence[LoadCaps]) -> Int64Array:
+    """One row per caps: meetings a day, busy seconds a day, meetings a week, busy seconds a
+    week (:data:`_UNSET` where unset)."""
+    rows = [
+        [
+            _UNSET if v is None else v
+            for v in (c.meetings_per_day, c.busy_per_day, c.meetings_per_week, c.busy_per_week)
+        ]
+        for c in caps
+    ]
+    return np.array(rows, dtype=np.int64).reshape(-1, 4)
+
+
+def _unions(owner: Int64Array, s: Int64Array, e: Int64Array, t0: int, big: int) -> Owned:
+    """Each owner's entries joined into their union (``s - t0`` and ``e - t0`` in
+    ``[0, big)``): sorted by owner and start, a running maximum of the ends joins them."""
+    if owner.size == 0:
+        return owner, s, e
+    order = np.lexsort((s, owner))
+    o, s, e = owner[order], s[order], e[order]
+    run = np.maximum.accumulate(o * big + (e - t0))
+    new = np.empty(o.size, dtype=bool)
+    new[:1] = True
+    np.greater(o[1:] * big + (s[1:] - t0), run[:-1], out=new[1:])
+    first = np.flatnonzero(new)
+    last = np.append(first[1:] - 1, o.size - 1)
+    return o[first], s[first], run[last] - o[first] * big + t0
+
+
+def _load(
+    bounds: Int64Array, n: int, entries: Owned, union: Owned, big: int
+) -> tuple[Int64Array, Int64Array]:
+    """Per owner (rows) and stretch ``[bounds[i], bounds[i + 1])`` (columns): how many entries
+    overlap it, and how long the owner's union lies inside it. Entries lie in the bounds."""
+    m, t0 = bounds.size - 1, int(bounds[0])
+    owner, s, e = entries
+    first = np.searchsorted(bounds, s, side="right") - 1
+    last = np.searchsorted(bounds, e, side="left") - 1
+    w = m + 1
+    diff = np.bincount(owner * w + first, minlength=n * w)
+    diff -= np.bincount(owner * w + last + 1, minlength=n * w)
+    counts = np.cumsum(diff.reshape(n, w), axis=1)[:, :m]
+    uo, us, ue = union
+    q_owner = np.repeat(np.arange(n, dtype=np.int64), w)
+    q_t = np.tile(bounds, n)
+    key = uo * big + (us - t0)
+    j = np.searchsorted(key, q_owner * big + (q_t - t0), side="right")  # spans up to t
+    mine = np.searchsorted(key, q_owner * big, side="left")  # the owner's first span
+    cum = np.concatenate(([0], np.cumsum(ue - us))).astype(np.int64)
+    over = np.where(j > mine, np.maximum(ue[np.maximum(j - 1, 0)] - q_t, 0), 0) if key.size else 0
+    below = (cum[j] - cum[mine] - over).reshape(n, w)  # union length before each bound
+    return counts, np.diff(below, axis=1)
+
+
+def zone_blocks(
+    zone: str, caps: Int64Array, entries: Owned, *, duration: int, lo: int, hi: int
+) -> tuple[Int64Array, Int64Array, Int64Array, BoolArray]:
+    """The capped-out days and weeks, among the local days of ``zone`` overlapping
+    ``[lo, hi)``, of people sharing that zone: ``caps`` holds their :func:`limits` rows and
+    ``entries`` their counted entries, owned by row. Returns owner, start, end, weekly."""
+    n = caps.shape[0]
+    first, last = (int(x) // DAY for x in hours.to_wall(zone, [lo, hi - 1]))
+    first -= (first + 3) % 7  # back to Monday (1970-01-01 was a Thursday)
+    last += 1 + (-(last + 1 + 3)) % 7  # on to the next Monday, exclusive
+    days = hours.from_wall(zone, np.arange(first, last + 1, dtype=np.int64) * DAY)
+    t0, t1 = int(days[0]), int(days[-1])
+    owner, s, e = entries
+    s, e = np.clip(s, t0, t1), np.clip(e, t0, t1)
+    keep = e > s
+    cut = (owner[keep], s[keep], e[keep])
+    big = t1 - t0 + 1
+    union = _unions(*cut, t0, big)
+    out: list[tuple[Int64Array, Int64Array, Int64Array, BoolArray]] = []
+    for bounds, col, weekly in ((days, 0, False), (days[::7], 2, True)):
+        if bool(np.all(caps[:, col : col + 2] == _UNSET)):
+            continue
+        counts, busy = _load(bounds, n, cut, union, big)
+        over = (counts + 1 > caps[:, col, None]) | (busy + duration > caps[:, col + 1, None])
+        over &= (bounds[1:] > bounds[:-1])[None, :]  # a day skipped whole (Samoa, 2011)
+        o, i = np.nonzero(over)
+        out.append((o.astype(np.int64), bounds[i], bounds[i + 1], np.full(o.size, weekly)))
+    if not out:
+        none = np.empty(0, dtype=np.int64)
+        return none, none, none, np.zeros(0, dtype=bool)
+    return (
+        np.concatenate([x[0] for x in out]),
+        np.concatenate([x[1] for x in out]),
+        np.concatenate([x[2] for x in out]),
+        np.concatenate([x[3] for x in out]),
+    )
 
 
 def person_blocks(
@@ -86,38 +174,24 @@ def person_blocks(
 ) -> tuple[Int64Array, Int64Array, BoolArray]:
     """The capped-out days and weeks of one person (zone ``zone``, counted entries ``busy``)
     among the local days overlapping ``[lo, hi)``: starts, ends and which are weeks."""
-    s, e = busy
-    first, last = (int(x) // DAY for x in hours.to_wall(zone, [lo, hi - 1]))
-    first -= (first + 3) % 7  # back to Monday (1970-01-01 was a Thursday)
-    last += 1 + (-(last + 1 + 3)) % 7  # on to the next Monday, exclusive
-    days = hours.from_wall(zone, np.arange(first, last + 1, dtype=np.int64) * DAY)
-    weeks = days[::7]
-    union = iv.normalize(s, e)
-    out_s: list[Int64Array] = []
-    out_e: list[Int64Array] = []
-    out_w: list[BoolArray] = []
-    for bounds, count_cap, busy_cap, weekly in (
-        (days, caps.meetings_per_day, caps.busy_per_day, False),
-        (weeks, caps.meetings_per_week, caps.busy_per_week, True),
-    ):
-        out = np.zeros(bounds.size - 1, dtype=bool)
-        if count_cap is not None:
-            out |= _touching(bounds, s, e) + 1 > count_cap
-        if busy_cap is not None:
-            out |= np.diff(_below(union, bounds)) + duration > busy_cap
-        out &= bounds[1:] > bounds[:-1]  # a day skipped whole (Samoa, 2011) blocks nothing
-        out_s.append(bounds[:-1][out])
-        out_e.append(bounds[1:][out])
-        out_w.append(np.full(int(out.sum()), weekly))
-    return np.concatenate(out_s), np.concatenate(out_e), np.concatenate(out_w)
+    owner = np.zeros(busy[0].size, dtype=np.int64)
+    _, s, e, w = zone_blocks(zone, limits([caps]), (owner, *busy), duration=duration, lo=lo, hi=hi)
+    return s, e, w
+
+
+def _counting(status: npt.NDArray[np.int8], request: MeetingRequest) -> BoolArray:
+    """Which status codes count as meetings under ``request`` (module docstring)."""
+    out: BoolArray = np.equal(status, Status.BUSY.code)
+    if request.tentative == "busy":
+        out |= np.equal(status, Status.TENTATIVE.code)
+    return out
 
 
 def counted(av: Availability, request: MeetingRequest) -> SpanArrays:
     """The entries of ``av`` that count as meetings under ``request`` (module docstring)."""
-    statuses = (Status.BUSY,) if request.tentative == "free" else (Status.BUSY, Status.TENTATIVE)
-    s, e = av.busy.with_status(*statuses)
-    keep = e > s
-    return s[keep], e[keep]
+    t = av.busy
+    keep = _counting(t.status, request) & (t.ends > t.starts)
+    return t.starts[keep], t.ends[keep]
 
 
 def cap_blocks(
@@ -128,33 +202,32 @@ def cap_blocks(
     hi: int,
 ) -> CapBlocks:
     """Every capped-out day and week of the attendees ``who`` (by index) that overlaps a local
-    day touching ``[lo, hi)``; attendees without caps, or whose calendar is unknown, add none."""
-    owners: list[Int64Array] = []
-    starts: list[Int64Array] = []
-    ends: list[Int64Array] = []
-    weekly: list[BoolArray] = []
+    day touching ``[lo, hi)``; attendees without caps, or whose calendar is unknown, add none.
+
+    People sharing a zone share its days, so each zone is one vectorised pass."""
+    by_zone: dict[str, list[tuple[int, LoadCaps, BusyTable]]] = {}
     for i, a in enumerate(who):
         av = avs.get(a.id)
         if a.caps is None or not a.caps.any or av is None or av.error is not None:
             continue
-        s, e, w = person_blocks(
-            a.caps,
-            request.zone_of(a),
-            counted(av, request),
-            duration=request.duration,
-            lo=lo,
-            hi=hi,
-        )
-        owners.append(np.full(s.size, i, dtype=np.int64))
-        starts.append(s)
-        ends.append(e)
-        weekly.append(w)
-    if not owners:
+        by_zone.setdefault(request.zone_of(a), []).append((i, a.caps, av.busy))
+    parts = []
+    for zone, people in by_zone.items():
+        index = np.array([i for i, _, _ in people], dtype=np.int64)
+        sizes = [len(t) for _, _, t in people]
+        owner = np.repeat(np.arange(len(people), dtype=np.int64), sizes)
+        s = np.concatenate([t.starts for _, _, t in people]).astype(np.int64)
+        e = np.concatenate([t.ends for _, _, t in people]).astype(np.int64)
+        status = np.concatenate([t.status for _, _, t in people])
+        keep = _counting(status, request) & (e > s)
+        entries = (owner[keep], s[keep], e[keep])
+        caps = limits([c for _, c, _ in people])
+        o, s, e, w = zone_blocks(zone, caps, entries, duration=request.duration, lo=lo, hi=hi)
+        parts.append((index[o], s, e, w))
+    if not parts:
         none = np.empty(0, dtype=np.int64)
         return CapBlocks(none, none, none, np.zeros(0, dtype=bool))
-    return CapBlocks(
-        np.concatenate(owners), np.concatenate(starts), np.concatenate(ends), np.concatenate(weekly)
-    )
+    return CapBlocks(*(np.concatenate([p[k] for p in parts]) for k in range(4)))
 
 
 def reach(request: MeetingRequest, window: Span) -> Span:
