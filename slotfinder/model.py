@@ -1019,7 +1019,8 @@ class Reason:
     ``code`` is one of ``window_too_short``, ``hours_never_overlap``, ``busy_whole_window``,
     ``quorum_unreachable``, ``group_unreachable`` (a named group is never met),
     ``unknown_attendees``, ``no_room_free`` (rooms were read and are busy), ``rooms_unknown``
-    (rooms that might be free could not be read), ``min_notice``, ``no_common_time``.
+    (rooms that might be free could not be read), ``min_notice``, ``no_common_time``,
+    ``daily_cap`` / ``weekly_cap`` (a load cap rules out their free time).
     """
 
     code: str
