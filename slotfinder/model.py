@@ -568,24 +568,15 @@ CAP_KEYS = (
 _MAX_MEETINGS = 10_000
 
 
-def _count_cap(limit: int) -> Callable[[object, Any, Any], None]:
+def _cap(limit: int, unit: str) -> Callable[[object, Any, Any], None]:
+    """A validator for one cap: ``None`` (no cap) or a whole number from 0 to ``limit``."""
+
     def check(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
         if value is None:
             return
         n = _whole(value, attr.name)
         if not 0 <= n <= limit:
-            raise InputError(attr.name, value, f"must be 0 to {limit} meetings")
-
-    return check
-
-
-def _busy_cap(limit: int) -> Callable[[object, Any, Any], None]:
-    def check(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-        if value is None:
-            return
-        n = _whole(value, attr.name)
-        if not 0 <= n <= limit:
-            raise InputError(attr.name, value, f"must be 0 to {limit} seconds ({limit // 3600} h)")
+            raise InputError(attr.name, value, f"must be 0 to {limit} {unit}")
 
     return check
 
@@ -613,10 +604,16 @@ class LoadCaps:
     :mod:`slotfinder.caps`.
     """
 
-    meetings_per_day: int | None = attrs.field(default=None, validator=_count_cap(_MAX_MEETINGS))
-    busy_per_day: int | None = attrs.field(default=None, validator=_busy_cap(DAY))
-    meetings_per_week: int | None = attrs.field(default=None, validator=_count_cap(_MAX_MEETINGS))
-    busy_per_week: int | None = attrs.field(default=None, validator=_busy_cap(7 * DAY))
+    meetings_per_day: int | None = attrs.field(
+        default=None, validator=_cap(_MAX_MEETINGS, "meetings")
+    )
+    busy_per_day: int | None = attrs.field(default=None, validator=_cap(DAY, "seconds (24 h)"))
+    meetings_per_week: int | None = attrs.field(
+        default=None, validator=_cap(_MAX_MEETINGS, "meetings")
+    )
+    busy_per_week: int | None = attrs.field(
+        default=None, validator=_cap(7 * DAY, "seconds (168 h)")
+    )
 
     @property
     def any(self) -> bool:
