@@ -173,10 +173,28 @@ def _row(item: object, day_zone: str, odd: set[str]) -> Row:
         return first, last, status
     first, last = _timed(start, ".start"), _timed(end, ".end")
     if last < first:
-        raise InputError(
-            ".end.dateTime", end.get("dateTime"), f"before the start {start['dateTime']!r}"
-        )
+        if not _gap_only(start, end):
+            raise InputError(
+                ".end.dateTime", end.get("dateTime"), f"before the start {start['dateTime']!r}"
+            )
+        last = first
     return first, last, status
+
+
+def _gap_only(start: dict[str, Any], end: dict[str, Any]) -> bool:
+    """Whether an end read before its start is in order on the wall clock of one zone.
+
+    RFC 5545 reads a start skipped by a spring-forward gap with the offset before the gap, so
+    a span such as 02:30-03:00 on the day New York skips 02:00-03:00 ends before it starts. It
+    names no time that happened, so it covers none; it is not a broken item.
+    """
+    if (start.get("timeZone") or DEFAULT_ZONE) != (end.get("timeZone") or DEFAULT_ZONE):
+        return False
+    try:  # an offset in either text wins, and then the order holds as read
+        wall = [times.instant(p.get("dateTime"), "dateTime", "UTC") for p in (start, end)]
+    except InputError:
+        return False
+    return wall[0] <= wall[1]
 
 
 def _rows(items: object, day_zone: str, odd: set[str]) -> list[Row]:
