@@ -673,13 +673,14 @@ ZONES = ["Asia/Shanghai", "UTC", "America/New_York", "Europe/Berlin", "Asia/Kolk
 @example([(datetime(2026, 4, 5, 1, 45), 60, "Australia/Lord_Howe", "BUSY")])  # 30-minute fold
 @example([(datetime(2026, 3, 8, 2, 30), 1800, "America/New_York", "BUSY")])  # gap to its end
 @example([(datetime(1919, 4, 13, 0, 30), 1800, "Asia/Shanghai", "BUSY")])  # the same in 1919
+@example([(datetime(1959, 4, 26, 2, 0, fold=1), 0, "America/New_York", "BUSY")])  # a drawn fold
 def test_timed_items_read_as_the_standard_library_reads_them(
     drawn: list[tuple[datetime, int, str | int | None, str]],
 ) -> None:
     """Offsets (in minutes), zones and the default zone give what ``datetime`` gives (fold 0)."""
     items, expected = [], []
     for moment, seconds, how, status in drawn:
-        start = moment.replace(microsecond=0)
+        start = moment.replace(microsecond=0, fold=0)  # the text carries no fold
         end = start + timedelta(seconds=seconds)
         tz: tzinfo = (
             timezone(timedelta(minutes=how))
