@@ -30,7 +30,8 @@ rule it breaks (``attendees[1].busy[3].end='2026-11-23T25:00': no such time of d
   their ``_per_week`` twins are the attendee's load caps (whole meetings; hours, e.g. ``4.5``).
 * A busy entry needs ``start`` and ``end`` with ``end`` not before ``start`` (a zero-length
   entry is allowed and blocks nothing); ``status`` is ``busy`` (default), ``tentative``,
-  ``free`` or ``oof``.
+  ``free``, ``oof`` or ``unanswered`` (an invitation not yet answered: the request's
+  ``unanswered`` policy says how it counts).
 * ``groups`` (optional) lists groups of required attendees (:mod:`slotfinder.groups`): each
   has ``members`` (attendee ids), ``required`` (a count or ``"all"``, the default) and a
   ``name`` (default ``group N``); the request built from the file checks them.

@@ -45,6 +45,7 @@ __all__ = [
     "MAX_BUFFER",
     "MAX_RESULTS",
     "MAX_WINDOW",
+    "UNANSWERED_POLICIES",
     "Attendee",
     "Availability",
     "Busy",
@@ -192,6 +193,8 @@ class Status(enum.Enum):
     TENTATIVE = "tentative"
     BUSY = "busy"
     OOF = "oof"
+    UNANSWERED = "unanswered"
+    """An invitation not yet answered; the request's ``unanswered`` policy says how it counts."""
 
     @property
     def code(self) -> int:
@@ -214,10 +217,18 @@ class Status(enum.Enum):
         try:
             return cls(value.lower()) if isinstance(value, str) else cls(None)
         except ValueError as exc:
-            raise InputError(field, value, "expected one of busy, tentative, free, oof") from exc
+            raise InputError(
+                field, value, "expected one of busy, tentative, free, oof, unanswered"
+            ) from exc
 
 
-_STATUS_CODE = {Status.FREE: 0, Status.TENTATIVE: 1, Status.BUSY: 2, Status.OOF: 3}
+_STATUS_CODE = {
+    Status.FREE: 0,
+    Status.TENTATIVE: 1,
+    Status.BUSY: 2,
+    Status.OOF: 3,
+    Status.UNANSWERED: 4,
+}
 _CODE_STATUS = {v: k for k, v in _STATUS_CODE.items()}
 
 
@@ -714,6 +725,9 @@ class Attendee:
 
 
 TentativePolicy = Literal["busy", "free"]
+UnansweredPolicy = Literal["busy", "tentative", "free"]
+"""How an ``unanswered`` entry counts: busy, tentative (then ``tentative`` decides) or free."""
+UNANSWERED_POLICIES: tuple[UnansweredPolicy, ...] = ("busy", "tentative", "free")
 UnknownPolicy = Literal["exclude", "flag"]
 Order = Literal["score", "start"]
 
@@ -794,6 +808,7 @@ class MeetingRequest:
     now: int | None = attrs.field(default=None, converter=_now)
     quorum: int | float | None = None
     tentative: TentativePolicy = "busy"
+    unanswered: UnansweredPolicy = "tentative"
     unknown: UnknownPolicy = "exclude"
     max_results: int = 10
     order: Order = "score"
@@ -822,6 +837,10 @@ class MeetingRequest:
             value = getattr(self, name)
             if not isinstance(value, str) or value not in allowed:
                 raise InputError(name, value, f"expected {allowed[0]!r} or {allowed[1]!r}")
+        if not isinstance(self.unanswered, str) or self.unanswered not in UNANSWERED_POLICIES:
+            raise InputError(
+                "unanswered", self.unanswered, "expected 'busy', 'tentative' or 'free'"
+            )
         self.quorum_count()  # validates
         if self.groups and self.quorum is not None:
             raise InputError("quorum", self.quorum, "give groups or a quorum, not both")

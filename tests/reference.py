@@ -11,6 +11,7 @@ The semantics it pins (see the engine's module docstring for the reasons):
 * a required attendee passes a slot ``[s, e)`` when the slot is inside their working hours, no
   busy/oof entry (widened by the buffers) overlaps it, no tentative one does unless tentative
   counts as free, and the slot is inside the data's coverage (unless unknown time is flagged);
+  an unanswered entry is a busy one, a tentative one or nothing, as ``request.unanswered`` says;
 * a room passes when it was read, the slot is inside its working hours and coverage, and no
   blocking entry overlaps it (no buffers for rooms);
 * load caps: an attendee with caps fails (and is ``unavailable`` for) a slot when some local day
@@ -135,9 +136,12 @@ def person(
         ):
             meetings.append((entry.span.start, entry.span.end))
         span = (entry.span.start - before, entry.span.end + after)
-        if entry.status in BLOCK_HARD:
+        counts_as = entry.status
+        if counts_as is Status.UNANSWERED:
+            counts_as = Status(request.unanswered)
+        if counts_as in BLOCK_HARD:
             hard.append(span)
-        elif entry.status is Status.TENTATIVE:
+        elif counts_as is Status.TENTATIVE:
             tent.append(span)
     return Person(who.id, hours, cov, hard, tent, who.caps, request.zone_of(who), meetings)
 

@@ -26,7 +26,15 @@ import numpy.typing as npt
 from slotfinder import hours
 from slotfinder import intervals as iv
 from slotfinder.intervals import Int64Array, SpanArrays
-from slotfinder.model import DAY, Attendee, Availability, Span, Status, WorkingHours
+from slotfinder.model import (
+    DAY,
+    Attendee,
+    Availability,
+    Span,
+    Status,
+    UnansweredPolicy,
+    WorkingHours,
+)
 
 __all__ = [
     "BoolArray",
@@ -61,6 +69,7 @@ Owned: TypeAlias = tuple[Int64Array, Int64Array, Int64Array]
 
 _HARD = (Status.BUSY.code, Status.OOF.code)
 _TENT = Status.TENTATIVE.code
+_UNANSWERED = Status.UNANSWERED.code
 
 
 def _empty_i64() -> Int64Array:
@@ -74,8 +83,8 @@ class Raw:
     ``wh`` indexes ``hours_keys`` (-1: no working-hours limit). ``cov_lo``/``cov_hi`` is the
     known stretch, ``cov_all`` marks ``covered=None`` (the whole window, whichever it is), and
     unknown people have ``known`` False and an entry in ``reasons``. Busy entries that can
-    block (busy, oof, tentative; positive length) are concatenated, tagged with their owner's
-    index and widened by the buffers.
+    block (busy, oof, tentative, and unanswered as the policy counts it; positive length) are
+    concatenated, tagged with their owner's index and widened by the buffers.
     """
 
     ids: ObjArray
@@ -93,8 +102,16 @@ class Raw:
     reasons: list[tuple[int, str]]
 
 
-def gather(who: Sequence[Attendee], avs: dict[str, Availability], before: int, after: int) -> Raw:
+def gather(
+    who: Sequence[Attendee],
+    avs: dict[str, Availability],
+    before: int,
+    after: int,
+    unanswered: UnansweredPolicy = "tentative",
+) -> Raw:
     """Gather ``who`` into arrays; busy entries widened to ``[b0 - before, b1 + after)``.
+
+    ``unanswered`` entries become hard (``"busy"``), tentative (``"tentative"``) or nothing.
 
     The only per-attendee Python loop of the engine: a few attribute reads each.
     """
@@ -145,7 +162,11 @@ def gather(who: Sequence[Attendee], avs: dict[str, Availability], before: int, a
         c = np.concatenate(codes)
         owner = np.repeat(np.arange(n, dtype=np.int64), np.array(sizes, dtype=np.int64))
         hard = (c == _HARD[0]) | (c == _HARD[1])
-        keep = (e > s) & (hard | (c == _TENT))
+        soft = c == _TENT
+        if unanswered != "free":
+            waiting = c == _UNANSWERED
+            hard, soft = (hard | waiting, soft) if unanswered == "busy" else (hard, soft | waiting)
+        keep = (e > s) & (hard | soft)
         if not keep.all():
             owner, hard, s, e = owner[keep], hard[keep], s[keep], e[keep]
         s = s - before

@@ -15,7 +15,9 @@ Semantics (DESIGN.md "Slot semantics"; ``tests/reference.py`` restates them by b
   their working hours (``working_hours`` ``None``: no limit), overlaps none of their blocking
   entries, and lies inside the stretch their data covers (``Availability.covered``; ``None``
   means the window). Blocking entries are ``busy`` and ``oof``, and ``tentative`` unless
-  ``request.tentative == "free"``; ``free`` entries and zero-length entries block nothing.
+  ``request.tentative == "free"``; ``free`` entries and zero-length entries block nothing. An
+  ``unanswered`` entry counts as ``request.unanswered`` says: as ``busy``, as ``tentative``
+  (the default) or as ``free`` (for rooms too).
 * **Buffers.** A slot needs ``buffer_before`` seconds clear of busy time before it and
   ``buffer_after`` after it, so a busy entry ``[b0, b1)`` blocks exactly the slots overlapping
   ``[b0 - buffer_after, b1 + buffer_before)``. Buffers apply to busy entries only: a slot may
@@ -305,10 +307,11 @@ def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) 
         avs.setdefault(av.id, av)
     earliest = _earliest(request)
     w = request.window
-    plain = gather(request.attendees, avs, request.buffer_after, request.buffer_before)
+    policy = request.unanswered
+    plain = gather(request.attendees, avs, request.buffer_after, request.buffer_before, policy)
     caps = cap_blocks(request.attendees, avs, request, w.start, w.end + NEXT_SEARCH_DAYS * DAY)
     raw = with_blocks(plain, caps.owner, caps.start, caps.end)
-    raw_rooms = gather(request.rooms, avs, 0, 0)
+    raw_rooms = gather(request.rooms, avs, 0, 0, policy)
     p, rooms = people(raw, w), people(raw_rooms, w)
     ns = needs(raw.ids, raw.required, request)
     solved = _solve(p, rooms, request, earliest, ns)

@@ -201,11 +201,11 @@ def test_windows_too_long_or_too_near_the_ends_of_time_are_refused(
 # --- busy tables ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", [4, 9, -1, 258])
+@pytest.mark.parametrize("code", [5, 9, -1, 258])
 def test_unknown_status_codes_are_refused_not_read_as_free(code: int) -> None:
     """Code 9 used to make the entry silently free (and 258 wrapped to 2); now it is refused."""
     with pytest.raises(
-        InputError, match="unknown code: 0 free, 1 tentative, 2 busy, 3 oof"
+        InputError, match="unknown code: 0 free, 1 tentative, 2 busy, 3 oof, 4 unanswered"
     ) as info:
         BusyTable(starts=[T0], ends=[T0 + HOUR], status=[code])
     assert info.value.field == "busy.status[0]"
