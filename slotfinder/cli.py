@@ -163,6 +163,10 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         help="a group of required attendees of whom N (or 'all') must be free; repeatable",
     )  # fmt: skip
     parser.add_argument("--tentative", choices=("busy", "free"), default="busy")
+    parser.add_argument(
+        "--unanswered", choices=("busy", "tentative", "free"), default="tentative",
+        help="an invitation nobody answered counts as busy, tentative (default) or free",
+    )  # fmt: skip
     parser.add_argument("--unknown", choices=("exclude", "flag"), default="exclude")
     parser.add_argument("--max", type=int, default=10, dest="max_results")
     parser.add_argument("--order", choices=("score", "start"), default="score")
@@ -203,6 +207,7 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
         "min_notice": parse_duration(args.min_notice, "--min-notice") if args.min_notice else 0,
         "quorum": _quorum(args.quorum),
         "tentative": args.tentative,
+        "unanswered": args.unanswered,
         "unknown": args.unknown,
         "max_results": args.max_results,
         "order": args.order,

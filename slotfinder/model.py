@@ -61,6 +61,7 @@ __all__ = [
     "Unknown",
     "WorkingHours",
     "as_availabilities",
+    "blocking_statuses",
     "check_zone",
     "to_epoch",
 ]
@@ -728,6 +729,24 @@ TentativePolicy = Literal["busy", "free"]
 UnansweredPolicy = Literal["busy", "tentative", "free"]
 """How an ``unanswered`` entry counts: busy, tentative (then ``tentative`` decides) or free."""
 UNANSWERED_POLICIES: tuple[UnansweredPolicy, ...] = ("busy", "tentative", "free")
+
+
+def blocking_statuses(
+    unanswered: UnansweredPolicy,
+) -> tuple[tuple[Status, ...], tuple[Status, ...]]:
+    """The statuses that block as busy, and those that block as tentative, under ``unanswered``.
+
+    The one statement of the status policy: the engine and the renderers both read it.
+    """
+    hard: tuple[Status, ...] = (Status.BUSY, Status.OOF)
+    soft: tuple[Status, ...] = (Status.TENTATIVE,)
+    if unanswered == "busy":
+        hard += (Status.UNANSWERED,)
+    elif unanswered == "tentative":
+        soft += (Status.UNANSWERED,)
+    return hard, soft
+
+
 UnknownPolicy = Literal["exclude", "flag"]
 Order = Literal["score", "start"]
 

@@ -28,12 +28,14 @@ from slotfinder import intervals as iv
 from slotfinder.intervals import Int64Array, SpanArrays
 from slotfinder.model import (
     DAY,
+    UNANSWERED_POLICIES,
     Attendee,
     Availability,
     Span,
     Status,
     UnansweredPolicy,
     WorkingHours,
+    blocking_statuses,
 )
 
 __all__ = [
@@ -67,9 +69,16 @@ ObjArray: TypeAlias = npt.NDArray[np.object_]
 Owned: TypeAlias = tuple[Int64Array, Int64Array, Int64Array]
 """Spans tagged with their owner's index: ``(owner, starts, ends)``."""
 
-_HARD = (Status.BUSY.code, Status.OOF.code)
-_TENT = Status.TENTATIVE.code
-_UNANSWERED = Status.UNANSWERED.code
+
+def _lookup(statuses: tuple[Status, ...]) -> BoolArray:
+    """A table indexed by status code: True for the codes of ``statuses``."""
+    table = np.zeros(len(Status), dtype=bool)
+    table[[s.code for s in statuses]] = True
+    return table
+
+
+_BLOCKS = {policy: tuple(map(_lookup, blocking_statuses(policy))) for policy in UNANSWERED_POLICIES}
+"""Per unanswered policy: (codes blocking as busy, codes blocking as tentative) as tables."""
 
 
 def _empty_i64() -> Int64Array:
@@ -161,12 +170,9 @@ def gather(
         e = np.concatenate(ends)
         c = np.concatenate(codes)
         owner = np.repeat(np.arange(n, dtype=np.int64), np.array(sizes, dtype=np.int64))
-        hard = (c == _HARD[0]) | (c == _HARD[1])
-        soft = c == _TENT
-        if unanswered != "free":
-            waiting = c == _UNANSWERED
-            hard, soft = (hard | waiting, soft) if unanswered == "busy" else (hard, soft | waiting)
-        keep = (e > s) & (hard | soft)
+        hard_codes, soft_codes = _BLOCKS[unanswered]
+        hard = hard_codes[c]
+        keep = (e > s) & (hard | soft_codes[c])
         if not keep.all():
             owner, hard, s, e = owner[keep], hard[keep], s[keep], e[keep]
         s = s - before

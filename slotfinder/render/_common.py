@@ -25,9 +25,10 @@ from slotfinder.model import (
     MeetingRequest,
     Reason,
     Span,
-    Status,
     Suggestion,
     SuggestionResult,
+    UnansweredPolicy,
+    blocking_statuses,
 )
 
 __all__ = [
@@ -159,28 +160,36 @@ def wrap(
 
 
 class Person:
-    """An attendee or room as the renderers draw it: id, kind, zone, hours, availability."""
+    """An attendee or room as the renderers draw it: id, kind, zone, hours, availability, and
+    the request's ``unanswered`` policy (how their unanswered entries are drawn)."""
 
-    __slots__ = ("_busy", "attendee", "availability", "id", "kind", "zone")
+    __slots__ = ("_busy", "attendee", "availability", "id", "kind", "unanswered", "zone")
 
     def __init__(
-        self, attendee: Attendee, kind: str, zone: str, availability: Availability | None
+        self,
+        attendee: Attendee,
+        kind: str,
+        zone: str,
+        availability: Availability | None,
+        unanswered: UnansweredPolicy = "tentative",
     ) -> None:
         self.attendee = attendee
         self.id = attendee.id
         self.kind = kind  # "required", "optional" or "room"
         self.zone = zone
         self.availability = availability
+        self.unanswered = unanswered
         self._busy: SpanArrays | None = None
 
     def busy(self) -> SpanArrays | None:
-        """Busy and out-of-office time merged, ``None`` if unread; worked out on the first call
-        and kept, since every slot of a report asks again (a year of slots, a thousand people)."""
+        """Time blocked as busy (busy, out of office, unanswered if the policy says so) merged,
+        ``None`` if unread; worked out on the first call and kept, since every slot of a report
+        asks again (a year of slots, a thousand people)."""
         av = self.availability
         if av is None or not av.known:
             return None
         if self._busy is None:
-            self._busy = normalize(*av.busy.with_status(Status.BUSY, Status.OOF))
+            self._busy = normalize(*av.busy.with_status(*blocking_statuses(self.unanswered)[0]))
         return self._busy
 
     @property
@@ -210,11 +219,12 @@ def people(result: SuggestionResult) -> list[Person]:
     out: list[Person] = []
     req: MeetingRequest | None = result.request
     if req is not None:
+        policy = req.unanswered
         for a in req.attendees:
             kind = "optional" if a.optional else "required"
-            out.append(Person(a, kind, req.zone_of(a), by_id.get(a.id)))
+            out.append(Person(a, kind, req.zone_of(a), by_id.get(a.id), policy))
         for r in req.rooms:
-            out.append(Person(r, "room", req.zone_of(r), by_id.get(r.id)))
+            out.append(Person(r, "room", req.zone_of(r), by_id.get(r.id), policy))
     seen = {p.id for p in out}
     zone = req.zone if req is not None else "UTC"
     for av in result.availabilities:

@@ -23,7 +23,9 @@ A cell ``[a, b)`` of one person shows the strongest thing that touches it:
 
 So ``free`` is a promise about the whole cell, and any overlap at all is shown as blocking,
 the same half-open rule the engine uses (a meeting ending at 10:00 does not touch the 10:00
-cell). Rooms have no working hours unless configured. ``free`` entries block nothing.
+cell). Rooms have no working hours unless configured. ``free`` entries block nothing, and an
+``unanswered`` entry is drawn as the request's ``unanswered`` policy counts it (busy, tentative
+or nothing: :func:`slotfinder.model.blocking_statuses`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import numpy.typing as npt
 from slotfinder.caps import counted, person_blocks
 from slotfinder.hours import from_wall, to_wall, working_spans
 from slotfinder.intervals import Int64Array, SpanArrays, covering_index, empty, normalize
-from slotfinder.model import DAY, Span, Status, Suggestion, SuggestionResult
+from slotfinder.model import DAY, Span, Suggestion, SuggestionResult, blocking_statuses
 from slotfinder.render._common import Person, meeting_periods, people, result_zone
 
 __all__ = ["CELL_SIZES", "STATES", "Day", "Grid", "build_grid", "cap_spans", "slot_state"]
@@ -113,8 +115,9 @@ def classify(
     av = person.availability
     if av is None or not av.known:
         return ("unknown",) * n
-    busy = normalize(*av.busy.with_status(Status.BUSY, Status.OOF))
-    tent = normalize(*av.busy.with_status(Status.TENTATIVE))
+    hard, soft = blocking_statuses(person.unanswered)
+    busy = normalize(*av.busy.with_status(*hard))
+    tent = normalize(*av.busy.with_status(*soft))
     out = np.full(n, "free", dtype=object)
     wh = person.attendee.working_hours
     if wh is not None and n:

@@ -959,8 +959,8 @@ _VALUES = st.one_of(
     st.text(max_size=12),
 )  # fmt: skip
 _FLAGS = ["--duration", "--granularity", "--buffer", "--min-notice", "--quorum", "--max",
-          "--order", "--format", "--tz", "--tentative", "--start", "--end", "--attendee",
-          "--output", "--config", "--debug"]  # fmt: skip
+          "--order", "--format", "--tz", "--tentative", "--unanswered", "--start", "--end",
+          "--attendee", "--output", "--config", "--debug"]  # fmt: skip
 _FILES = st.one_of(
     st.just(BUSY.read_text(encoding="utf-8")),
     st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
