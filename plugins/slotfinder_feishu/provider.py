@@ -15,20 +15,24 @@ Seed over ``providers.md``: the batch page (``seeds/003``) lists no ``need_rsvp_
 field and no ``rsvp_status`` in reply items, although ``providers.md`` and the ``lark-oapi``
 models have both. We follow the seed: the batch request does not ask for RSVP status and a
 batch item without one counts as busy. Consequence: a *tentative* or unanswered invitation is
-visible as tentative only through ``freebusy/list``; through ``freebusy/batch`` it blocks like
+visible as such only through ``freebusy/list``; through ``freebusy/batch`` it blocks like
 an accepted one (declined and removed events are not returned at all with ``only_busy=true``).
 
 RSVP mapping (``rsvp_status`` → availability):
 
-==============  ======================================================================
-``accept``      busy (for a room: booking confirmed)
-``tentative``   tentative
-``needs_action`` tentative (no reply yet; for a room: booking pending approval)
-``decline``     dropped — does not block (for a room: booking refused)
-``removed``     dropped — the person or room was removed from the event
-missing         busy (batch items never carry it)
-other values    busy, logged at DEBUG (the safe side)
-==============  ======================================================================
+================  ====================================================================
+``accept``        busy (for a room: booking confirmed)
+``tentative``     tentative
+``needs_action``  unanswered (no reply yet; for a room: booking pending approval), which
+                  counts as the request's ``unanswered`` policy says (default: tentative)
+``decline``       dropped — does not block (for a room: booking refused)
+``removed``       dropped — the person or room was removed from the event
+missing           busy (batch items never carry it)
+other values      busy, logged at DEBUG (the safe side)
+================  ====================================================================
+
+Events shown as free and out-of-office leave have no mark of their own in a reply: with
+``only_busy=true`` the first are left out, and leave comes back as a busy (often all-day) item.
 
 Item times are RFC 3339, read by :mod:`slotfinder.times` (whose rules cover leap seconds,
 fractions and impossible dates); a bare date ``YYYY-MM-DD`` (an all-day item) starts at the
@@ -105,7 +109,7 @@ RESET_HEADER: Final = "x-ogw-ratelimit-reset"
 _RSVP: Final[Mapping[str, int | None]] = {
     "accept": Status.BUSY.code,
     "tentative": Status.TENTATIVE.code,
-    "needs_action": Status.TENTATIVE.code,
+    "needs_action": Status.UNANSWERED.code,
     "decline": None,
     "removed": None,
 }

@@ -30,9 +30,10 @@ reading bug shared by both sides cannot pass the HTTP tests.
 
 Replies: events overlapping the window, whole (not clipped, so chunk seams repeat them as the
 real API does), sorted by start, times in the owner's zone offset. With ``only_busy`` (default
-true) declined and removed events are left out. ``freebusy/list`` adds ``rsvp_status`` when
-``need_rsvp_status`` is true; ``freebusy/batch`` never does (its seed page has neither the
-request field nor the reply field), so tentative replies are only visible through list.
+true) declined and removed events, and events shown as free, are left out. ``freebusy/list``
+adds ``rsvp_status`` when ``need_rsvp_status`` is true; ``freebusy/batch`` never does (its seed
+page has neither the request field nor the reply field), so tentative and unanswered replies
+are only visible through list.
 
 Options of :meth:`FeishuSimulator.app`: ``latency`` and ``jitter`` (seconds, on every reply),
 ``faults`` (:class:`slotfinder.testing.simkit.Faults`: rate limits, 500s with 190003, dropped
@@ -69,7 +70,7 @@ from slotfinder.testing.simkit import (
     latency_middleware,
 )
 from slotfinder.testing.simulation import DemoPerson, DemoTenant
-from slotfinder_feishu.tenant import BLOCKING, Event, FeishuTenant
+from slotfinder_feishu.tenant import Event, FeishuTenant
 
 __all__ = ["FAULTS", "STATE", "STATS", "TENANT", "TOKENS", "FeishuSimState", "FeishuSimulator"]
 
@@ -242,7 +243,7 @@ def _rfc3339(epoch: int, zone: str) -> str:
 def _items(events: list[Event], zone: str, only_busy: bool, rsvp: bool) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for e in events:
-        if only_busy and e.rsvp not in BLOCKING:
+        if only_busy and not e.blocks:
             continue
         item = {"start_time": _rfc3339(e.start, zone), "end_time": _rfc3339(e.end, zone)}
         if rsvp:

@@ -10,7 +10,9 @@ calendars: serving a window reads stored days instead of drawing them again. Eac
 * weekly meetings on fixed weekdays, each series with its own RSVP reply;
 * one-off meetings on working days, mostly inside working hours, a few early or late (some
   crossing local midnight), with replies accept / tentative / needs_action / decline / removed;
-* occasional all-day leave of one to three days, from local midnight to local midnight.
+* occasional all-day leave of one to three days, from local midnight to local midnight (Feishu's
+  free/busy has no out-of-office kind: leave is busy time);
+* now and then a focus block marked "show as free" (``free``), which ``only_busy`` leaves out.
 
 Rooms (``omm_…``) have bookings on working days; a booking may be pending approval
 (``needs_action``) or refused (``decline``).
@@ -32,7 +34,8 @@ import attrs
 __all__ = ["BLOCKING", "Event", "FeishuTenant", "Person", "Room"]
 
 BLOCKING = frozenset({"accept", "tentative", "needs_action"})
-"""Replies that keep an event on the calendar as busy time (``only_busy=true`` returns these)."""
+"""Replies that keep an event on the calendar as busy time (``only_busy=true`` returns these,
+unless the event is shown as free)."""
 
 _ZONES = (
     ("Asia/Shanghai", 40),
@@ -64,12 +67,19 @@ _LOOKBACK_DAYS = 3
 
 @attrs.frozen
 class Event:
-    """One calendar entry: epoch seconds ``[start, end)``, the owner's reply, whether all-day."""
+    """One calendar entry: epoch seconds ``[start, end)``, the owner's reply, whether all-day,
+    and whether it is shown as free (transparent), so it never blocks."""
 
     start: int
     end: int
     rsvp: str = "accept"
     all_day: bool = False
+    free: bool = False
+
+    @property
+    def blocks(self) -> bool:
+        """Whether ``only_busy=true`` returns it: a blocking reply on a busy (opaque) event."""
+        return self.rsvp in BLOCKING and not self.free
 
 
 @attrs.frozen
@@ -194,6 +204,10 @@ def _person_day(seed: int, person: Person, ordinal: int) -> tuple[Event, ...]:
         days = rng.choice((1, 1, 2, 3))
         start, end = _at(zone, ordinal, 0), _at(zone, ordinal + days, 0)
         events.append(Event(start, end, "accept", all_day=True))
+    focus = random.Random(_mix(seed, 3, person.index, ordinal))  # apart: older draws unchanged
+    if working and focus.random() < 0.1:
+        start = _at(zone, ordinal, person.day_start + 15 * focus.randrange(8))
+        events.append(Event(start, start + 3600, "accept", free=True))
     return tuple(events)
 
 
@@ -286,5 +300,6 @@ class FeishuTenant:
         return hits
 
     def ground_truth(self, id: str, start: int, end: int) -> list[Event]:
-        """The events that block time (accepted, tentative, unanswered) overlapping the window."""
-        return [e for e in self.events(id, start, end) if e.rsvp in BLOCKING]
+        """The events that block time (accepted, tentative, unanswered; not shown as free)
+        overlapping the window."""
+        return [e for e in self.events(id, start, end) if e.blocks]

@@ -44,7 +44,7 @@ CONFIG: dict[str, Any] = {
 T0 = 1_795_305_600  # 2026-11-22T00:00:00Z, a Sunday
 WINDOW_90 = Span(T0, T0 + 90 * DAY)
 P = FeishuProvider()
-BUSY, TENTATIVE = Status.BUSY.code, Status.TENTATIVE.code
+BUSY, TENTATIVE, UNANSWERED = Status.BUSY.code, Status.TENTATIVE.code, Status.UNANSWERED.code
 LOGID = {"X-Tt-Logid": "202611230001"}
 
 # The response examples of seeds/002 (freebusy/list) and seeds/003 (freebusy/batch), verbatim.
@@ -244,9 +244,9 @@ def test_user_id_type_is_validated() -> None:
 
 
 def test_parse_seed_list_example() -> None:
-    """The seed's list reply parses to one tentative row (needs_action) in epoch seconds."""
+    """The seed's list reply parses to one unanswered row (needs_action) in epoch seconds."""
     result = P.parse(list_call("ou_x"), reply(SEED_LIST), CONFIG)
-    assert result.busy == {"ou_x": [(SEED_START, SEED_START + 900, Status.TENTATIVE.code)]}
+    assert result.busy == {"ou_x": [(SEED_START, SEED_START + 900, Status.UNANSWERED.code)]}
     assert not result.errors
 
 
@@ -271,7 +271,7 @@ def test_parse_batch_missing_user_is_unknown_not_free() -> None:
     [
         ("accept", Status.BUSY.code),
         ("tentative", Status.TENTATIVE.code),
-        ("needs_action", Status.TENTATIVE.code),
+        ("needs_action", Status.UNANSWERED.code),
         ("decline", None),
         ("removed", None),
         (None, Status.BUSY.code),
@@ -289,8 +289,8 @@ def test_rsvp_mapping(rsvp: str | None, expected: int | None) -> None:
     assert list(rows) == ([] if expected is None else [(start, start + 3600, expected)])
 
 
-def test_room_pending_booking_is_tentative() -> None:
-    """A room booking pending approval (needs_action) is tentative; a refused one is dropped."""
+def test_room_pending_booking_is_unanswered() -> None:
+    """A room booking pending approval (needs_action) is unanswered; a refused one is dropped."""
     items = [
         {"start_time": "2026-11-23T10:00:00+08:00", "end_time": "2026-11-23T11:00:00+08:00",
          "rsvp_status": "needs_action"},
@@ -299,7 +299,7 @@ def test_room_pending_booking_is_tentative() -> None:
     ]  # fmt: skip
     body = {"code": 0, "msg": "success", "data": {"freebusy_list": items}}
     rows = P.parse(list_call("omm_1", "room"), reply(body), CONFIG).busy["omm_1"]
-    assert [r[2] for r in rows] == [Status.TENTATIVE.code]
+    assert [r[2] for r in rows] == [Status.UNANSWERED.code]
 
 
 def test_parse_empty_data_is_free() -> None:
@@ -765,7 +765,7 @@ def test_timed_items_read_as_the_standard_library_reads_them(
         if rsvp is not None:
             item["rsvp_status"] = rsvp
         items.append(item)
-        status = TENTATIVE if rsvp in ("tentative", "needs_action") else BUSY
+        status = {"tentative": TENTATIVE, "needs_action": Status.UNANSWERED.code}.get(rsvp, BUSY)
         expected.append((epoch(item["start_time"]), epoch(item["end_time"]), status))
     assert list(list_rows(*items).busy["ou_x"]) == expected
 
@@ -847,7 +847,9 @@ def test_any_items_give_rows_or_a_reason_for_that_user_only(drawn: list[Any]) ->
         assert "ou_a" not in result.busy
         assert "freebusy_lists[0].freebusy_items[" in result.errors["ou_a"]
     else:
-        assert all(s <= e and code in (BUSY, TENTATIVE) for s, e, code in result.busy["ou_a"])
+        assert all(
+            s <= e and code in (BUSY, TENTATIVE, UNANSWERED) for s, e, code in result.busy["ou_a"]
+        )
         blocking = [i for i in drawn if i.get("rsvp_status") not in ("decline", "removed")]
         assert len(result.busy["ou_a"]) == len(blocking)
 
@@ -887,12 +889,16 @@ def test_sample_batch_reply() -> None:
 
 
 def test_sample_list_reply_with_every_rsvp_status() -> None:
-    """accept is busy, tentative and needs_action tentative, decline and removed dropped."""
+    """accept is busy, tentative tentative, needs_action unanswered, decline/removed dropped."""
     result = P.parse(list_call("ou_x"), sample("list.json"), CONFIG)
     assert list(result.busy["ou_x"]) == [
         (epoch("2026-11-23T09:30:00+08:00"), epoch("2026-11-23T10:00:00+08:00"), BUSY),
         (epoch("2026-11-23T11:00:00+08:00"), epoch("2026-11-23T12:00:00+08:00"), TENTATIVE),
-        (epoch("2026-11-23T14:00:00+08:00"), epoch("2026-11-23T14:45:00+08:00"), TENTATIVE),
+        (
+            epoch("2026-11-23T14:00:00+08:00"),
+            epoch("2026-11-23T14:45:00+08:00"),
+            Status.UNANSWERED.code,
+        ),
     ]
 
 
