@@ -27,7 +27,9 @@ Decisions (see the seed pages ``seeds/000_*.txt`` and ``seeds/001_*.txt``; where
 * An item that cannot be read makes only its id unknown, with a reason naming the field and
   value; a per-id ``error`` does the same with DingTalk's text.
 * ``BUSY`` is busy, ``TENTATIVE`` (for rooms: pending approval) is tentative, any other status is
-  busy and logged on ``slotfinder.dingtalk``.
+  busy and logged on ``slotfinder.dingtalk``. The seeds document no unanswered, declined,
+  out-of-office or free status, so none is read: an unanswered invitation is whatever the service
+  reports (never ``unanswered``), and declined, removed and free items are not in the reply.
 * A bad access token comes back as ``{"code": "InvalidAuthentication", "message":
   "不合法的access_token"}`` — observed in the wild with HTTP 400 (not 401), so the code decides,
   whatever the status; HTTP 401 is treated the same.

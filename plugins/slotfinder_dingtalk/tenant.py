@@ -9,6 +9,12 @@ People work in several zones with their own working hours; their calendars hold 
 meetings, one-off meetings (some tentative), late meetings crossing midnight, and all-day
 ``{date}`` items (days off, trips) blocking the person's local days. Rooms have bookings, some
 pending approval (``TENTATIVE``), each with an ``eventId`` and an organiser.
+
+Now and then a working day also holds an invitation left unanswered, one declined, one the
+person was removed from, or a block shown as free (:data:`REPLIES`). The seed pages document
+only ``BUSY`` and ``TENTATIVE``, so what the service reports for these is our assumption, kept
+here in one place: an unanswered invitation is reported ``TENTATIVE`` (as Outlook shows one),
+and the other three are not reported at all (:attr:`Event.reported`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import attrs
 
 from slotfinder.model import Status
 
-__all__ = ["Event", "Person", "Room", "Tenant"]
+__all__ = ["REPLIES", "Event", "Person", "Room", "Tenant"]
 
 ZONES = (
     "Asia/Shanghai",
@@ -132,6 +138,9 @@ FIXED = (
 )
 
 BUSY, TENTATIVE = "BUSY", "TENTATIVE"
+REPLIES = ("accepted", "tentative", "unanswered", "declined", "removed", "free")
+"""The owner's side of a calendar item; the first three are reported, the rest are not."""
+_EXTRA = ("unanswered", "declined", "removed", "free")
 _CODES = {BUSY: Status.BUSY.code, TENTATIVE: Status.TENTATIVE.code}
 LOOKBACK_DAYS = 4
 """No generated event lasts longer than this, so a window only needs dates this far back."""
@@ -195,6 +204,21 @@ class Event:
     organizer: str
     zone: str | None = "Asia/Shanghai"
     all_day: tuple[str, str] | None = None
+    reply: str | None = None
+    """The owner's side, one of :data:`REPLIES`; ``None``: as ``status`` says (``BUSY``
+    accepted, ``TENTATIVE`` tentative)."""
+
+    @property
+    def kind(self) -> str:
+        """The owner's side of it, one of :data:`REPLIES`."""
+        if self.reply is not None:
+            return self.reply
+        return "tentative" if self.status == TENTATIVE else "accepted"
+
+    @property
+    def reported(self) -> bool:
+        """Whether querySchedule returns it (declined, removed and free items are not)."""
+        return self.kind in REPLIES[:3]
 
     @property
     def code(self) -> int:
@@ -393,6 +417,21 @@ class Tenant:
                     all_day=(day.isoformat(), last.isoformat()),
                 )
             )
+        extra = _rng("dingtalk-extra", self.seed, key, day.isoformat())  # older draws unchanged
+        if weekday < 5 and extra.random() < 0.15:
+            start = extra.randrange(9 * 4, 17 * 4) * 15
+            reply = extra.choice(_EXTRA)
+            events.append(
+                Event(
+                    start=_local(day, start, zone),
+                    end=_local(day, start + 60, zone),
+                    status=TENTATIVE if reply == "unanswered" else BUSY,
+                    event_id=self._event_id(key, "extra", day),
+                    organizer=extra.choice(self.people).union_id,
+                    zone=zone,
+                    reply=reply,
+                )
+            )
         return tuple(events)
 
     def _zone_of(self, key: str) -> str:
@@ -402,7 +441,12 @@ class Tenant:
         return self._rooms[key].zone
 
     def events(self, key: str, start: int, end: int) -> list[Event]:
-        """Events of a person or room overlapping ``[start, end)``, whole (not clipped)."""
+        """What querySchedule reports: the events of a person or room overlapping
+        ``[start, end)``, whole (not clipped)."""
+        return [e for e in self.calendar(key, start, end) if e.reported]
+
+    def calendar(self, key: str, start: int, end: int) -> list[Event]:
+        """Every item of a person or room overlapping ``[start, end)``, reported or not."""
         zone = ZoneInfo(self._zone_of(key))
         first = datetime.fromtimestamp(start, zone).date() - timedelta(days=LOOKBACK_DAYS)
         last = datetime.fromtimestamp(max(start, end - 1), zone).date() + timedelta(days=1)

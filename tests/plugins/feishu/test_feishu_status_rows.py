@@ -41,8 +41,12 @@ def _kind(e: Event) -> str:
     }[e.rsvp]
 
 
+def _alone(spans: list[tuple[int, int]], e: Event) -> bool:
+    return sum(s <= e.end and e.start <= t for s, t in spans) == 1
+
+
 def _examples(tenant: FeishuTenant) -> Iterator[tuple[str, str, Event]]:
-    """One event of each kind, with its owner, none sharing its span with another event."""
+    """One event of each kind, with its owner, none touching another event (rows may be merged)."""
     found: set[str] = set()
     for person in tenant.people:
         events = tenant.events(person.open_id, WINDOW.start, WINDOW.end)
@@ -50,7 +54,7 @@ def _examples(tenant: FeishuTenant) -> Iterator[tuple[str, str, Event]]:
         for e in events:
             kind = _kind(e)
             inside = WINDOW.start <= e.start and e.end <= WINDOW.end
-            if kind not in found and inside and spans.count((e.start, e.end)) == 1:
+            if kind not in found and inside and _alone(spans, e):
                 found.add(kind)
                 yield kind, person.open_id, e
         if found == set(ROWS):
@@ -69,9 +73,10 @@ async def test_every_status_row_over_loopback() -> None:
         assert {kind for kind, _, _ in examples} == set(ROWS)
         owners = sorted({owner for _, owner, _ in examples})
         zones = {p.open_id: p.zone for p in r.tenant.people}
-        avails = await r.fetch([Target(o, zone=zones[o]) for o in owners], WINDOW)
+        by_id = {}
+        for o in owners:  # one at a time: one list call, cheaper than two batch calls
+            (by_id[o],) = await r.fetch([Target(o, zone=zones[o])], WINDOW)
         assert set(r.fetcher.stats.calls) == {"feishu/freebusy/list"}
-        by_id = dict(zip(owners, avails, strict=True))
         got = {kind: _shown(by_id[owner], e) for kind, owner, e in examples}
         assert got == ROWS
         _, owner, e = next(x for x in examples if x[0] == "unanswered")
