@@ -6,10 +6,15 @@
 moved and deleted instances, DST-aware repeats); nothing of RFC 5545 is re-implemented here.
 What this module decides is how a calendar entry blocks time:
 
-* ``VEVENT``: ``TRANSP:TRANSPARENT`` and ``STATUS:CANCELLED`` block nothing;
-  ``STATUS:TENTATIVE`` is tentative; Outlook's ``X-MICROSOFT-CDO-BUSYSTATUS`` ``OOF``,
-  ``TENTATIVE`` and ``FREE`` are honoured; everything else is busy. An event without an end
-  lasts zero seconds (RFC 5545) and so blocks nothing; ``DURATION`` is applied by the library.
+* ``VEVENT``, first rule that applies: ``TRANSP:TRANSPARENT``, ``STATUS:CANCELLED``, Outlook's
+  ``X-MICROSOFT-CDO-BUSYSTATUS:FREE`` and the owner's ``PARTSTAT`` ``DECLINED`` or
+  ``DELEGATED`` block nothing; ``X-MICROSOFT-CDO-BUSYSTATUS:OOF`` is out of office; the owner's
+  ``PARTSTAT=NEEDS-ACTION`` is unanswered; the owner's ``PARTSTAT=TENTATIVE``,
+  ``X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE`` and ``STATUS:TENTATIVE`` are tentative; everything
+  else is busy. A file does not say whose calendar it is, so ``PARTSTAT`` is read only when the
+  id names the owner, ``ics:PATH#alice@example.com`` (the ``ATTENDEE`` whose ``mailto:`` address
+  it is, any case; the fragment is after the last ``#``). An event without an end lasts zero
+  seconds (RFC 5545) and so blocks nothing; ``DURATION`` is applied by the library.
 * All-day events (``DATE`` values) block the attendee's *local* days: midnight to midnight in
   the attendee's zone (or the request's, when the attendee has none). An all-day event whose
   ``DTEND`` is not after its ``DTSTART`` (holiday feeds write ``DTEND`` = ``DTSTART``) is read
@@ -46,18 +51,18 @@ from slotfinder.model import Attendee, Availability, BusyTable, Span, Status
 from slotfinder.providers import ConfigKey, ProviderConfig
 from slotfinder_files._cache import CONFIG_KEYS, Access, FileCache
 
-__all__ = ["IcsProvider", "read_ics"]
+__all__ = ["IcsProvider", "read_ics", "split_id"]
 
 PREFIX = "ics:"
 _MARGIN = timedelta(days=2)  # floating and all-day times can sit up to 26 h from UTC
 _BUSY, _TENTATIVE, _OOF = Status.BUSY.code, Status.TENTATIVE.code, Status.OOF.code
+_UNANSWERED = Status.UNANSWERED.code
 _FBTYPE = {
     "BUSY": _BUSY,
     "BUSY-TENTATIVE": _TENTATIVE,
     "BUSY-UNAVAILABLE": _OOF,
     "FREE": None,
 }
-_CDO = {"FREE": None, "TENTATIVE": _TENTATIVE, "OOF": _OOF}
 
 
 _CONTENT_LINE = re.compile(rb"[A-Za-z0-9-]+[;:]")
@@ -102,23 +107,43 @@ def _text(component: Any, name: str) -> str:
     return str(value).strip().upper() if value is not None else ""
 
 
-def _event_code(event: Any) -> int | None:
-    """How an event occurrence blocks time, or ``None`` when it does not."""
-    if _text(event, "TRANSP") == "TRANSPARENT" or _text(event, "STATUS") == "CANCELLED":
+def _partstat(event: Any, owner: str | None) -> str:
+    """The owner's ``PARTSTAT`` on this event (``""``: no owner named, or not an attendee)."""
+    if owner is None:
+        return ""
+    found = event.get("ATTENDEE")
+    for attendee in found if isinstance(found, list) else [found] if found is not None else []:
+        address = str(attendee).strip().lower().removeprefix("mailto:")
+        if address == owner:
+            return str(attendee.params.get("PARTSTAT", "NEEDS-ACTION")).upper()
+    return ""
+
+
+def _event_code(event: Any, owner: str | None = None) -> int | None:
+    """How an event occurrence blocks time for ``owner`` (an address), ``None``: not at all."""
+    status, cdo = _text(event, "STATUS"), _text(event, "X-MICROSOFT-CDO-BUSYSTATUS")
+    reply = _partstat(event, owner)
+    if (
+        _text(event, "TRANSP") == "TRANSPARENT"
+        or status == "CANCELLED"
+        or cdo == "FREE"
+        or reply in ("DECLINED", "DELEGATED")
+    ):
         return None
-    cdo = _text(event, "X-MICROSOFT-CDO-BUSYSTATUS")
-    if cdo in _CDO:
-        return _CDO[cdo]
-    if _text(event, "STATUS") == "TENTATIVE":
+    if cdo == "OOF":
+        return _OOF
+    if reply == "NEEDS-ACTION":
+        return _UNANSWERED
+    if reply == "TENTATIVE" or cdo == "TENTATIVE" or status == "TENTATIVE":
         return _TENTATIVE
     return _BUSY
 
 
 def _event_rows(
-    cal: icalendar.Calendar, lo: datetime, hi: datetime, zone: ZoneInfo
+    cal: icalendar.Calendar, lo: datetime, hi: datetime, zone: ZoneInfo, owner: str | None
 ) -> Iterator[tuple[float, float, int]]:
     for event in recurring_ical_events.of(cal).between(lo, hi):
-        code = _event_code(event)
+        code = _event_code(event, owner)
         if code is None or "DTSTART" not in event:
             continue
         start = event["DTSTART"].dt
@@ -164,8 +189,15 @@ def _rows_in(
     return starts, ends, codes
 
 
-def read_ics(path: str | Path, window: Span, zone: str, access: Access | None = None) -> BusyTable:
-    """The busy time in an iCalendar file overlapping ``window``, for someone in ``zone``.
+def read_ics(
+    path: str | Path,
+    window: Span,
+    zone: str,
+    access: Access | None = None,
+    owner: str | None = None,
+) -> BusyTable:
+    """The busy time in an iCalendar file overlapping ``window``, for someone in ``zone``
+    whose address is ``owner`` (``None``: unknown, so replies are not read).
 
     Entries are not clipped to the window. ``access`` limits which files may be read (default:
     any regular file outside /proc and /sys, up to 20 MiB). Raises :class:`InputError` saying
@@ -183,13 +215,20 @@ def read_ics(path: str | Path, window: Span, zone: str, access: Access | None = 
     rows: list[tuple[float, float, int]] = []
     try:
         for cal in calendars:
-            rows.extend(_event_rows(cal, lo, hi, tz))
+            rows.extend(_event_rows(cal, lo, hi, tz, owner and owner.lower()))
             rows.extend(_freebusy_rows(cal, tz))
     except Exception as exc:  # the library's messages may quote the file: the kind only
         problem = f"cannot expand its events ({type(exc).__name__})"
         raise InputError("path", text, problem) from None
     starts, ends, codes = _rows_in(rows, window)
     return BusyTable(starts=starts, ends=ends, status=codes)
+
+
+def split_id(id: str) -> tuple[str, str | None]:
+    """``ics:a/b.ics#me@x.org`` → ``("a/b.ics", "me@x.org")``; no fragment → ``(path, None)``."""
+    rest = id.removeprefix(PREFIX)
+    path, sep, owner = rest.rpartition("#")
+    return (path, owner or None) if sep else (rest, None)
 
 
 class IcsProvider:
@@ -209,12 +248,12 @@ class IcsProvider:
             return [Availability.unknown(a.id, f"{exc.field}: {exc.problem}") for a in attendees]
         out: list[Availability] = []
         for attendee in attendees:
-            path = attendee.id.removeprefix(PREFIX)
+            path, owner = split_id(attendee.id)
             if not path:
                 out.append(Availability.unknown(attendee.id, "expected ics:PATH, got no path"))
                 continue
             try:
-                busy = read_ics(path, window, attendee.zone or zone, access)
+                busy = read_ics(path, window, attendee.zone or zone, access, owner)
             except InputError as exc:  # unknown with the reason, never free
                 out.append(Availability.unknown(attendee.id, f"{path}: {exc.problem}"))
                 continue
