@@ -256,3 +256,19 @@ def test_the_command_line_refuses_to_serve_without_a_token(
     assert status == 2
     assert "SLOTFINDER_SERVE_TOKEN" in err.getvalue()
     assert "Traceback" not in err.getvalue()
+
+
+async def test_unanswered_field_means_the_flag(env: Env) -> None:
+    """`"unanswered"` is read as `--unanswered`; a value it does not take is a 400 naming it."""
+    async for url in _serve(env.config):
+        fields = {**_body(env.people[:3]), "unanswered": "busy", "tentative": "free"}
+        status, answer = await _post(url, fields)
+        bad_status, bad = await _post(url, {**_body(env.people[:3]), "unanswered": "maybe"})
+    assert status == 200
+    assert answer["slots"]
+    assert bad_status == 400
+    assert "unanswered" in bad["error"]["message"]
+    request = cli.request_from_flags(["--unanswered", "busy", "--attendee", "x:y", "--start",
+                                      "2026-11-23", "--end", "2026-11-24", "--duration", "30m"],
+                                     env.config)  # fmt: skip
+    assert request.unanswered == "busy"
