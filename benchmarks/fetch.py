@@ -66,7 +66,7 @@ SAMPLE = 40
 """Ids per provider and kind checked against the ground truth."""
 
 BUSY, TENTATIVE = Status.BUSY.code, Status.TENTATIVE.code
-_FEISHU_RSVP = {"accept": BUSY, "tentative": TENTATIVE, "needs_action": TENTATIVE}
+_FEISHU_RSVP = {"accept": BUSY, "tentative": TENTATIVE, "needs_action": Status.UNANSWERED.code}
 
 
 @attrs.frozen
