@@ -188,7 +188,8 @@ class Span:
 
 
 class Status(enum.Enum):
-    """What a calendar says about a stretch of time, ordered by how strongly it blocks."""
+    """What a calendar says about a stretch of time: ``free`` to ``oof`` in the order of how
+    strongly they block; ``unanswered`` blocks as the request's policy says."""
 
     FREE = "free"
     TENTATIVE = "tentative"
