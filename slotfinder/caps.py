@@ -7,8 +7,9 @@ the request fixes, so every capped-out day and week becomes one blocked span bef
 runs, and the engine's overlap rule does the rest. The exact rule (DESIGN.md "Load caps"):
 
 * **Counted entries** are the ones that block the person: ``busy``, and ``tentative`` unless
-  ``request.tentative == "free"``, of positive length; ``oof`` and ``free`` entries are not
-  meetings. Every entry the availability holds counts, inside its ``covered`` stretch or not.
+  ``request.tentative == "free"``, and ``unanswered`` as the one its policy makes it (busy,
+  tentative, or nothing), of positive length; ``oof`` and ``free`` entries are not meetings.
+  Every entry the availability holds counts, inside its ``covered`` stretch or not.
 * **Days and weeks** run from local midnight to the next (RFC 5545 rule, so a DST day is 23 or
   25 hours), weeks from Monday's midnight. An entry counts as one meeting in every day (week)
   it overlaps; busy time is the length of the union of the counted entries inside the day
@@ -184,6 +185,10 @@ def _counting(status: npt.NDArray[np.int8], request: MeetingRequest) -> BoolArra
     out: BoolArray = np.equal(status, Status.BUSY.code)
     if request.tentative == "busy":
         out |= np.equal(status, Status.TENTATIVE.code)
+    if request.unanswered == "busy" or (
+        request.unanswered == "tentative" and request.tentative == "busy"
+    ):
+        out |= np.equal(status, Status.UNANSWERED.code)
     return out
 
 

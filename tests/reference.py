@@ -17,7 +17,8 @@ The semantics it pins (see the engine's module docstring for the reasons):
 * load caps: an attendee with caps fails (and is ``unavailable`` for) a slot when some local day
   (ISO week) in their zone that the slot overlaps already holds so many counted entries that one
   more breaks ``max_meetings``, or so much busy time that the slot's full duration more breaks
-  ``max_busy_hours`` (counted entries: busy, and tentative unless tentative counts as free);
+  ``max_busy_hours`` (counted entries: busy, and tentative unless tentative counts as free,
+  an unanswered one counted as the status its policy names);
   days are found with ``datetime.combine`` and ``zoneinfo``, entries checked one by one;
 * a slot is offered when every group is met: at least ``required`` of each group's members pass
   it, and every required attendee no group names passes it (a quorum is one group of all the
@@ -131,14 +132,14 @@ def person(
     for entry in av.busy.entries():
         if entry.span.end <= entry.span.start:
             continue
-        if entry.status is Status.BUSY or (
-            entry.status is Status.TENTATIVE and request.tentative == "busy"
-        ):
-            meetings.append((entry.span.start, entry.span.end))
-        span = (entry.span.start - before, entry.span.end + after)
         counts_as = entry.status
         if counts_as is Status.UNANSWERED:
             counts_as = Status(request.unanswered)
+        if counts_as is Status.BUSY or (
+            counts_as is Status.TENTATIVE and request.tentative == "busy"
+        ):
+            meetings.append((entry.span.start, entry.span.end))
+        span = (entry.span.start - before, entry.span.end + after)
         if counts_as in BLOCK_HARD:
             hard.append(span)
         elif counts_as is Status.TENTATIVE:

@@ -94,6 +94,7 @@ def scenario(draw: st.DrawFn) -> tuple[list[Availability], MeetingRequest]:
         granularity=draw(st.sampled_from([1800, 3600])),
         buffer_before=draw(st.sampled_from([0, 15 * M])),
         tentative=draw(st.sampled_from(["busy", "free"])),
+        unanswered=draw(st.sampled_from(["busy", "tentative", "free"])),
         unknown=draw(st.sampled_from(["exclude", "flag"])),
         max_results=10_000,
         order="start",

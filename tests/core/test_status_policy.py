@@ -101,3 +101,32 @@ def test_bad_unanswered_policy_is_refused(bad: object) -> None:
         req("a", unanswered=bad)
     assert info.value.field == "unanswered"
     assert "'tentative'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("unanswered", "tentative", "counted"),
+    [
+        ("busy", "free", True),
+        ("tentative", "busy", True),
+        ("tentative", "free", False),
+        ("free", "busy", False),
+    ],
+)
+def test_unanswered_counts_toward_a_load_cap_as_its_policy_status(
+    unanswered: str, tentative: str, counted: bool
+) -> None:
+    """An unanswered entry is a meeting for the caps exactly when the policy makes it block."""
+    from slotfinder.model import Attendee, LoadCaps, Span
+
+    a = Attendee(id="a", caps=LoadCaps(meetings_per_day=1))
+    request = MeetingRequest(
+        attendees=(a,),
+        window=Span(at(9), at(17)),
+        duration=3600,
+        unanswered=unanswered,  # type: ignore[arg-type]
+        tentative=tentative,  # type: ignore[arg-type]
+        max_results=100,
+        order="start",
+    )
+    avs = [Availability.of("a", [busy(7, 8, Status.UNANSWERED)])]
+    assert bool(find_slots(avs, request).slots) is not counted
