@@ -37,6 +37,9 @@ import numpy.typing as npt
 from slotfinder.errors import InputError
 from slotfinder.groups import Group, as_groups, check
 
+if TYPE_CHECKING:
+    from slotfinder import recur
+
 __all__ = [
     "CAP_KEYS",
     "DAY",
@@ -53,6 +56,7 @@ __all__ = [
     "Explanation",
     "LoadCaps",
     "MeetingRequest",
+    "Occurrence",
     "Reason",
     "Span",
     "Status",
@@ -836,6 +840,9 @@ class MeetingRequest:
     groups: tuple[Group, ...] = attrs.field(default=(), converter=as_groups)
     """Groups of required attendees, each needing all or some of its members
     (:mod:`slotfinder.groups`); not together with ``quorum``, which is one such group."""
+    # Recurring series (slotfinder.recur; the engine's slotfinder.engine.series).
+    repeat: str | None = None
+    allow_conflicts: int = 0
 
     def __attrs_post_init__(self) -> None:
         for name in _WHOLE_FIELDS:  # numpy ints become ints; floats, NaN, text are refused
@@ -865,6 +872,7 @@ class MeetingRequest:
         if self.groups and self.quorum is not None:
             raise InputError("quorum", self.quorum, "give groups or a quorum, not both")
         check(self.groups, [a.id for a in self.required], [a.id for a in self.optional])
+        self._check_repeat()
 
     def _check_window(self) -> None:
         w = self.window
@@ -906,6 +914,33 @@ class MeetingRequest:
                 days = f"{limit // DAY} day" + ("s" if limit > DAY else "")
                 raise InputError(name, value, f"at most {limit} seconds ({days})")
 
+    def _check_repeat(self) -> None:
+        """``repeat`` must be a usable RRULE whose series, from any start in the window, end
+        within a year and before the last supported instant; ``allow_conflicts`` needs it."""
+        n = self.allow_conflicts
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise InputError("allow_conflicts", n, "expected a whole number, at least 0")
+        object.__setattr__(self, "allow_conflicts", int(n))
+        if self.repeat is None:
+            if n:
+                raise InputError("allow_conflicts", n, "only counts with repeat (a series)")
+            return
+        from slotfinder import recur  # dateutil only when a series is asked for
+
+        rule = self.rule()
+        first = recur.local_day(self.zone, self.window.start)
+        last = max(first, recur.local_day(self.zone, self.window.end - self.duration))
+        offsets, _ = recur.table(rule, first, last)
+        reach = (last + int(offsets.max()) + 2) * DAY + self.duration
+        if reach > _LAST_END:
+            raise InputError("repeat", self.repeat, f"runs past {_utc(_LAST_END)}")
+
+    def rule(self) -> recur.Rule:
+        """The checked form of ``repeat`` (which must be set)."""
+        from slotfinder import recur
+
+        return recur.parse(self.repeat, self.zone)
+
     @property
     def required(self) -> tuple[Attendee, ...]:
         return tuple(a for a in self.attendees if not a.optional)
@@ -945,6 +980,19 @@ class MeetingRequest:
 _LISTS = ("available", "tentative", "unavailable", "unknown")
 
 
+@attrs.frozen
+class Occurrence:
+    """One meeting of a recurring series: ``[start, end)``, whether it passes as a slot would,
+    the room it would take, and, when it fails, who blocks it (``blocked_by``: the required
+    attendees not free for it, or the rooms when only a room is missing)."""
+
+    start: int
+    end: int
+    passes: bool
+    room: str | None = None
+    blocked_by: tuple[str, ...] = ()
+
+
 class _Deferred:
     """Room for the compact form of a :class:`Suggestion`'s lists (see its ``from_row``)."""
 
@@ -968,6 +1016,8 @@ class Suggestion(_Deferred):
     unavailable: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
     room: str | None = None
+    occurrences: tuple[Occurrence, ...] = ()
+    """For a series (``MeetingRequest.repeat``): every occurrence, this slot first."""
 
     def __repr__(self) -> str:
         rest = ", ".join(
@@ -985,6 +1035,7 @@ class Suggestion(_Deferred):
         room: str | None,
         ids: npt.NDArray[np.object_],
         row: bytes,
+        occurrences: tuple[Occurrence, ...] = (),
     ) -> Suggestion:
         """A suggestion whose lists are built from ``row`` when first read: ``row[i]`` is 0, 1,
         2 or 3 when ``ids[i]`` is available, tentative, unavailable or unknown.
@@ -999,6 +1050,7 @@ class Suggestion(_Deferred):
         put(self, "end", end)
         put(self, "score", score)
         put(self, "room", room)
+        put(self, "occurrences", occurrences)
         put(self, "_row", (ids, row))
         return self
 
@@ -1018,6 +1070,11 @@ class Suggestion(_Deferred):
     @property
     def span(self) -> Span:
         return Span(self.start, self.end)
+
+    @property
+    def conflicts(self) -> tuple[Occurrence, ...]:
+        """The occurrences of a series that do not pass (``--allow-conflicts`` tolerated)."""
+        return tuple(o for o in self.occurrences if not o.passes)
 
     def start_at(self, zone: str = "UTC") -> datetime:
         """The start as an aware datetime in the IANA ``zone``."""

@@ -159,11 +159,19 @@ def _solve(
     p: People, rooms: People, request: MeetingRequest, earliest: int, ns: list[Need]
 ) -> _Solved:
     """Periods, and every passing slot start with its room, inside ``p.window``."""
-    w = p.window
+    w, d = p.window, request.duration
+    q = hours.grid(request.zone, max(w.start, earliest), w.end - d + 1, request.granularity)
+    return passing_starts(p, rooms, request, q, ns)
+
+
+def passing_starts(
+    p: People, rooms: People, request: MeetingRequest, q: Int64Array, ns: list[Need]
+) -> _Solved:
+    """Periods, and those of the starts ``q`` (sorted, strictly increasing, each slot inside
+    ``p.window``) that pass, with their rooms."""
     d = request.duration
     tb = request.tentative == "busy"
     periods = _periods(p, request, ns)
-    q = hours.grid(request.zone, max(w.start, earliest), w.end - d + 1, request.granularity)
     q = q[in_shrunk(periods, q, d)]
     use_cov = request.unknown == "exclude"
     # Inside a period, everyone who must be free is; the other needs are counted per slot.
@@ -302,6 +310,10 @@ def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) 
     if not isinstance(request, MeetingRequest):
         raise InputError("request", request, "expected a MeetingRequest")
     avs_given = as_availabilities(availabilities)
+    if request.repeat is not None:
+        from slotfinder.engine.series import find_series  # series builds on this module
+
+        return find_series(avs_given, request)
     avs: dict[str, Availability] = {}
     for av in avs_given:
         avs.setdefault(av.id, av)
