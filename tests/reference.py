@@ -6,6 +6,8 @@ from ``datetime.combine`` (``fold=0``, the RFC 5545 rule) and every busy entry i
 against every slot. Slow on purpose, obvious on purpose: the property tests compare
 :func:`slotfinder.engine.find_slots` against it.
 
+:func:`find_series` does the same for a recurring series, occurrence by occurrence.
+
 The semantics it pins (see the engine's module docstring for the reasons):
 
 * a required attendee passes a slot ``[s, e)`` when the slot is inside their working hours, no
@@ -120,14 +122,16 @@ def person(
     request: MeetingRequest,
     before: int,
     after: int,
+    span: tuple[int, int] | None = None,
 ) -> Person:
-    """Collect one attendee's data, busy widened to ``[b0 - before, b1 + after)``."""
-    w = request.window
-    hours = None if who.working_hours is None else working(who.working_hours, w.start, w.end)
+    """Collect one attendee's data, busy widened to ``[b0 - before, b1 + after)``, around the
+    request's window (or ``span``, which ``covered=None`` then stands for)."""
+    lo, hi = span or (request.window.start, request.window.end)
+    hours = None if who.working_hours is None else working(who.working_hours, lo, hi)
     av = avs.get(who.id)
     if av is None or av.error is not None:
         return Person(who.id, hours, None, [], [])
-    cov = (w.start, w.end) if av.covered is None else (av.covered.start, av.covered.end)
+    cov = (lo, hi) if av.covered is None else (av.covered.start, av.covered.end)
     hard, tent, meetings = [], [], []
     for entry in av.busy.entries():
         if entry.span.end <= entry.span.start:
@@ -398,3 +402,98 @@ def spread(
                 got.append(t)
         out += [(t, score) for t in sorted(got)]
     return out[:k]
+
+
+# --- recurring series ------------------------------------------------------------------------
+
+
+@dataclass
+class RefSeries:
+    """A series start: its first occurrence's room, and each occurrence as ``(start, passes,
+    blocked_by)``."""
+
+    start: int
+    room: str | None
+    occurrences: list[tuple[int, bool, tuple[str, ...]]]
+
+
+def _floating_rule(text: str, zone: str) -> str:
+    """``text`` with a UTC ``UNTIL=...Z`` rewritten as the zone's local time, and a date
+    ``UNTIL`` as the end of that day, so it can bound a rule started at a local time."""
+    parts = []
+    for part in text.upper().removeprefix("RRULE:").split(";"):
+        key, _, value = part.partition("=")
+        if key == "UNTIL" and value.endswith("Z"):
+            t = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            value = t.astimezone(ZoneInfo(zone)).strftime("%Y%m%dT%H%M%S")
+        elif key == "UNTIL" and len(value) == 8:
+            value += "T235959"
+        parts.append(f"{key}={value}")
+    return ";".join(parts)
+
+
+def occurrences(request: MeetingRequest, s: int) -> list[int] | None:
+    """The occurrence starts of a series beginning at ``s``, or ``None`` when the rule started
+    at ``s``'s local date and time does not give that time first."""
+    from dateutil.rrule import rrulestr
+
+    assert request.repeat is not None
+    tz = ZoneInfo(request.zone)
+    first = datetime.fromtimestamp(s, tz).replace(tzinfo=None)
+    rule = rrulestr(_floating_rule(request.repeat, request.zone), dtstart=first)
+    dates = list(rule)
+    if not dates or dates[0] != first:
+        return None
+    later = [int(d.replace(tzinfo=tz).timestamp()) for d in dates[1:]]  # fold=0
+    return [s, *later]
+
+
+def find_series(
+    availabilities: Sequence[Availability], request: MeetingRequest, now: int = 0
+) -> list[RefSeries]:
+    """Every offered series start in start order, by brute force: each grid start of the
+    window, each of its occurrences, each attendee."""
+    avs: dict[str, Availability] = {}
+    for av in availabilities:
+        avs.setdefault(av.id, av)
+    w, d = request.window, request.duration
+    earliest = now + request.min_notice if request.min_notice > 0 else w.start
+    starts = [s for s in grid(request.zone, w.start, w.end, request.granularity) if s + d <= w.end]
+    series = {s: occurrences(request, s) for s in starts if s >= earliest}
+    ends = [o + d for occ in series.values() if occ for o in occ]
+    span = (w.start, max([w.end, *ends]))
+    bb, ba = request.buffer_before, request.buffer_after
+    people = [person(a, avs, request, ba, bb, span) for a in request.attendees]
+    required = [p for p, a in zip(people, request.attendees, strict=True) if not a.optional]
+    rooms = [person(r, avs, request, 0, 0, span) for r in request.rooms]
+    by_id = {p.id: p for p in required}
+    teams = _teams(request)
+    blocking = {"unavailable"}
+    if request.unknown == "exclude":
+        blocking.add("unknown")
+    if request.tentative == "busy":
+        blocking.add("tentative")
+
+    out = []
+    for s, occ in series.items():
+        if occ is None:
+            continue
+        got: list[tuple[int, bool, tuple[str, ...]]] = []
+        first_room = None
+        for i, o in enumerate(occ):
+            e = o + d
+            ok = all(sum(passes(by_id[i], o, e, request) for i in ids) >= k for ids, k in teams)
+            room = None
+            if ok and rooms:
+                room = next((r.id for r in rooms if room_passes(r, o, e, request)), None)
+                ok = room is not None
+            if i == 0:
+                first_room = room
+            who: tuple[str, ...] = ()
+            if not ok:
+                who = tuple(p.id for p in required if category(p, o, e) in blocking)
+                who = who or tuple(r.id for r in request.rooms)
+            got.append((o, ok, who))
+        if sum(not ok for _, ok, _ in got) <= request.allow_conflicts:
+            out.append(RefSeries(s, first_room, got))
+    return out

@@ -250,7 +250,7 @@ def find_series(avs_given: tuple[Availability, ...], request: MeetingRequest) ->
     solved = passing_starts(p, rooms, request, np.unique(placed.at[placed.valid]), ns)
     where = _lookup(solved.starts, placed.at)
     passes = placed.valid & (where >= 0)
-    room = np.where(passes, solved.rooms[np.maximum(where, 0)] if where.size else where, -1)
+    room = np.append(solved.rooms, -1)[where]  # where -1 (fails) picks the -1 appended
     fails = (placed.valid & ~passes).sum(axis=1)
     chosen = np.flatnonzero(fails <= request.allow_conflicts)
     scores = None
