@@ -122,6 +122,7 @@ def person(
     request: MeetingRequest,
     before: int,
     after: int,
+    *,
     span: tuple[int, int] | None = None,
 ) -> Person:
     """Collect one attendee's data, busy widened to ``[b0 - before, b1 + after)``, around the
@@ -463,9 +464,9 @@ def find_series(
     ends = [o + d for occ in series.values() if occ for o in occ]
     span = (w.start, max([w.end, *ends]))
     bb, ba = request.buffer_before, request.buffer_after
-    people = [person(a, avs, request, ba, bb, span) for a in request.attendees]
+    people = [person(a, avs, request, ba, bb, span=span) for a in request.attendees]
     required = [p for p, a in zip(people, request.attendees, strict=True) if not a.optional]
-    rooms = [person(r, avs, request, 0, 0, span) for r in request.rooms]
+    rooms = [person(r, avs, request, 0, 0, span=span) for r in request.rooms]
     by_id = {p.id: p for p in required}
     teams = _teams(request)
     blocking = {"unavailable"}
