@@ -18,6 +18,7 @@ import numpy as np
 from slotfinder.caps import reach
 from slotfinder.config import Config
 from slotfinder.engine import find_slots
+from slotfinder.engine.series import series_span
 from slotfinder.errors import InputError, SlotfinderError
 from slotfinder.fetch import Fetcher, ProgressCallback, RetryPolicy
 from slotfinder.fetch.store import Store, fetch_through
@@ -166,7 +167,9 @@ async def suggest(
 
     When nothing fits, busy time for ``lookahead`` seconds after the window is fetched too (at
     the cost of more calls, counted in ``calls``) so the explanation can name the first slot
-    after the window; ``lookahead=0`` skips that.
+    after the window; ``lookahead=0`` skips that. For a series (``request.repeat``) the fetch
+    covers :func:`~slotfinder.engine.series.series_span` (every occurrence any start can have),
+    planned as one stretch so it takes the fewest calls, and looks no further.
 
     ``store`` says where busy time, rate windows and tokens are shared (default: this
     process, or Redis when ``redis_url`` is configured); a repeat query within a provider's
@@ -181,7 +184,8 @@ async def suggest(
     http = session or aiohttp.ClientSession()
     try:
         fetcher = store.fetcher(Fetcher(http, policy=policy, progress=progress))
-        window = reach(request, request.window)  # load caps count whole days and weeks
+        # a series needs every occurrence; load caps count whole days and weeks
+        window = reach(request, series_span(request))
         fetched: Sequence[list[Availability]] = await asyncio.gather(
             *(
                 _fetch_group(g, request, window, fetcher, store=store, refresh=refresh)
@@ -192,7 +196,7 @@ async def suggest(
             raise fetcher.config_errors[0]
         availabilities = [a for batch in fetched for a in batch]
         result = find_slots(availabilities, request)
-        if not result.slots and lookahead > 0:
+        if not result.slots and lookahead > 0 and request.repeat is None:
             more = Span(window.end, reach(request, Span(window.end, window.end + lookahead)).end)
             later: Sequence[list[Availability]] = await asyncio.gather(
                 *(

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from slotfinder.fetch import Progress
     from slotfinder.fetch.store import Store
     from slotfinder.groups import Group
-    from slotfinder.model import Attendee, LoadCaps, MeetingRequest, SuggestionResult
+    from slotfinder.model import Attendee, LoadCaps, MeetingRequest, Span, SuggestionResult
 
 __all__ = ["EXIT_CODES", "main", "parse_duration", "parse_when"]
 
@@ -186,6 +186,16 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             f"--max-busy-hours-per-{what}", metavar="H", help=f"default cap: busy hours per {what}"
         )
+    # Recurring series (slotfinder.engine.series).
+    parser.add_argument(
+        "--repeat", metavar="RRULE",
+        help="a recurring series (RFC 5545 RRULE, e.g. FREQ=WEEKLY;COUNT=8): every occurrence "
+        "must fit",
+    )  # fmt: skip
+    parser.add_argument(
+        "--allow-conflicts", metavar="N", type=int, default=0,
+        help="with --repeat: offer series with up to N occurrences that do not fit",
+    )  # fmt: skip
     parser.add_argument(
         "--full-lists", action="store_true",
         help="json: list every attendee in each slot (ids of the free ones, and their states); "
@@ -211,6 +221,8 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
         "unknown": args.unknown,
         "max_results": args.max_results,
         "order": args.order,
+        "repeat": args.repeat,
+        "allow_conflicts": args.allow_conflicts,
     }
 
 
@@ -356,6 +368,8 @@ _FLAGS = {
     "quorum": "--quorum",
     "max_results": "--max",
     "tz": "--tz",
+    "repeat": "--repeat",
+    "allow_conflicts": "--allow-conflicts",
     "window.end": "--end",
     "window.start": "--start",
     "span.end": "--end",
@@ -432,10 +446,31 @@ def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
     zone = _check_zone(args.tz, "--tz") or busy.zone
     groups = _groups(args) or (busy.groups if args.quorum is None else ())
     attendees = with_caps(busy.attendees, default_caps(args))
+    window = _starts_window(args, busy.window, zone)
     request = _request(
-        attendees=attendees, window=busy.window, zone=zone, groups=groups, **_options(args)
+        attendees=attendees, window=window, zone=zone, groups=groups, **_options(args)
     )
     return _emit(find_slots(busy.availabilities, request), args, out, stats=False)
+
+
+def _starts_window(args: argparse.Namespace, file_window: Span, zone: str) -> Span:
+    """``slots --start/--end``: where slots may start, inside the busy file's window (which
+    stays what the data covers, so a series' later occurrences can be read from it)."""
+    from slotfinder.errors import InputError
+    from slotfinder.model import Span
+
+    start, end = file_window.start, file_window.end
+    if args.start is not None:
+        start = parse_when(args.start, "--start", zone)
+    if args.end is not None:
+        end = parse_when(args.end, "--end", zone)
+    if not file_window.start <= start < end <= file_window.end:
+        raise InputError(
+            "--end" if args.end is not None else "--start",
+            args.end if args.end is not None else args.start,
+            "--start must be before --end, both inside the busy file's window",
+        )
+    return Span(start, end)
 
 
 class _ProgressBar:
@@ -652,6 +687,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     slots = sub.add_parser("slots", help="offline: slots from a busy file", parents=[debug])
     slots.add_argument("--busy", required=True, help="busy file (JSON)")
+    slots.add_argument("--start", help="slots start from here (default: the file's window)")
+    slots.add_argument("--end", help="and end by here, e.g. leaving a series' weeks to read")
     _engine_options(slots)
     slots.set_defaults(func=cmd_slots)
 

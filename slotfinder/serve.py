@@ -63,6 +63,8 @@ _SINGLE = (
     "max_busy_hours_per_day",
     "max_meetings_per_week",
     "max_busy_hours_per_week",
+    "repeat",
+    "allow_conflicts",
 )
 _SWITCHES = ("full_lists",)
 _OBJECTS = ("groups",)  # lists of objects, each one flag (see _group_flags)
@@ -276,6 +278,22 @@ _SLOT = {
                 },
             },
         },
+        "conflicts": {"type": "integer", "description": "with repeat: occurrences that fail"},
+        "occurrences": {
+            "type": "array",
+            "description": "with repeat: every occurrence of the series, this slot first",
+            "items": {
+                "type": "object",
+                "required": ["start", "end", "passes", "room", "blocked_by"],
+                "properties": {
+                    "start": _string("RFC 3339 in the request's zone"),
+                    "end": _string("RFC 3339 in the request's zone"),
+                    "passes": {"type": "boolean"},
+                    "room": {"type": ["string", "null"]},
+                    "blocked_by": {**_IDLIST, "description": "who blocks a failing one"},
+                },
+            },
+        },
         "people": {
             "type": "array",
             "description": "attendees not free (everyone with full_lists), in request order",
@@ -391,6 +409,12 @@ OPENAPI: dict[str, Any] = {
                         }
                         for what in ("meetings", "busy_hours")
                         for unit in ("day", "week")
+                    },
+                    "repeat": _string("a recurring series: RFC 5545 RRULE", "FREQ=WEEKLY;COUNT=8"),
+                    "allow_conflicts": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "with repeat: occurrences that may fail",
                     },
                     "full_lists": {
                         "type": "boolean",

@@ -26,6 +26,8 @@ but one), and each start's occurrences are looked up in it: array work, no loop 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 import numpy as np
 
@@ -45,6 +47,7 @@ from slotfinder.engine.kernel import (
 )
 from slotfinder.engine.needs import Need, needs
 from slotfinder.engine.slots import _earliest, _unknowns, passing_starts, spread
+from slotfinder.engine.slots import find_slots as find_plain
 from slotfinder.model import (
     DAY,
     Availability,
@@ -55,9 +58,10 @@ from slotfinder.model import (
     Span,
     Suggestion,
     SuggestionResult,
+    as_availabilities,
 )
 
-__all__ = ["find_series", "series_span"]
+__all__ = ["find_series", "find_slots", "series_span"]
 
 
 @attrs.frozen(eq=False)
@@ -231,8 +235,16 @@ def _explain(
     )
 
 
+def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) -> SuggestionResult:
+    """:func:`slotfinder.engine.slots.find_slots`, and for a request with ``repeat`` the
+    series of the module docstring (this is the ``find_slots`` the package exports)."""
+    if isinstance(request, MeetingRequest) and request.repeat is not None:
+        return find_series(as_availabilities(availabilities), request)
+    return find_plain(availabilities, request)
+
+
 def find_series(avs_given: tuple[Availability, ...], request: MeetingRequest) -> SuggestionResult:
-    """:func:`~slotfinder.engine.find_slots` for a request with ``repeat`` (module docstring)."""
+    """The series of the module docstring, ``avs_given`` already checked."""
     avs: dict[str, Availability] = {}
     for av in avs_given:
         avs.setdefault(av.id, av)

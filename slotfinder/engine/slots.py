@@ -302,18 +302,16 @@ def _unknowns(raws: Sequence[Raw], window: Span) -> tuple[Unknown, ...]:
 def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) -> SuggestionResult:
     """Slots, common free periods, unknown attendees and (when nothing fits) an explanation.
 
-    See the module docstring for the exact semantics. Arguments of the wrong type are refused
-    with :class:`~slotfinder.errors.InputError` naming them, rather than failing somewhere deep
-    in the engine with an error that names nothing the caller wrote; ``availabilities`` is read
-    once, so any iterable of :class:`Availability` (a generator too) works.
+    See the module docstring for the exact semantics; a series (``request.repeat``) is
+    :func:`slotfinder.engine.series.find_slots`'s, which the package exports. Arguments of
+    the wrong type are refused with :class:`~slotfinder.errors.InputError` naming them, rather
+    than failing somewhere deep in the engine with an error that names nothing the caller
+    wrote; ``availabilities`` is read once, so any iterable of :class:`Availability` (a
+    generator too) works.
     """
     if not isinstance(request, MeetingRequest):
         raise InputError("request", request, "expected a MeetingRequest")
     avs_given = as_availabilities(availabilities)
-    if request.repeat is not None:
-        from slotfinder.engine.series import find_series  # series builds on this module
-
-        return find_series(avs_given, request)
     avs: dict[str, Availability] = {}
     for av in avs_given:
         avs.setdefault(av.id, av)

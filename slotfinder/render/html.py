@@ -50,6 +50,7 @@ from slotfinder.render._common import (
     span_text,
 )
 from slotfinder.render._grid import Day, Grid, build_grid, slot_state
+from slotfinder.render._series import occurrence_text, summary
 
 __all__ = ["render_html"]
 
@@ -73,6 +74,10 @@ li.who.free { border-color: var(--common); } li.who.tentative { border-color: va
 li.who.busy { border-color: var(--busy); } li.who.unknown { border-color: var(--unknown); }
 li.who.outside { border-color: #aaa; color: var(--muted); }
 li.who.capped { border-color: var(--capped); }
+ol.occurrences { list-style: none; padding: 0; margin: .2rem 0 0; display: inline-flex;
+  flex-wrap: wrap; gap: .2rem .4rem; } .series > span { color: var(--muted); margin-right: .5rem; }
+li.occurrence { padding: 0 .3rem; border-bottom: 3px solid var(--common); }
+li.occurrence.conflict { border-color: var(--busy); }
 .scroll { overflow-x: auto; }
 table.grid { border-collapse: collapse; table-layout: fixed; }
 table.grid th { font-weight: 400; text-align: left; white-space: nowrap; padding: 0 .5rem 0 0;
@@ -165,7 +170,29 @@ def _slot_li(
     return (
         f'<li class="{cls}"{hooks}><div class="when">{_e(span_text(slot.start, slot.end, zone))}'
         f'<span class="score">score {slot.score:.2f}</span>{room}</div>'
-        f"{_who(result, slot, persons, zone)}{_groups(result, slot)}</li>"
+        f"{_series(result, slot, zone)}{_who(result, slot, persons, zone)}"
+        f"{_groups(result, slot)}</li>"
+    )
+
+
+def _series(result: SuggestionResult, slot: Suggestion, zone: str) -> str:
+    """A series' occurrences, each marked passing or blocked (and by whom)."""
+    if not slot.occurrences:
+        return ""
+    first, items = slot.occurrences[0], []
+    for o in slot.occurrences:
+        state = "ok" if o.passes else "conflict"
+        who = ", ".join(result.label(i) for i in o.blocked_by)
+        title = _attrs(title=f"blocked by {who}") if who else ""
+        items.append(
+            f'<li class="occurrence {state}"{_attrs(data_start=rfc3339(o.start, zone))}{title}>'
+            f"{_e(occurrence_text(o, first, zone))}"
+            + (f" <small>blocked by {_e(who)}</small>" if who else "")
+            + "</li>"
+        )
+    return (
+        f'<div class="series"><span>{_e(summary(slot))}</span>'
+        f'<ol class="occurrences">{"".join(items)}</ol></div>'
     )
 
 

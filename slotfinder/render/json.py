@@ -4,7 +4,9 @@
 
     {"slots": [{"start", "end", "score", "available_count", "tentative", "unavailable",
                 "unknown", "room", "room_name", "groups": [{"name", "required", "size",
-                "available": [id, ...]}, ...], "people": [{"id", "name", "state"}, ...]}, ...],
+                "available": [id, ...]}, ...], "people": [{"id", "name", "state"}, ...],
+                "conflicts", "occurrences": [{"start", "end", "passes", "room",
+                "blocked_by"}, ...]}, ...],      <- groups: with groups; the last two: a series
      "periods": [{"start", "end"}, ...],
      "unknown": [{"id", "name", "reason", "room"}, ...],
      "explanation": null | {"reasons": [{"code", "message", "ids", "names"}, ...],
@@ -77,7 +79,7 @@ def _slot(
     out["unknown"] = list(slot.unknown)
     out["room"] = slot.room
     if result is None:
-        return out
+        return _with_series(out, slot, zone)
     out["room_name"] = result.label(slot.room) if slot.room else None
     if result.request is not None and result.request.groups:
         out["groups"] = [
@@ -95,6 +97,23 @@ def _slot(
         elif state := slot_state(result, slot, p):
             listed.append({"id": p.id, "name": p.attendee.label, "state": _STATE.get(state, state)})
     out["people"] = listed
+    return _with_series(out, slot, zone)
+
+
+def _with_series(out: dict[str, Any], slot: Suggestion, zone: str) -> dict[str, Any]:
+    """A series slot (``--repeat``) also gets ``conflicts`` and its ``occurrences``."""
+    if slot.occurrences:
+        out["conflicts"] = len(slot.conflicts)
+        out["occurrences"] = [
+            {
+                "start": rfc3339(o.start, zone),
+                "end": rfc3339(o.end, zone),
+                "passes": o.passes,
+                "room": o.room,
+                "blocked_by": list(o.blocked_by),
+            }
+            for o in slot.occurrences
+        ]
     return out
 
 
