@@ -143,6 +143,7 @@ def test_bad_series_flags_exit_2_naming_the_flag(
     proc = run("slots", "--busy", str(busy), "--duration", "1h", *args)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])

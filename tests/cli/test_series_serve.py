@@ -63,7 +63,8 @@ async def test_suggest_fetches_the_series_span_in_the_planned_calls(env: Any) ->
     assert result.calls == dict(planned)
     assert result.unknown == ()
     assert all(a.covered is not None and a.covered.end >= span.end for a in result.availabilities)
-    assert result.slots and all(len(s.occurrences) == 12 for s in result.slots)
+    assert result.slots
+    assert all(len(s.occurrences) == 12 for s in result.slots)
 
 
 async def test_service_answers_what_the_command_line_prints(env: Any) -> None:
