@@ -818,7 +818,9 @@ class MeetingRequest:
     starts are local minutes since midnight divisible by it, the same grid every day.
     ``quorum`` is a count of required attendees or a fraction of them; ``None`` means all.
     ``now`` (an aware datetime or epoch seconds) is the instant ``min_notice`` counts from
-    (``None``: the current time when the engine runs).
+    (``None``: the current time when the engine runs). ``repeat`` asks for a recurring series
+    (an RFC 5545 RRULE, :mod:`slotfinder.recur`) of which up to ``allow_conflicts``
+    occurrences may fail (:mod:`slotfinder.engine.series`).
     """
 
     attendees: tuple[Attendee, ...] = attrs.field(converter=_attendees)
@@ -1113,7 +1115,9 @@ class Reason:
     ``quorum_unreachable``, ``group_unreachable`` (a named group is never met),
     ``unknown_attendees``, ``no_room_free`` (rooms were read and are busy), ``rooms_unknown``
     (rooms that might be free could not be read), ``min_notice``, ``no_common_time``,
-    ``daily_cap`` / ``weekly_cap`` (a load cap rules out their free time).
+    ``daily_cap`` / ``weekly_cap`` (a load cap rules out their free time); for a series also
+    ``series_conflicts`` (every start has too many failing occurrences) and
+    ``series_never_starts`` (no start begins a series).
     """
 
     code: str
