@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -31,6 +32,7 @@ MAX_SPAN_DAYS = 365
 """The last occurrence starts at most this many days after the first (a year of calendars)."""
 
 _DAY = 86400
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # a leap year's
 _EPOCH = datetime(1970, 1, 1)
 _FINE = ("SECONDLY", "MINUTELY", "HOURLY")
 _PARTS = {
@@ -42,12 +44,13 @@ _PARTS = {
 @attrs.frozen
 class Rule:
     """A checked rule: as given (``source``), its text for dateutil (upper case, without
-    ``UNTIL``) and the latest local start ``UNTIL`` allows, as a wall time (see
-    :mod:`slotfinder.hours`), or ``None``."""
+    ``UNTIL``), the latest local start ``UNTIL`` allows, as a wall time (see
+    :mod:`slotfinder.hours`), or ``None``, and ``COUNT`` or ``None``."""
 
     source: str
     text: str
     until_wall: int | None
+    count: int | None
 
 
 def _refuse(value: str, why: str) -> InputError:
@@ -68,6 +71,34 @@ def _until_wall(value: str, raw: str, zone: str) -> int:
     except ValueError as exc:
         raise _refuse(raw, f"UNTIL={value} is not YYYYMMDD, YYYYMMDDTHHMMSS or ...Z") from exc
     return int((local - _EPOCH).total_seconds())
+
+
+def _numbers(value: str, key: str, text: str, lo: int, hi: int) -> list[int]:
+    """The comma list of ``key``, each a non-zero whole number with ``lo <= |n| <= hi``."""
+    try:
+        out = [int(x) for x in text.split(",")]
+    except ValueError as exc:
+        raise _refuse(value, f"{key}={text} is not a list of whole numbers") from exc
+    if not all(lo <= abs(n) <= hi for n in out):
+        raise _refuse(value, f"{key}={text}: each must be {lo} to {hi} (or negative)")
+    return out
+
+
+def _check_by(value: str, parts: dict[str, str]) -> None:
+    """Refuse ``BY`` parts that could make dateutil search to year 9999 for a date: those
+    rarely meant for meetings, values out of range, and months that lack every month day."""
+    for key in ("BYWEEKNO", "BYYEARDAY", "BYSETPOS"):
+        if key in parts:
+            raise _refuse(value, f"{key} is not supported for a meeting series")
+    months = _numbers(value, "BYMONTH", parts.get("BYMONTH", "1"), 1, 12)
+    if any(m < 0 for m in months):
+        raise _refuse(value, "BYMONTH must be 1 to 12")
+    if "BYMONTHDAY" in parts:
+        days = _numbers(value, "BYMONTHDAY", parts["BYMONTHDAY"], 1, 31)
+        if "BYMONTH" in parts and not any(
+            abs(d) <= _MONTH_DAYS[m - 1] for m in months for d in days
+        ):
+            raise _refuse(value, "no month in BYMONTH has a day in BYMONTHDAY")
 
 
 def parse(value: object, zone: str) -> Rule:
@@ -98,15 +129,17 @@ def parse(value: object, zone: str) -> Rule:
             raise _refuse(value, f"{key} would move the time of day; the start gives it")
     if ("COUNT" in parts) == ("UNTIL" in parts):
         raise _refuse(value, "exactly one of COUNT and UNTIL is needed (a series must end)")
+    _check_by(value, parts)
     until = parts.pop("UNTIL", None)
     rest = ";".join(f"{k}={v}" for k, v in parts.items())
     try:
         rrulestr(rest, dtstart=_EPOCH)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise _refuse(value, f"not a valid RRULE: {exc}") from exc
-    if "COUNT" in parts and int(parts["COUNT"]) < 1:
-        raise _refuse(value, "COUNT must be at least 1")
-    return Rule(value, rest, None if until is None else _until_wall(until, value, zone))
+    count = int(parts["COUNT"]) if "COUNT" in parts else None
+    if count is not None and not 1 <= count <= MAX_SPAN_DAYS + 1:
+        raise _refuse(value, f"COUNT must be 1 to {MAX_SPAN_DAYS + 1} (a year of days)")
+    return Rule(value, rest, None if until is None else _until_wall(until, value, zone), count)
 
 
 def local_day(zone: str, t: int) -> int:
@@ -125,8 +158,9 @@ def table(
     day ``first_day + i`` occurrence ``k`` falls, where ``valid[i, k]``. A day whose own date
     is not the rule's first occurrence (``BYDAY=TU`` on a Monday) starts no series: its row is
     all invalid. ``UNTIL`` is applied here by date only; the exact cut by time of day is the
-    caller's (``rule.until_wall``). Raises :class:`InputError` when a series would run past
-    :data:`MAX_SPAN_DAYS`.
+    caller's (``rule.until_wall``). Raises :class:`InputError` when a series begun on one of
+    these days would run past :data:`MAX_SPAN_DAYS` (``COUNT`` occurrences do not fit in it,
+    or ``UNTIL`` lies beyond it).
     """
     base: rrule = rrulestr(rule.text, dtstart=_EPOCH)
     until = None
@@ -135,17 +169,21 @@ def table(
     rows: list[list[int]] = []
     for day in range(first_day, last_day + 1):
         start = _EPOCH + timedelta(days=day)
-        offs: list[int] = []
-        for when in base.replace(dtstart=start, until=until):
-            off = (when - start).days
-            if off > MAX_SPAN_DAYS:
-                raise _refuse(
-                    rule.source,
-                    f"a series starting {start.date()} runs past {MAX_SPAN_DAYS} days "
-                    "(lower COUNT or UNTIL)",
-                )
-            offs.append(off)
-        rows.append(offs if offs and offs[0] == 0 else [])
+        # Bounded inside the rule: dateutil would search up to year 9999 for a rule that
+        # matches nothing more, so the year cap is its UNTIL and COUNT is cut here.
+        cap = start + timedelta(days=MAX_SPAN_DAYS, seconds=_DAY - 1)
+        dates = base.replace(dtstart=start, count=None, until=min(cap, until or cap))
+        offs = [(when - start).days for when in islice(dates, rule.count)]
+        if not offs or offs[0] != 0:
+            rows.append([])  # this date begins no series
+            continue
+        if (rule.count or 0) > len(offs) or (until is not None and until > cap):
+            raise _refuse(
+                rule.source,
+                f"a series starting {start.date()} runs past {MAX_SPAN_DAYS} days "
+                "(lower COUNT or UNTIL)",
+            )
+        rows.append(offs)
     width = max((len(r) for r in rows), default=0)
     offsets = np.zeros((len(rows), max(width, 1)), dtype=np.int64)
     valid = np.zeros(offsets.shape, dtype=bool)
