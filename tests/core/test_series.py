@@ -371,28 +371,3 @@ def test_allow_conflicts_needs_repeat() -> None:
         request(NY, [a], Span(local(NY, day, 0), local(NY, day, 23)), allow_conflicts=1)
     assert err.value.field == "allow_conflicts"
 
-
-rule_parts = st.sampled_from(
-    ["FREQ=DAILY", "FREQ=WEEKLY", "FREQ=YEARLY", "FREQ=SECONDLY", "FREQ=BOGUS", "COUNT=3",
-     "COUNT=0", "COUNT=-1", "COUNT=99999999999999999999", "UNTIL=20270101", "UNTIL=20270101T1",
-     "UNTIL=99991231T000000Z", "INTERVAL=0", "INTERVAL=400", "BYDAY=MO", "BYDAY=9XX",
-     "BYMONTHDAY=31", "BYMONTHDAY=0", "BYSETPOS=-1", "WKST=SU", "BYWEEKNO=60", "BYMONTH=13",
-     "BYYEARDAY=366", "X", "=", ""]
-)  # fmt: skip
-
-
-@given(st.lists(rule_parts, max_size=4).map(";".join) | st.text(max_size=40))
-def test_any_repeat_is_a_series_or_an_input_error(value: str) -> None:
-    """Whatever the rule text, the request is made or refused with an InputError naming
-    repeat; finding slots for an accepted one raises nothing."""
-    a = person("a", NY, {"mon-fri": "09:00-11:00"})
-    day = date(2026, 11, 23)
-    window = Span(local(NY, day, 0), local(NY, date(2026, 11, 25), 0))
-    try:
-        req = request(NY, [a], window, repeat=value)
-    except InputError as exc:
-        refused = exc
-    else:
-        find_slots([Availability.of("a")], req)
-        return
-    assert refused.field == "repeat"
