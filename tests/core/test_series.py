@@ -370,4 +370,3 @@ def test_allow_conflicts_needs_repeat() -> None:
     with pytest.raises(InputError) as err:
         request(NY, [a], Span(local(NY, day, 0), local(NY, day, 23)), allow_conflicts=1)
     assert err.value.field == "allow_conflicts"
-
