@@ -1,5 +1,6 @@
 """Recurring series (``repeat``, ``allow_conflicts``): examples per rule, and properties
-against the brute-force ``tests/reference.find_series`` across DST transitions."""
+against the brute-force ``tests/reference.find_series`` across DST transitions, with quorums,
+groups, load caps and the unanswered policy drawn too."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from hypothesis import strategies as st
 from slotfinder.engine import find_slots
 from slotfinder.engine.series import series_span
 from slotfinder.errors import InputError
+from slotfinder.groups import Group
 from slotfinder.model import (
     DAY,
     Attendee,
     Availability,
     Busy,
+    LoadCaps,
     MeetingRequest,
     Span,
     Status,
@@ -99,8 +102,19 @@ def scenario(draw: st.DrawFn) -> tuple[list[Availability], MeetingRequest]:
     for i in range(draw(st.integers(1, 3))):
         aid = f"p{i}"
         spec = draw(st.sampled_from([None, {"mon-fri": "08:00-18:00"}, {"mon-sun": "01:00-23:00"}]))
+        caps = draw(
+            st.sampled_from(
+                [None, None, LoadCaps(meetings_per_day=1), LoadCaps(busy_per_week=4 * H)]
+            )
+        )
         attendees.append(
-            person(aid, draw(st.sampled_from(ZONES)), spec, optional=i > 0 and draw(st.booleans()))
+            person(
+                aid,
+                draw(st.sampled_from(ZONES)),
+                spec,
+                optional=i > 0 and draw(st.booleans()),
+                caps=caps,
+            )
         )
         kind = draw(st.sampled_from(["ok", "ok", "ok", "error", "covered"]))
         busy = []
@@ -121,10 +135,20 @@ def scenario(draw: st.DrawFn) -> tuple[list[Availability], MeetingRequest]:
         rooms.append(Attendee(id=rid))
         s = w0 + draw(st.integers(0, 31)) * DAY + draw(st.integers(0, 40)) * 30 * M
         avs.append(Availability.of(rid, [Busy(Span(s, s + 2 * H))]))
+    required = [a.id for a in attendees if not a.optional]
+    need = draw(st.sampled_from(["all", "quorum", "group"]))
+    teams: dict[str, object] = {}
+    if need == "quorum":
+        teams["quorum"] = draw(st.integers(1, len(required)))
+    elif need == "group" and len(required) > 1:
+        members = required[: draw(st.integers(2, len(required)))]
+        teams["groups"] = (Group("g", tuple(members), draw(st.integers(1, len(members)))),)
     req = request(
         zone,
         attendees,
         Span(w0, w1),
+        **teams,
+        unanswered=draw(st.sampled_from(["busy", "tentative", "free"])),
         rooms=rooms,
         duration=draw(st.sampled_from([30 * M, H, 2 * H])),
         granularity=draw(st.sampled_from([15 * M, 30 * M, H, 2 * H])),
