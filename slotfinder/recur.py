@@ -14,7 +14,8 @@ local start time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import calendar
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from itertools import islice
 from zoneinfo import ZoneInfo
@@ -85,11 +86,11 @@ def _numbers(value: str, key: str, text: str, lo: int, hi: int) -> list[int]:
 
 
 def _check_by(value: str, parts: dict[str, str]) -> None:
-    """Refuse ``BY`` parts that could make dateutil search to year 9999 for a date: those
-    rarely meant for meetings, values out of range, and months that lack every month day."""
-    for key in ("BYWEEKNO", "BYYEARDAY", "BYSETPOS"):
+    """Refuse numbers out of range and month-day lists no month has, naming why (dateutil
+    would only find no date)."""
+    for key, hi in (("BYYEARDAY", 366), ("BYWEEKNO", 53), ("BYSETPOS", 366)):
         if key in parts:
-            raise _refuse(value, f"{key} is not supported for a meeting series")
+            _numbers(value, key, parts[key], 1, hi)
     months = _numbers(value, "BYMONTH", parts.get("BYMONTH", "1"), 1, 12)
     if any(m < 0 for m in months):
         raise _refuse(value, "BYMONTH must be 1 to 12")
@@ -148,6 +149,21 @@ def local_day(zone: str, t: int) -> int:
     return (local - _EPOCH).days
 
 
+def _shape(year: int) -> tuple[bool, int, bool]:
+    """What a rule sees of ``year`` and the next: leap or not, and the weekday of 1 January."""
+    return calendar.isleap(year), date(year, 1, 1).weekday(), calendar.isleap(year + 1)
+
+
+@lru_cache(maxsize=512)
+def _far_shift(year: int) -> int:
+    """Days from 1 January ``year`` to 1 January of the last year before 9999 of the same
+    :func:`_shape`: a series of at most a year, expanded from there, falls on the same month
+    days and weekdays, and a rule that matches nothing more runs out within 28 years."""
+    shape = _shape(year)
+    far = next(y for y in range(9998, 9969, -1) if _shape(y) == shape)
+    return (date(far, 1, 1) - date(year, 1, 1)).days
+
+
 @lru_cache(maxsize=64)
 def table(
     rule: Rule, first_day: int, last_day: int
@@ -169,11 +185,13 @@ def table(
     rows: list[list[int]] = []
     for day in range(first_day, last_day + 1):
         start = _EPOCH + timedelta(days=day)
-        # Bounded inside the rule: dateutil would search up to year 9999 for a rule that
-        # matches nothing more, so the year cap is its UNTIL and COUNT is cut here.
+        # The year cap is the rule's UNTIL and COUNT is cut here. dateutil checks UNTIL only
+        # on a date it yields, so a rule that matches nothing more searches on to year 9999:
+        # the series is expanded in a year of the same shape near 9999 instead.
+        far = timedelta(days=_far_shift(start.year))
         cap = start + timedelta(days=MAX_SPAN_DAYS, seconds=_DAY - 1)
-        dates = base.replace(dtstart=start, count=None, until=min(cap, until or cap))
-        offs = [(when - start).days for when in islice(dates, rule.count)]
+        dates = base.replace(dtstart=start + far, count=None, until=min(cap, until or cap) + far)
+        offs = [(when - far - start).days for when in islice(dates, rule.count)]
         if not offs or offs[0] != 0:
             rows.append([])  # this date begins no series
             continue

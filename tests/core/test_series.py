@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 import reference
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from slotfinder.engine import find_slots
@@ -353,7 +353,9 @@ def test_room_only_conflict_names_the_rooms() -> None:
         ("FREQ=DAILY;COUNT=400", "COUNT must be 1 to 366"),
         ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;COUNT=2", "no month in BYMONTH"),
         ("FREQ=DAILY;BYMONTH=13;COUNT=2", "BYMONTH"),
-        ("FREQ=DAILY;BYWEEKNO=20;COUNT=2", "BYWEEKNO is not supported"),
+        ("FREQ=YEARLY;BYWEEKNO=60;COUNT=2", "BYWEEKNO=60: each must be 1 to 53"),
+        ("FREQ=YEARLY;BYYEARDAY=400;COUNT=2", "BYYEARDAY=400: each must be 1 to 366"),
+        ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=0;COUNT=2", "BYSETPOS=0"),
         ("FREQ=WEEKLY;COUNT=x", "not a valid RRULE"),
         ("FREQ=WEEKLY;FOO=1;COUNT=2", "unknown rule part FOO"),
         ("COUNT=2", "FREQ is required"),
@@ -394,3 +396,31 @@ def test_allow_conflicts_needs_repeat() -> None:
     with pytest.raises(InputError) as err:
         request(NY, [a], Span(local(NY, day, 0), local(NY, day, 23)), allow_conflicts=1)
     assert err.value.field == "allow_conflicts"
+
+
+rule_parts = st.sampled_from(
+    ["FREQ=DAILY", "FREQ=WEEKLY", "FREQ=MONTHLY", "FREQ=YEARLY", "FREQ=SECONDLY", "FREQ=BOGUS",
+     "COUNT=3", "COUNT=0", "COUNT=-1", "COUNT=99999999999999999999", "UNTIL=20270101",
+     "UNTIL=20270101T1", "UNTIL=99991231T000000Z", "INTERVAL=0", "INTERVAL=400", "INTERVAL=7",
+     "BYDAY=MO", "BYDAY=-1FR", "BYDAY=9XX", "BYMONTHDAY=31", "BYMONTHDAY=13", "BYMONTHDAY=0",
+     "BYSETPOS=-1", "BYSETPOS=2", "WKST=SU", "BYWEEKNO=60", "BYWEEKNO=1", "BYMONTH=2",
+     "BYMONTH=13", "BYYEARDAY=366", "BYYEARDAY=-1", "X", "=", ""]
+)  # fmt: skip
+
+
+@given(st.lists(rule_parts, max_size=5).map(";".join) | st.text(max_size=40))
+@example("FREQ=MONTHLY;BYDAY=-1FR;BYMONTHDAY=13;COUNT=5")  # never again: no last Friday the 13th
+@example("FREQ=DAILY;INTERVAL=7;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO;COUNT=2")  # one phase only
+def test_any_repeat_is_a_series_or_an_input_error(value: str) -> None:
+    """Whatever the rule text, the request is made or refused with an InputError naming
+    repeat, and finding slots for an accepted one raises nothing (a rule that matches nothing
+    more is searched in a bounded range)."""
+    a = person("a", NY, {"mon-fri": "09:00-11:00"})
+    day = date(2026, 11, 23)
+    window = Span(local(NY, day, 0), local(NY, date(2026, 11, 30), 0))
+    refused = None
+    try:
+        find_slots([Availability.of("a")], request(NY, [a], window, repeat=value))
+    except InputError as exc:
+        refused = exc
+    assert refused is None or refused.field == "repeat"
