@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from feishu_env import Env
 
 from slotfinder import cli
 from slotfinder.busyfile import dump_busy_file, load_busy_file
@@ -18,7 +18,7 @@ from slotfinder.errors import InputError
 from slotfinder.fetch.store import Store
 from slotfinder.model import LoadCaps
 from slotfinder.serve import ServeOptions, make_app
-from slotfinder.testing import get_simulators, simkit
+from slotfinder.testing import simkit
 
 TOKEN = "test-serve-token-1234"
 H = 3600
@@ -130,27 +130,13 @@ def test_config_caps_layer_attendee_then_defaults() -> None:
         Config.from_mapping({"defaults": {"max_busy_hours_per_day": -1}}, env={})
 
 
-@pytest.fixture
-async def feishu() -> AsyncIterator[tuple[Config, list[str]]]:
-    from slotfinder_feishu.simulator import TENANT
-
-    sim = get_simulators()["feishu"]
-    app = sim.app(seed=9, users=20)
-    async with simkit.running(app) as url:
-        settings = dict(sim.demo(url, seed=9).config)
-        config = Config.from_mapping(
-            {"tz": "Asia/Shanghai", "providers": {"feishu": settings}}, env={}
-        )
-        yield config, [f"feishu:{p.open_id}" for p in app[TENANT].people[:3]]
-
-
 @pytest.mark.timeout(120)
 async def test_service_cap_fields_are_defaults_like_the_flags(
-    feishu: tuple[Config, list[str]],
+    env: Env,
 ) -> None:
     """Over loopback against the Feishu simulator: max_meetings_per_day 0 leaves no slot and
     the explanation names everyone under daily_cap; without it slots are found."""
-    config, people = feishu
+    config, people = env.config, env.people[:3]
     app = make_app(
         config,
         ServeOptions(token=TOKEN),

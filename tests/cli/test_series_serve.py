@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import pytest
+from feishu_env import Env
 
 import slotfinder
 from slotfinder import cli
-from slotfinder.config import Config
 from slotfinder.engine.series import series_span
 from slotfinder.fetch.store import Store
 from slotfinder.output import render
@@ -22,7 +20,7 @@ from slotfinder.plan import plan_calls
 from slotfinder.plugins import get_providers
 from slotfinder.providers import Target
 from slotfinder.serve import ServeOptions, make_app
-from slotfinder.testing import get_simulators, simkit
+from slotfinder.testing import simkit
 
 TOKEN = "test-serve-token-1234"
 pytestmark = pytest.mark.timeout(120)
@@ -33,24 +31,10 @@ ARGV = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-async def env() -> AsyncIterator[tuple[Config, list[str], Any]]:
-    from slotfinder_feishu.simulator import TENANT
-
-    sim = get_simulators()["feishu"]
-    app = sim.app(seed=9, users=60)
-    async with simkit.running(app) as url:
-        settings = dict(sim.demo(url, seed=9).config)
-        config = Config.from_mapping(
-            {"tz": "Asia/Shanghai", "providers": {"feishu": settings}}, env={}
-        )
-        yield config, [f"feishu:{p.open_id}" for p in app[TENANT].people[:5]], app
-
-
-async def test_suggest_fetches_the_series_span_in_the_planned_calls(env: Any) -> None:
+async def test_suggest_fetches_the_series_span_in_the_planned_calls(env: Env) -> None:
     """Twelve weekly occurrences: every calendar is read over the whole span, in exactly the
     calls the plan gives for it, and nobody is left partly unknown."""
-    config, people, _ = env
+    config, people = env.config, env.people[:5]
     argv = [*(x for p in people for x in ("--attendee", p)), *ARGV]
     request = cli.request_from_flags(argv, config)
     result = await slotfinder.suggest(request, config=config, store=Store.local(cache=False))
@@ -67,10 +51,10 @@ async def test_suggest_fetches_the_series_span_in_the_planned_calls(env: Any) ->
     assert all(len(s.occurrences) == 12 for s in result.slots)
 
 
-async def test_service_answers_what_the_command_line_prints(env: Any) -> None:
+async def test_service_answers_what_the_command_line_prints(env: Env) -> None:
     """``"repeat"`` and ``"allow_conflicts"`` are the flags: the answer equals the JSON the
     command line prints, occurrences included; a bad rule is a 400 naming the field."""
-    config, people, _ = env
+    config, people = env.config, env.people[:5]
     body = {"attendee": people, **dict(zip(ARGV[::2], ARGV[1::2], strict=True))}
     body = {k.removeprefix("--").replace("-", "_"): v for k, v in body.items()}
     app = make_app(

@@ -15,36 +15,17 @@ from typing import Any
 
 import aiohttp
 import pytest
+from feishu_env import Env
 from redis_server import redis_server
 
 from slotfinder import cli
 from slotfinder.config import Config
 from slotfinder.fetch.store import Store
 from slotfinder.serve import OPENAPI, ServeOptions, make_app
-from slotfinder.testing import get_simulators, simkit
+from slotfinder.testing import simkit
 
 TOKEN = "test-serve-token-1234"
 pytestmark = pytest.mark.timeout(120)
-
-
-class Env:
-    def __init__(self, config: Config, people: list[str], sim_app: Any) -> None:
-        self.config, self.people, self.sim_app = config, people, sim_app
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[Env]:
-    from slotfinder_feishu.simulator import TENANT
-
-    sim = get_simulators()["feishu"]
-    app = sim.app(seed=9, users=60)
-    async with simkit.running(app) as url:
-        settings = dict(sim.demo(url, seed=9).config)
-        config = Config.from_mapping(
-            {"tz": "Asia/Shanghai", "providers": {"feishu": settings}}, env={}
-        )
-        people = [f"feishu:{p.open_id}" for p in app[TENANT].people]
-        yield Env(config, people, app)
 
 
 def _body(people: list[str]) -> dict[str, Any]:
