@@ -1113,6 +1113,7 @@ class Reason:
 
     ``code`` is one of ``window_too_short``, ``hours_never_overlap``, ``busy_whole_window``,
     ``quorum_unreachable``, ``group_unreachable`` (a named group is never met),
+    ``groups_never_together`` (each group is met, never all at once),
     ``unknown_attendees``, ``no_room_free`` (rooms were read and are busy), ``rooms_unknown``
     (rooms that might be free could not be read), ``min_notice``, ``no_common_time``,
     ``daily_cap`` / ``weekly_cap`` (a load cap rules out their free time); for a series also

@@ -25,6 +25,10 @@ explanation costs about as much as the search itself. The reasons, in the order 
 ``group_unreachable``
     With groups: at no slot are enough members of the named group free together (one reason
     per such group, its members as ids, the most ever free together in the message).
+``groups_never_together``
+    With groups: each is met at some slot, but never all of them (and everyone outside them)
+    at once. Names the first group never met together with those before it, and the one of
+    those it never meets when a single one explains it (both groups' members as ids).
 ``no_room_free``
     The attendees have common time, but the named rooms were read and none is free then (a
     room outside its working hours at every such time counts as busy, read or not).
@@ -254,6 +258,39 @@ def _group_reasons(p: People, needs: list[Need], got: IntMatrix) -> list[Reason]
     return out
 
 
+def _together_reasons(p: People, needs: list[Need], got: IntMatrix) -> list[Reason]:
+    """``groups_never_together``: every group is met somewhere, but never all at once. Names
+    the first group (in request order) that is never met while the needs before it are, and
+    the earlier one it never meets, when a single one explains it."""
+    met = got >= np.array([n.k for n in needs], dtype=np.int64)[:, None]
+    if any(n.name is not None and not m.any() for n, m in zip(needs, met, strict=True)):
+        return []  # group_unreachable says it
+    acc = met[0]
+    for i in range(1, len(needs)):
+        if (acc & met[i]).any():
+            acc = acc & met[i]
+            continue
+        j = next((j for j in range(i) if not (met[j] & met[i]).any()), None)
+        if j is None:
+            others, mask = "the needs before it", np.logical_or.reduce([n.mask for n in needs])
+        else:
+            others, mask = _need_name(needs[j]), needs[i].mask | needs[j].mask
+        return [
+            Reason(
+                "groups_never_together",
+                f"{_need_name(needs[i])} is never met at the same time as {others}",
+                _ids(p, mask),
+            )
+        ]
+    return []
+
+
+def _need_name(n: Need) -> str:
+    if n.name is None:
+        return "the required attendees outside the groups"
+    return f"group {n.name!r} ({n.k} of {int(n.mask.sum())})"
+
+
 def explain(
     p: People,
     rooms: People,
@@ -314,6 +351,8 @@ def explain(
             )
         fits, got = passing(p, q, d, needs, use_cov=use_cov, tentative_blocks=tb)
         reasons += _group_reasons(p, needs, got)
+        if not fits.any() and any(n.name is not None for n in needs):
+            reasons += _together_reasons(p, needs, got)
         after = q >= earliest
         room = np.full(q.shape, -1, dtype=np.int64)
         if rooms.n:

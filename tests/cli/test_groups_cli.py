@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from feishu_env import Env
 from test_cli import run, run_here
-from test_serve import Env, _body, _post, _serve, env  # noqa: F401  (env is a fixture)
+from test_serve import _body, _post, _serve
 
 from slotfinder import cli
 from slotfinder.busyfile import dump_busy_file, load_busy_file
@@ -121,7 +122,7 @@ def test_bad_group_flag_is_one_line_and_exit_2(tmp_path: Path, spec: str, proble
     assert "Traceback" not in done.stderr
 
 
-async def test_service_groups_answer_what_the_group_flag_prints(env: Env) -> None:  # noqa: F811
+async def test_service_groups_answer_what_the_group_flag_prints(env: Env) -> None:
     """``"groups"`` in the JSON request is ``--group``: the same slots, each saying who of the
     group is free; members need not be listed as attendees; a bad count is a 400."""
     lead, *panel = env.people[:4]

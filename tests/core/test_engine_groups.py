@@ -148,6 +148,39 @@ def test_group_unreachable_names_the_group() -> None:
     assert "at most 1 of its 3" in reason.message
 
 
+def test_groups_each_met_but_never_together_are_named() -> None:
+    """Leads free mornings only, reviewers afternoons only: each group is met, never both."""
+    request = req(
+        "l1", "l2", "r1", "r2",
+        groups=(Group("leads", ("l1", "l2"), 1), Group("reviewers", ("r1", "r2"), 1)),
+    )  # fmt: skip
+    avs = [Availability.of(i, [busy(13, 17)]) for i in ("l1", "l2")]
+    avs += [Availability.of(i, [busy(9, 13)]) for i in ("r1", "r2")]
+    result = find_slots(avs, request)
+    assert result.explanation is not None
+    codes = [r.code for r in result.explanation.reasons]
+    assert "group_unreachable" not in codes
+    reason = next(r for r in result.explanation.reasons if r.code == "groups_never_together")
+    assert reason.ids == ("l1", "l2", "r1", "r2")
+    assert "group 'reviewers' (1 of 2)" in reason.message
+    assert "group 'leads' (1 of 2)" in reason.message
+
+
+def test_a_group_never_met_with_the_ungrouped_attendees_says_so() -> None:
+    """The lead is free only when two interviewers are not: the ungrouped need is named."""
+    avs = [
+        Availability.of("a", [busy(9, 13)]),
+        Availability.of("i1", [busy(13, 17)]),
+        Availability.of("i2", [busy(13, 17)]),
+        Availability.of("i3"),
+    ]
+    result = find_slots(avs, panel())
+    assert result.explanation is not None
+    reason = next(r for r in result.explanation.reasons if r.code == "groups_never_together")
+    assert "outside the groups" in reason.message
+    assert reason.ids == ("a", "i1", "i2", "i3")
+
+
 def test_all_group_is_every_member() -> None:
     """``required="all"`` needs every member, like ungrouped required attendees."""
     request = req("a", "b", groups=(Group("pair", ("a", "b")),))
