@@ -43,7 +43,16 @@ from slotfinder.intervals import Int64Array, SpanArrays, covering_index, empty, 
 from slotfinder.model import DAY, Span, Suggestion, SuggestionResult, blocking_statuses
 from slotfinder.render._common import Person, meeting_periods, people, result_zone
 
-__all__ = ["CELL_SIZES", "STATES", "Day", "Grid", "build_grid", "cap_spans", "slot_state"]
+__all__ = [
+    "CELL_SIZES",
+    "STATES",
+    "Day",
+    "Grid",
+    "build_grid",
+    "cap_spans",
+    "slot_state",
+    "state_at",
+]
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -93,13 +102,13 @@ def _inside(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
     return np.asarray(covering_index(spans, a, b) >= 0)
 
 
-def cap_spans(result: SuggestionResult, person: Person) -> SpanArrays:
-    """The capped-out local days and weeks of ``person`` over the request's window (none
-    without a request, caps or a readable calendar; rooms have no caps)."""
+def cap_spans(result: SuggestionResult, person: Person, span: Span | None = None) -> SpanArrays:
+    """The capped-out local days and weeks of ``person`` over ``span`` (default the request's
+    window; none without a request, caps or a readable calendar; rooms have no caps)."""
     req, av, caps = result.request, person.availability, person.attendee.caps
     if req is None or av is None or not av.known or caps is None or person.kind == "room":
         return empty()
-    w = req.window
+    w = span or req.window
     s, e, _ = person_blocks(
         caps, person.zone, counted(av, req), duration=req.duration, lo=w.start, hi=w.end
     )
@@ -154,20 +163,44 @@ def slot_state(result: SuggestionResult, slot: Suggestion, person: Person) -> st
         return "unknown"
     if pid not in slot.unavailable:
         return ""
+    return _off(result, person, slot.start, slot.end) or "busy"
+
+
+def _off(result: SuggestionResult, person: Person, start: int, end: int) -> str:
+    """``busy`` (an event or its buffer), ``outside`` or ``capped`` for ``[start, end)``, in
+    that order, or ``""`` when none holds."""
     req = result.request
     before = req.buffer_before if req is not None else 0
     after = req.buffer_after if req is not None else 0
-    one = np.array([slot.start], dtype=np.int64), np.array([slot.end], dtype=np.int64)
+    one = np.array([start], dtype=np.int64), np.array([end], dtype=np.int64)
     wide = one[0] - before, one[1] + after
     busy = person.busy()
     if busy is not None and bool(_overlaps(busy, *wide)[0]):
         return "busy"
     wh = person.attendee.working_hours
-    if wh is not None and not bool(_inside(working_spans(wh, slot.start, slot.end), *one)[0]):
+    if wh is not None and not bool(_inside(working_spans(wh, start, end), *one)[0]):
         return "outside"
-    if bool(_overlaps(cap_spans(result, person), *one)[0]):
+    if req is not None and bool(_overlaps(cap_spans(result, person, Span(start, end)), *one)[0]):
         return "capped"
-    return "busy"
+    return ""
+
+
+def state_at(result: SuggestionResult, person: Person, start: int, end: int) -> str:
+    """What ``[start, end)`` means for ``person`` from their own data, as :func:`slot_state`
+    says it for a slot, for times no slot lists (a series' later occurrences)."""
+    av = person.availability
+    if av is None or not av.known:
+        return "unknown"
+    if off := _off(result, person, start, end):
+        return off
+    one = np.array([start], dtype=np.int64), np.array([end], dtype=np.int64)
+    soft = blocking_statuses(person.unanswered)[1]
+    if bool(_overlaps(normalize(*av.busy.with_status(*soft)), *one)[0]):
+        return "tentative"
+    cov = av.covered
+    if cov is not None and not cov.start <= start < end <= cov.end:
+        return "unknown"
+    return "free"
 
 
 def _spans_of(items: Sequence[Suggestion]) -> list[tuple[int, int]]:

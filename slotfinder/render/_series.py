@@ -8,9 +8,10 @@ who blocks it, by the names the request gives.
 from __future__ import annotations
 
 from slotfinder.model import Occurrence, Suggestion, SuggestionResult
-from slotfinder.render._common import local, span_text
+from slotfinder.render._common import STATE_TEXT, local, people, span_text
+from slotfinder.render._grid import state_at
 
-__all__ = ["conflict_texts", "occurrence_text", "summary"]
+__all__ = ["blockers_text", "conflict_texts", "occurrence_text", "summary"]
 
 
 def occurrence_text(o: Occurrence, first: Occurrence, zone: str) -> str:
@@ -27,10 +28,23 @@ def summary(slot: Suggestion) -> str:
     return f"series of {n}, " + ("no conflict" if not bad else f"{bad} conflict" + "s" * (bad > 1))
 
 
+def blockers_text(result: SuggestionResult, o: Occurrence) -> str:
+    """``Ann (busy), Bo (outside working hours)``: who blocks ``o`` and why, each from their
+    own calendar and hours (a room that is named has no free one among the rooms)."""
+    persons = {p.id: p for p in people(result)}
+    out = []
+    for i in o.blocked_by:
+        p = persons.get(i)
+        state = state_at(result, p, o.start, o.end) if p is not None else ""
+        why = STATE_TEXT.get(state, "") if state != "free" else ""
+        out.append(f"{result.label(i)} ({why})" if why else result.label(i))
+    return ", ".join(out) or "nobody named"
+
+
 def conflict_texts(result: SuggestionResult, slot: Suggestion, zone: str) -> list[str]:
-    """``Mon 07 Dec 09:00–10:00 blocked by Ann, Bo`` for each failing occurrence."""
+    """``Mon 07 Dec 09:00–10:00 blocked by Ann (busy), Bo (unknown)`` for each failing
+    occurrence."""
     return [
-        f"{span_text(o.start, o.end, zone)} blocked by "
-        + (", ".join(result.label(i) for i in o.blocked_by) or "nobody named")
+        f"{span_text(o.start, o.end, zone)} blocked by {blockers_text(result, o)}"
         for o in slot.conflicts
     ]

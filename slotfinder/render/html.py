@@ -50,7 +50,7 @@ from slotfinder.render._common import (
     span_text,
 )
 from slotfinder.render._grid import Day, Grid, build_grid, slot_state
-from slotfinder.render._series import occurrence_text, summary
+from slotfinder.render._series import blockers_text, occurrence_text, summary
 
 __all__ = ["render_html"]
 
@@ -182,7 +182,7 @@ def _series(result: SuggestionResult, slot: Suggestion, zone: str) -> str:
     first, items = slot.occurrences[0], []
     for o in slot.occurrences:
         state = "ok" if o.passes else "conflict"
-        who = ", ".join(result.label(i) for i in o.blocked_by)
+        who = blockers_text(result, o) if o.blocked_by else ""
         title = _attrs(title=f"blocked by {who}") if who else ""
         items.append(
             f'<li class="occurrence {state}"{_attrs(data_start=rfc3339(o.start, zone))}{title}>'

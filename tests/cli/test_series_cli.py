@@ -86,7 +86,7 @@ def test_text_formats_show_the_series(busy: Path, fmt: str) -> None:
     assert "series of 4, no conflict" in out
     assert "series of 4, 1 conflict" in out
     assert "Mon 07 Dec" in out
-    assert "Mon 07 Dec 09:00–10:00 blocked by Ann" in out
+    assert "Mon 07 Dec 09:00–10:00 blocked by Ann (busy)" in out
 
 
 def test_html_marks_conflicting_occurrences(busy: Path, tmp_path: Path) -> None:
@@ -99,7 +99,38 @@ def test_html_marks_conflicting_occurrences(busy: Path, tmp_path: Path) -> None:
     html = page.read_text(encoding="utf-8")
     assert html.count('class="occurrence ok"') == 7
     assert html.count('class="occurrence conflict"') == 1
-    assert "blocked by Ann" in html
+    assert "blocked by Ann (busy)" in html
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        ([], "outside working hours"),  # Ann works 09:00-11:00; 14:00 is after
+        (["--tz", "America/New_York"], "outside working hours"),
+    ],
+)
+def test_a_conflict_says_why_each_blocker_blocks(busy: Path, extra: list[str], why: str) -> None:
+    """A blocker outside their hours is not called busy: the same words as a slot's list."""
+    status, out = slots(
+        busy, "--repeat", "FREQ=DAILY;COUNT=2", "--start", "2026-11-27T10:00:00-05:00",
+        "--end", "2026-11-27T11:00:00-05:00", "--allow-conflicts", "1", "--format", "table",
+    )  # fmt: skip
+    assert status == 0
+    assert "Sat 28 Nov 10:00–11:00 blocked by Ann (outside working hours)" in out  # Mon-Fri
+
+
+def test_a_blocker_whose_data_ends_is_unknown(tmp_path: Path) -> None:
+    """Data that stops before an occurrence leaves a blocker with no event there unknown, not
+    busy; an event the data does hold there still says busy."""
+    doc = {**BUSY, "window": {**BUSY["window"], "end": "2026-12-01T00:00:00-05:00"}}
+    path = tmp_path / "short.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    status, out = slots(
+        path, "--repeat", "FREQ=WEEKLY;COUNT=3", "--end", "2026-11-24", "--granularity", "1h",
+        "--allow-conflicts", "1", "--format", "table", "--max", "1",
+    )  # fmt: skip
+    assert status == 0
+    assert "Mon 07 Dec 09:00–10:00 blocked by Ann (busy), bo (unknown)" in out
 
 
 def test_no_series_fits_explains_with_alternatives(busy: Path) -> None:
