@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -477,7 +476,3 @@ OPENAPI: dict[str, Any] = {
         },
     },
 }
-
-
-def openapi_text() -> str:
-    return json.dumps(OPENAPI, indent=2)

@@ -234,19 +234,6 @@ def people(result: SuggestionResult) -> list[Person]:
     return out
 
 
-def status_of(slot: Suggestion, person_id: str) -> str:
-    """``free``, ``tentative``, ``busy`` or ``unknown``: one person in one slot ("": absent)."""
-    if person_id in slot.available:
-        return "free"
-    if person_id in slot.tentative:
-        return "tentative"
-    if person_id in slot.unavailable:
-        return "busy"
-    if person_id in slot.unknown:
-        return "unknown"
-    return ""
-
-
 def repeated(t: int, zone: str) -> bool:
     """True when ``t``'s wall-clock time happens twice in ``zone`` (the day clocks go back)."""
     dt = local_dt(t, zone)

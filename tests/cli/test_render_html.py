@@ -14,6 +14,7 @@ from pathlib import Path
 import attrs
 import paths
 import pytest
+from render_example import example_result
 
 from slotfinder.model import (
     Attendee,
@@ -24,7 +25,6 @@ from slotfinder.model import (
     SuggestionResult,
     Unknown,
 )
-from slotfinder.render._example import example_result
 from slotfinder.render.html import render_html
 from slotfinder.render.json import to_json
 

@@ -13,6 +13,7 @@ import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from render_example import example_result
 
 from slotfinder.model import (
     Attendee,
@@ -24,7 +25,6 @@ from slotfinder.model import (
     SuggestionResult,
     Unknown,
 )
-from slotfinder.render._example import example_result
 from slotfinder.render.json import dumps, to_json, write
 
 SLOT_KEYS = [

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import attrs
 import numpy as np
 import pytest
+from render_example import example_result
 
 from slotfinder.model import (
     Attendee,
@@ -24,7 +25,6 @@ from slotfinder.model import (
     WorkingHours,
 )
 from slotfinder.render._common import Person, text_width
-from slotfinder.render._example import example_result
 from slotfinder.render._grid import classify
 from slotfinder.render.table import render_table
 from slotfinder.render.timeline import render_timeline

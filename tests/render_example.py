@@ -3,8 +3,7 @@
 Four attendees in three zones (Shanghai, Berlin, New York) and a room, over a Monday-to-Friday
 window in Asia/Shanghai, one calendar that could not be read. The periods and slots are
 computed here with the span algebra (window ∩ working hours − busy), so they are consistent
-with the calendars drawn; the scores are simply decreasing. ``python -m slotfinder.render.html
-> report.html`` style previews use it.
+with the calendars drawn; the scores are simply decreasing.
 """
 
 from __future__ import annotations
