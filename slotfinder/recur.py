@@ -18,14 +18,17 @@ import calendar
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from itertools import islice
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import attrs
 import numpy as np
 import numpy.typing as npt
-from dateutil.rrule import rrule, rrulestr
 
 from slotfinder.errors import InputError
+
+if TYPE_CHECKING:
+    from dateutil.rrule import rrule
 
 __all__ = ["MAX_SPAN_DAYS", "Rule", "local_day", "parse", "table"]
 
@@ -133,6 +136,8 @@ def parse(value: object, zone: str) -> Rule:
     _check_by(value, parts)
     until = parts.pop("UNTIL", None)
     rest = ";".join(f"{k}={v}" for k, v in parts.items())
+    from dateutil.rrule import rrulestr  # only a series pays for dateutil's import
+
     try:
         rrulestr(rest, dtstart=_EPOCH)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
@@ -178,6 +183,8 @@ def table(
     these days would run past :data:`MAX_SPAN_DAYS` (``COUNT`` occurrences do not fit in it,
     or ``UNTIL`` lies beyond it).
     """
+    from dateutil.rrule import rrulestr
+
     base: rrule = rrulestr(rule.text, dtstart=_EPOCH)
     until = None
     if rule.until_wall is not None:

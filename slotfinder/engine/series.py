@@ -26,8 +26,6 @@ but one), and each start's occurrences are looked up in it: array work, no loop 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import attrs
 import numpy as np
 
@@ -47,7 +45,6 @@ from slotfinder.engine.kernel import (
 )
 from slotfinder.engine.needs import Need, needs
 from slotfinder.engine.slots import _earliest, _unknowns, passing_starts, spread
-from slotfinder.engine.slots import find_slots as find_plain
 from slotfinder.model import (
     DAY,
     Availability,
@@ -58,10 +55,9 @@ from slotfinder.model import (
     Span,
     Suggestion,
     SuggestionResult,
-    as_availabilities,
 )
 
-__all__ = ["find_series", "find_slots", "series_span"]
+__all__ = ["find_series", "series_span"]
 
 
 @attrs.frozen(eq=False)
@@ -233,14 +229,6 @@ def _explain(
         plain=uncapped,
         caps=caps,
     )
-
-
-def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) -> SuggestionResult:
-    """:func:`slotfinder.engine.slots.find_slots`, and for a request with ``repeat`` the
-    series of the module docstring (this is the ``find_slots`` the package exports)."""
-    if isinstance(request, MeetingRequest) and request.repeat is not None:
-        return find_series(as_availabilities(availabilities), request)
-    return find_plain(availabilities, request)
 
 
 def find_series(avs_given: tuple[Availability, ...], request: MeetingRequest) -> SuggestionResult:

@@ -70,7 +70,6 @@ from slotfinder import hours
 from slotfinder import intervals as iv
 from slotfinder.caps import cap_blocks
 from slotfinder.engine.detail import scores_by_counts, suggestions
-from slotfinder.engine.explain import explain
 from slotfinder.engine.kernel import (
     FloatArray,
     Int64Array,
@@ -302,8 +301,8 @@ def _unknowns(raws: Sequence[Raw], window: Span) -> tuple[Unknown, ...]:
 def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) -> SuggestionResult:
     """Slots, common free periods, unknown attendees and (when nothing fits) an explanation.
 
-    See the module docstring for the exact semantics; a series (``request.repeat``) is
-    :func:`slotfinder.engine.series.find_slots`'s, which the package exports. Arguments of
+    See the module docstring for the exact semantics; a series (``request.repeat``) is found
+    by :func:`slotfinder.engine.find_slots`, which the package exports. Arguments of
     the wrong type are refused with :class:`~slotfinder.errors.InputError` naming them, rather
     than failing somewhere deep in the engine with an error that names nothing the caller
     wrote; ``availabilities`` is read once, so any iterable of :class:`Availability` (a
@@ -332,6 +331,8 @@ def find_slots(availabilities: Iterable[Availability], request: MeetingRequest) 
     if not slots:
         later = _next_after(raw, raw_rooms, request, earliest, ns)
         why = {u.id: u.reason for u in unknown}
+        from slotfinder.engine.explain import explain  # only when nothing fits
+
         explanation = explain(
             p,
             rooms,
