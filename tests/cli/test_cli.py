@@ -729,7 +729,8 @@ _BARE_PACKAGE_IS_HEAVY = (
     ],
 )
 def test_offline_commands_load_no_http_client_plugins_or_fetcher(argv: tuple[str, ...]) -> None:
-    """`slots` and `--help` never import aiohttp, pluggy, the plugins or the fetch package."""
+    """`slots` and `--help` never import aiohttp, pluggy, the plugins or the fetch package;
+    plain slots do not load the series engine or dateutil."""
     proc = subprocess.run(
         [sys.executable, "-c", _LOADED, *argv], capture_output=True, text=True, check=False
     )
@@ -738,8 +739,10 @@ def test_offline_commands_load_no_http_client_plugins_or_fetcher(argv: tuple[str
     heavy = {
         m
         for m in loaded
-        if m.split(".")[0] in {"aiohttp", "pluggy", "slotfinder_feishu", "slotfinder_dingtalk"}
+        if m.split(".")[0]
+        in {"aiohttp", "pluggy", "slotfinder_feishu", "slotfinder_dingtalk", "dateutil"}
         or m.startswith(("slotfinder.fetch", "slotfinder.testing", "slotfinder.plugins"))
+        or m in {"slotfinder.engine.series", "slotfinder.recur"}
     }
     assert not heavy, sorted(heavy)
     if argv == ("--help",):
