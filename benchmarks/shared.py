@@ -163,26 +163,25 @@ def _request(ids: list[str]) -> Any:
     )
 
 
-async def _suggest(url: str, ids: list[str], redis_url: str | None) -> dict[str, int]:
+async def _suggest(config: Any, ids: list[str], store: Any) -> dict[str, int]:
     import slotfinder
-    from slotfinder.fetch.store import Store
 
-    store = Store.redis(redis_url) if redis_url else Store.local(cache=False)
-    result = await slotfinder.suggest(_request(ids), config=_config(url), store=store, lookahead=0)
+    result = await slotfinder.suggest(_request(ids), config=config, store=store, lookahead=0)
     unknown = len(result.unknown)
     return {"calls": sum(result.calls.values()), "unknown": unknown}
 
 
 def _worker(  # noqa: PLR0917 (a process target)
-    url: str, ids: list[str], redis_url: str | None, go: Any, out: Any, name: str
+    url: str, ids: list[str], redis_url: str, go: Any, out: Any, name: str
 ) -> None:
-    """A worker process: imports and settings first, then one request when ``go`` is set
-    (a pool's workers are up before requests come)."""
-    import slotfinder.api  # noqa: F401  (loaded before the clock starts)
+    """A worker process: imports, settings and store first, then one request when ``go`` is
+    set (a pool's workers are up before requests come, as ``serve`` makes its store when it
+    starts)."""
+    from slotfinder.fetch.store import Store
 
-    _config(url)
+    config, store = _config(url), Store.redis(redis_url)
     go.wait()
-    out.put({**asyncio.run(_suggest(url, ids, redis_url)), "name": name})
+    out.put({**asyncio.run(_suggest(config, ids, store)), "name": name})
 
 
 def _min_calls(n_requests: int) -> int:
@@ -223,10 +222,15 @@ def _row(  # noqa: PLR0917 (one table row)
 
 
 def in_process(url: str, people: list[str]) -> tuple[int, float]:
+    import slotfinder.api  # noqa: F401  (an application has loaded it before requests come)
+    from slotfinder.fetch.store import Store
+
+    config, store = _config(url), Store.local(cache=False)
+
     async def run() -> list[dict[str, int]]:
         return await asyncio.gather(
             *(
-                _suggest(url, people[i * PER_REQUEST : (i + 1) * PER_REQUEST], None)
+                _suggest(config, people[i * PER_REQUEST : (i + 1) * PER_REQUEST], store)
                 for i in range(4)
             )
         )
