@@ -6,7 +6,7 @@ its tokens. With ``redis_url`` configured, every worker using the same app asks 
 * :class:`RedisLimiter` keeps each window as a sorted set and decides in one atomic script,
   timed by Redis ``TIME`` (never a worker's clock). A call holds its place from the moment it
   is let through until its reply's status line is in, then for the window's length, as the
-  in-process limiter does. A call in flight holds its place on a lease of a few seconds that
+  in-process limiter does. A call in flight holds its place on a short lease that
   its worker renews while the call lasts, so a worker that dies mid-call frees its places a
   lease later (the server saw those calls before the worker died, so counting them from the
   lease's end is safe). The script returns how long to wait and the worker sleeps that long
@@ -60,8 +60,11 @@ PREFIX = "slotfinder"
 ALL_IN_FLIGHT_POLL = 0.01
 """Seconds to look again when every place of a window is held by a call still in flight:
 no release time is known yet, so the script cannot say when one frees (it answers -1)."""
-LEASE = 3.0
-"""Seconds a call in flight holds its place unless its worker renews it (every third of it)."""
+LEASE = 1.5
+"""Seconds a call in flight holds its place unless its worker renews it (every third of it).
+
+A dead worker's places idle this long before their window starts, so it is short; a live
+worker's loop may stall for two thirds of it before a lease lapses."""
 
 _ACQUIRE = """
 local t = redis.call('TIME')

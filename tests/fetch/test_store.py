@@ -224,10 +224,16 @@ async def test_when_redis_goes_away_calls_stop_and_ids_are_unknown(sim: Sim) -> 
     assert sim.stats.rate_limited == 0
 
 
-async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held() -> None:
+@pytest.mark.parametrize("lease", [0.6, None])
+async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held(
+    lease: float | None,
+) -> None:
     """One place a window: a worker that dies holding it (no release, no renewal) frees it a
-    lease plus a window later; a live worker's call longer than the lease keeps it."""
+    lease plus a window later; a live worker's call longer than the lease keeps it (a short
+    lease, and the default one)."""
     from slotfinder import shared
+
+    lease = lease or shared.LEASE
 
     async def within(task: asyncio.Task[str], seconds: float) -> bool:
         """Whether ``task`` finished within ``seconds`` (left running otherwise)."""
@@ -237,12 +243,12 @@ async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held() 
     with redis_server() as (url, _):
         clients = [shared.connect(url) for _ in range(4)]
         live, other, dead, waiter = (
-            shared.RedisLimiter(c, scope, [(1, 0.2)], lease=0.6)
+            shared.RedisLimiter(c, scope, [(1, 0.2)], lease=lease)
             for c, scope in zip(clients, ["test:app"] * 2 + ["test:dead"] * 2, strict=True)
         )
         member = await live.acquire()
         second = asyncio.ensure_future(other.acquire())
-        assert not await within(second, 2.0)  # the lease was renewed three times meanwhile
+        assert not await within(second, 2 * lease)  # the lease was renewed meanwhile
         await live.release(member)
         assert await within(second, 5.0)
         await other.release(second.result())
@@ -251,7 +257,7 @@ async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held() 
         assert dead._renewing is not None
         dead._renewing.cancel()  # the worker is gone: nobody renews its lease
         third = asyncio.ensure_future(waiter.acquire())
-        assert await within(third, 5.0)
+        assert await within(third, 2 * lease + 3.0)
         await waiter.release(third.result())
         for c in clients:
             await asyncio.wait_for(c.aclose(), 5.0)
