@@ -293,7 +293,8 @@ class RedisTokens:
 
     A token is used while more than a quarter of its life (at most 30 minutes) remains, the
     in-process cache's rule; then one worker takes a short lock and obtains a new one while
-    the others wait for it.
+    the others wait for it. A worker that dies holding the lock leaves it for ``wait``
+    seconds; the others wait longer than that, so one of them takes it over.
     """
 
     def __init__(self, client: Redis, *, wait: float = 15.0) -> None:
@@ -321,7 +322,9 @@ class RedisTokens:
         """The app's token: cached, or obtained by exactly one worker and shared."""
         name = f"{PREFIX}:token:{scope_key(key[0], key[1:])}"
         lock = f"{name}:lock"
-        deadline = time.monotonic() + self.wait
+        # The lock may have been taken just after this worker first looked, so its holder's
+        # ``wait`` can end up to ``wait`` after this worker's: wait for both.
+        deadline = time.monotonic() + 2 * self.wait
         while True:
             cached = await self._fresh(name)
             if cached is not None:

@@ -263,6 +263,26 @@ async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held(
             await asyncio.wait_for(c.aclose(), 5.0)
 
 
+async def test_a_worker_dying_with_the_token_lock_leaves_the_token_to_another() -> None:
+    """The lock taken by a worker that then died (just after this one began waiting) expires,
+    and this worker obtains the token instead of giving up."""
+    from slotfinder import shared
+    from slotfinder.providers import Token
+
+    key = ("feishu", "app", "secret")
+    lock = f"{shared.PREFIX}:token:{shared.scope_key(key[0], key[1:])}:lock"
+
+    async def obtain() -> Token:
+        return Token("fresh", 7200.0)
+
+    with redis_server() as (url, _):
+        client = shared.connect(url)
+        tokens = shared.RedisTokens(client, wait=0.5)
+        await client.set(lock, "dead worker", px=800)
+        assert await asyncio.wait_for(tokens.get(key, obtain), 10) == "fresh"
+        await client.aclose()
+
+
 def _memory() -> Any:
     from slotfinder.cache import MemoryCache
 
