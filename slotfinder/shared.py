@@ -11,7 +11,7 @@ its tokens. With ``redis_url`` configured, every worker using the same app asks 
   lease later (the server saw those calls before the worker died, so counting them from the
   lease's end is safe). The script returns how long to wait and the worker sleeps that long
   (when every place is held by a call still in flight, no release time is known yet, and
-  the worker looks again shortly).
+  the worker looks again a quarter of a window later).
 * :class:`RedisTokens` keeps one token per app; one worker refreshes it under a short lock
   while the others wait for it.
 * :class:`RedisCache` keeps the busy-time pieces of :mod:`slotfinder.cache`.
@@ -57,9 +57,8 @@ __all__ = [
 log = logging.getLogger("slotfinder.shared")
 
 PREFIX = "slotfinder"
-ALL_IN_FLIGHT_POLL = 0.01
-"""Seconds to look again when every place of a window is held by a call still in flight:
-no release time is known yet, so the script cannot say when one frees (it answers -1)."""
+TOKEN_POLL = 0.01
+"""Seconds between looks for the token another worker is obtaining."""
 LEASE = 1.5
 """Seconds a call in flight holds its place unless its worker renews it (every third of it).
 
@@ -214,6 +213,10 @@ class RedisLimiter:
         self._penalise = client.register_script(_PENALISE)
         self._renew = client.register_script(_RENEW)
         self._turn = asyncio.Lock()
+        # When every place of a window is held by a call in flight, no release time is known
+        # (the script answers -1) and the worker looks again. A place frees a whole window
+        # after its call's release, so looking a few times a window loses no time.
+        self._poll = min((seconds for _, seconds in self.windows), default=1.0) / 4
         self._in_flight: set[str] = set()
         self._renewing: asyncio.Task[None] | None = None
 
@@ -246,7 +249,7 @@ class RedisLimiter:
                     if self._renewing is None or self._renewing.done():
                         self._renewing = asyncio.ensure_future(self._keep_leases())
                     return member
-                await asyncio.sleep(ALL_IN_FLIGHT_POLL if wait < 0 else wait)
+                await asyncio.sleep(self._poll if wait < 0 else wait)
 
     async def _keep_leases(self) -> None:
         """Renew the leases of this worker's calls in flight until none is left."""
@@ -342,7 +345,7 @@ class RedisTokens:
                         await self._call(self.client.delete(lock))
             if time.monotonic() > deadline:
                 raise SharedStateLost("no token arrived from the worker refreshing it")
-            await asyncio.sleep(ALL_IN_FLIGHT_POLL)
+            await asyncio.sleep(TOKEN_POLL)
 
     def invalidate(self, key: Sequence[str], value: str) -> None:
         """Drop the cached token if it is still ``value`` (the API refused it)."""

@@ -263,6 +263,31 @@ async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held(
             await asyncio.wait_for(c.aclose(), 5.0)
 
 
+async def test_a_waiter_behind_calls_in_flight_asks_redis_a_few_times_a_window() -> None:
+    """Every place held by a call in flight: the waiting worker looks again a few times a
+    window, not continually, and still takes the place a window after the release."""
+    from slotfinder import shared
+
+    async def scripts(client: Any) -> int:
+        stats = await client.info("commandstats")
+        return sum(int(v["calls"]) for k, v in stats.items() if k.startswith("cmdstat_eval"))
+
+    with redis_server() as (url, _):
+        clients = [shared.connect(url) for _ in range(3)]
+        holder, waiter = (shared.RedisLimiter(c, "test:poll", [(1, 0.8)]) for c in clients[:2])
+        member = await holder.acquire()
+        before = await scripts(clients[2])
+        second = asyncio.ensure_future(waiter.acquire())
+        await asyncio.sleep(1.6)  # two windows with the only place in flight
+        assert not second.done()
+        assert await scripts(clients[2]) - before <= 12  # a look every 10 ms made ~150
+        await holder.release(member)
+        await asyncio.wait_for(second, 5.0)
+        await waiter.release(second.result())
+        for c in clients:
+            await asyncio.wait_for(c.aclose(), 5.0)
+
+
 async def test_a_worker_dying_with_the_token_lock_leaves_the_token_to_another() -> None:
     """The lock taken by a worker that then died (just after this one began waiting) expires,
     and this worker obtains the token instead of giving up."""
