@@ -6,12 +6,12 @@ its tokens. With ``redis_url`` configured, every worker using the same app asks 
 * :class:`RedisLimiter` keeps each window as a sorted set and decides in one atomic script,
   timed by Redis ``TIME`` (never a worker's clock). A call holds its place from the moment it
   is let through until its reply's status line is in, then for the window's length, as the
-  in-process limiter does. A call in flight holds its place on a lease of a few seconds that
+  in-process limiter does. A call in flight holds its place on a short lease that
   its worker renews while the call lasts, so a worker that dies mid-call frees its places a
   lease later (the server saw those calls before the worker died, so counting them from the
   lease's end is safe). The script returns how long to wait and the worker sleeps that long
   (when every place is held by a call still in flight, no release time is known yet, and
-  the worker looks again shortly).
+  the worker looks again a quarter of a window later).
 * :class:`RedisTokens` keeps one token per app; one worker refreshes it under a short lock
   while the others wait for it.
 * :class:`RedisCache` keeps the busy-time pieces of :mod:`slotfinder.cache`.
@@ -57,11 +57,13 @@ __all__ = [
 log = logging.getLogger("slotfinder.shared")
 
 PREFIX = "slotfinder"
-ALL_IN_FLIGHT_POLL = 0.01
-"""Seconds to look again when every place of a window is held by a call still in flight:
-no release time is known yet, so the script cannot say when one frees (it answers -1)."""
-LEASE = 3.0
-"""Seconds a call in flight holds its place unless its worker renews it (every third of it)."""
+TOKEN_POLL = 0.01
+"""Seconds between looks for the token another worker is obtaining."""
+LEASE = 1.5
+"""Seconds a call in flight holds its place unless its worker renews it (every third of it).
+
+A dead worker's places idle this long before their window starts, so it is short; a live
+worker's loop may stall for two thirds of it before a lease lapses."""
 
 _ACQUIRE = """
 local t = redis.call('TIME')
@@ -211,6 +213,10 @@ class RedisLimiter:
         self._penalise = client.register_script(_PENALISE)
         self._renew = client.register_script(_RENEW)
         self._turn = asyncio.Lock()
+        # When every place of a window is held by a call in flight, no release time is known
+        # (the script answers -1) and the worker looks again. A place frees a whole window
+        # after its call's release, so looking a few times a window loses no time.
+        self._poll = min((seconds for _, seconds in self.windows), default=1.0) / 4
         self._in_flight: set[str] = set()
         self._renewing: asyncio.Task[None] | None = None
 
@@ -243,7 +249,7 @@ class RedisLimiter:
                     if self._renewing is None or self._renewing.done():
                         self._renewing = asyncio.ensure_future(self._keep_leases())
                     return member
-                await asyncio.sleep(ALL_IN_FLIGHT_POLL if wait < 0 else wait)
+                await asyncio.sleep(self._poll if wait < 0 else wait)
 
     async def _keep_leases(self) -> None:
         """Renew the leases of this worker's calls in flight until none is left."""
@@ -290,7 +296,8 @@ class RedisTokens:
 
     A token is used while more than a quarter of its life (at most 30 minutes) remains, the
     in-process cache's rule; then one worker takes a short lock and obtains a new one while
-    the others wait for it.
+    the others wait for it. A worker that dies holding the lock leaves it for ``wait``
+    seconds; the others wait longer than that, so one of them takes it over.
     """
 
     def __init__(self, client: Redis, *, wait: float = 15.0) -> None:
@@ -318,7 +325,9 @@ class RedisTokens:
         """The app's token: cached, or obtained by exactly one worker and shared."""
         name = f"{PREFIX}:token:{scope_key(key[0], key[1:])}"
         lock = f"{name}:lock"
-        deadline = time.monotonic() + self.wait
+        # The lock may have been taken just after this worker first looked, so its holder's
+        # ``wait`` can end up to ``wait`` after this worker's: wait for both.
+        deadline = time.monotonic() + 2 * self.wait
         while True:
             cached = await self._fresh(name)
             if cached is not None:
@@ -336,7 +345,7 @@ class RedisTokens:
                         await self._call(self.client.delete(lock))
             if time.monotonic() > deadline:
                 raise SharedStateLost("no token arrived from the worker refreshing it")
-            await asyncio.sleep(ALL_IN_FLIGHT_POLL)
+            await asyncio.sleep(TOKEN_POLL)
 
     def invalidate(self, key: Sequence[str], value: str) -> None:
         """Drop the cached token if it is still ``value`` (the API refused it)."""

@@ -224,10 +224,16 @@ async def test_when_redis_goes_away_calls_stop_and_ids_are_unknown(sim: Sim) -> 
     assert sim.stats.rate_limited == 0
 
 
-async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held() -> None:
+@pytest.mark.parametrize("lease", [0.6, None])
+async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held(
+    lease: float | None,
+) -> None:
     """One place a window: a worker that dies holding it (no release, no renewal) frees it a
-    lease plus a window later; a live worker's call longer than the lease keeps it."""
+    lease plus a window later; a live worker's call longer than the lease keeps it (a short
+    lease, and the default one)."""
     from slotfinder import shared
+
+    lease = lease or shared.LEASE
 
     async def within(task: asyncio.Task[str], seconds: float) -> bool:
         """Whether ``task`` finished within ``seconds`` (left running otherwise)."""
@@ -237,12 +243,12 @@ async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held() 
     with redis_server() as (url, _):
         clients = [shared.connect(url) for _ in range(4)]
         live, other, dead, waiter = (
-            shared.RedisLimiter(c, scope, [(1, 0.2)], lease=0.6)
+            shared.RedisLimiter(c, scope, [(1, 0.2)], lease=lease)
             for c, scope in zip(clients, ["test:app"] * 2 + ["test:dead"] * 2, strict=True)
         )
         member = await live.acquire()
         second = asyncio.ensure_future(other.acquire())
-        assert not await within(second, 2.0)  # the lease was renewed three times meanwhile
+        assert not await within(second, 2 * lease)  # the lease was renewed meanwhile
         await live.release(member)
         assert await within(second, 5.0)
         await other.release(second.result())
@@ -251,10 +257,55 @@ async def test_a_dead_workers_places_free_a_lease_later_a_live_ones_stay_held() 
         assert dead._renewing is not None
         dead._renewing.cancel()  # the worker is gone: nobody renews its lease
         third = asyncio.ensure_future(waiter.acquire())
-        assert await within(third, 5.0)
+        assert await within(third, 2 * lease + 3.0)
         await waiter.release(third.result())
         for c in clients:
             await asyncio.wait_for(c.aclose(), 5.0)
+
+
+async def test_a_waiter_behind_calls_in_flight_asks_redis_a_few_times_a_window() -> None:
+    """Every place held by a call in flight: the waiting worker looks again a few times a
+    window, not continually, and still takes the place a window after the release."""
+    from slotfinder import shared
+
+    async def scripts(client: Any) -> int:
+        stats = await client.info("commandstats")
+        return sum(int(v["calls"]) for k, v in stats.items() if k.startswith("cmdstat_eval"))
+
+    with redis_server() as (url, _):
+        clients = [shared.connect(url) for _ in range(3)]
+        holder, waiter = (shared.RedisLimiter(c, "test:poll", [(1, 0.8)]) for c in clients[:2])
+        member = await holder.acquire()
+        before = await scripts(clients[2])
+        second = asyncio.ensure_future(waiter.acquire())
+        await asyncio.sleep(1.6)  # two windows with the only place in flight
+        assert not second.done()
+        assert await scripts(clients[2]) - before <= 12  # a look every 10 ms made ~150
+        await holder.release(member)
+        await asyncio.wait_for(second, 5.0)
+        await waiter.release(second.result())
+        for c in clients:
+            await asyncio.wait_for(c.aclose(), 5.0)
+
+
+async def test_a_worker_dying_with_the_token_lock_leaves_the_token_to_another() -> None:
+    """The lock taken by a worker that then died (just after this one began waiting) expires,
+    and this worker obtains the token instead of giving up."""
+    from slotfinder import shared
+    from slotfinder.providers import Token
+
+    key = ("feishu", "app", "secret")
+    lock = f"{shared.PREFIX}:token:{shared.scope_key(key[0], key[1:])}:lock"
+
+    async def obtain() -> Token:
+        return Token("fresh", 7200.0)
+
+    with redis_server() as (url, _):
+        client = shared.connect(url)
+        tokens = shared.RedisTokens(client, wait=0.5)
+        await client.set(lock, "dead worker", px=800)
+        assert await asyncio.wait_for(tokens.get(key, obtain), 10) == "fresh"
+        await client.aclose()
 
 
 def _memory() -> Any:
