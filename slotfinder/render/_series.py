@@ -7,8 +7,10 @@ who blocks it, by the names the request gives.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slotfinder.model import Occurrence, Suggestion, SuggestionResult
-from slotfinder.render._common import STATE_TEXT, local, people, span_text
+from slotfinder.render._common import STATE_TEXT, Person, local, people, span_text
 from slotfinder.render._grid import state_at
 
 __all__ = ["blockers_text", "conflict_texts", "occurrence_text", "summary"]
@@ -28,13 +30,14 @@ def summary(slot: Suggestion) -> str:
     return f"series of {n}, " + ("no conflict" if not bad else f"{bad} conflict" + "s" * (bad > 1))
 
 
-def blockers_text(result: SuggestionResult, o: Occurrence) -> str:
+def blockers_text(result: SuggestionResult, o: Occurrence, persons: Sequence[Person]) -> str:
     """``Ann (busy), Bo (outside working hours)``: who blocks ``o`` and why, each from their
-    own calendar and hours (a room that is named has no free one among the rooms)."""
-    persons = {p.id: p for p in people(result)}
+    own calendar and hours (a room that is named has no free one among the rooms).
+    ``persons`` is the report's :func:`people`, built once so each keeps its merged busy."""
+    by_id = {p.id: p for p in persons}
     out = []
     for i in o.blocked_by:
-        p = persons.get(i)
+        p = by_id.get(i)
         state = state_at(result, p, o.start, o.end) if p is not None else ""
         why = STATE_TEXT.get(state, "") if state != "free" else ""
         out.append(f"{result.label(i)} ({why})" if why else result.label(i))
@@ -44,7 +47,10 @@ def blockers_text(result: SuggestionResult, o: Occurrence) -> str:
 def conflict_texts(result: SuggestionResult, slot: Suggestion, zone: str) -> list[str]:
     """``Mon 07 Dec 09:00–10:00 blocked by Ann (busy), Bo (unknown)`` for each failing
     occurrence."""
+    if not slot.conflicts:
+        return []
+    persons = people(result)
     return [
-        f"{span_text(o.start, o.end, zone)} blocked by {blockers_text(result, o)}"
+        f"{span_text(o.start, o.end, zone)} blocked by {blockers_text(result, o, persons)}"
         for o in slot.conflicts
     ]

@@ -170,19 +170,21 @@ def _slot_li(
     return (
         f'<li class="{cls}"{hooks}><div class="when">{_e(span_text(slot.start, slot.end, zone))}'
         f'<span class="score">score {slot.score:.2f}</span>{room}</div>'
-        f"{_series(result, slot, zone)}{_who(result, slot, persons, zone)}"
+        f"{_series(result, slot, persons, zone)}{_who(result, slot, persons, zone)}"
         f"{_groups(result, slot)}</li>"
     )
 
 
-def _series(result: SuggestionResult, slot: Suggestion, zone: str) -> str:
+def _series(
+    result: SuggestionResult, slot: Suggestion, persons: Sequence[Person], zone: str
+) -> str:
     """A series' occurrences, each marked passing or blocked (and by whom)."""
     if not slot.occurrences:
         return ""
     first, items = slot.occurrences[0], []
     for o in slot.occurrences:
         state = "ok" if o.passes else "conflict"
-        who = blockers_text(result, o) if o.blocked_by else ""
+        who = blockers_text(result, o, persons) if o.blocked_by else ""
         title = _attrs(title=f"blocked by {who}") if who else ""
         items.append(
             f'<li class="occurrence {state}"{_attrs(data_start=rfc3339(o.start, zone))}{title}>'
