@@ -116,10 +116,10 @@ class RetryPolicy:
     """Seconds per call, connecting included; ``None`` uses the provider's ``Limits.timeout``.
     A host that answers nothing for this long is given up on for the rest of the fetch."""
     connect_timeout: float = 5.0
+    """Seconds to open a connection."""
     silence: float = 10.0
     """Seconds a host may answer nothing at all before it is given up on (at least one call
     timeout): a dead host is reported fast, a slow one still gets its retries."""
-    """Seconds to open a connection."""
     margin: float = 0.0
     """Extra slack for the client limiter, as a fraction of each window (see RateLimiter)."""
 
