@@ -28,6 +28,7 @@ import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from types import NoneType
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -239,7 +240,8 @@ _CODE_STATUS = {v: k for k, v in _STATUS_CODE.items()}
 
 
 def _of_type(kind: type | tuple[type, ...], expected: str) -> Callable[[object, Any, Any], None]:
-    """An attrs validator refusing values that are not ``kind``, naming the field."""
+    """An attrs validator refusing values that are not ``kind``, naming the field; with
+    ``None`` in ``kind`` the field is optional."""
 
     def check(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, kind):
@@ -397,16 +399,6 @@ class BusyTable:
         return self.starts[mask], self.ends[mask]
 
 
-def _error(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InputError(attr.name, value, "expected None or a reason (a string)")
-
-
-def _covered(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, Span):
-        raise InputError(attr.name, value, "expected None or a Span")
-
-
 @attrs.frozen
 class Availability:
     """What is known of one attendee's or room's time.
@@ -420,8 +412,12 @@ class Availability:
     busy: BusyTable = attrs.field(
         factory=BusyTable.empty, validator=_of_type(BusyTable, "a BusyTable")
     )
-    error: str | None = attrs.field(default=None, validator=_error)
-    covered: Span | None = attrs.field(default=None, validator=_covered)
+    error: str | None = attrs.field(
+        default=None, validator=_of_type((str, NoneType), "None or a reason (a string)")
+    )
+    covered: Span | None = attrs.field(
+        default=None, validator=_of_type((Span, NoneType), "None or a Span")
+    )
 
     @property
     def known(self) -> bool:
@@ -456,19 +452,13 @@ _RANGE_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 def _parse_days(key: str, field: str) -> list[int]:
     days: list[int] = []
-    for raw in key.lower().split(","):
-        part = raw.strip()
-        if "-" in part:
-            a, _, b = part.partition("-")
-            if a.strip() not in _DAY_NAMES or b.strip() not in _DAY_NAMES:
-                raise InputError(field, key, "expected day names mon..sun, e.g. 'mon-fri'")
-            i, j = _DAY_NAMES.index(a.strip()), _DAY_NAMES.index(b.strip())
-            span = (j - i) % 7
-            days.extend((i + k) % 7 for k in range(span + 1))
-        elif part in _DAY_NAMES:
-            days.append(_DAY_NAMES.index(part))
-        else:
+    for part in key.lower().split(","):
+        first, dash, last = (x.strip() for x in part.partition("-"))
+        if first not in _DAY_NAMES or (dash and last not in _DAY_NAMES):
             raise InputError(field, key, "expected day names mon..sun, e.g. 'mon-fri'")
+        i = _DAY_NAMES.index(first)
+        j = _DAY_NAMES.index(last) if dash else i
+        days.extend((i + k) % 7 for k in range((j - i) % 7 + 1))  # 'fri-mon' wraps round
     return days
 
 
@@ -561,16 +551,6 @@ class WorkingHours:
 def _zone_or_none(_inst: object, attr: attrs.Attribute[Any], value: str | None) -> None:
     if value is not None:
         check_zone(value, attr.name)
-
-
-def _hours_or_none(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, WorkingHours):
-        raise InputError(attr.name, value, "expected None or WorkingHours")
-
-
-def _name(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InputError(attr.name, value, "expected None or a display name (a string)")
 
 
 # --- load caps (issue 16 point 3) -------------------------------------------------------------
@@ -686,11 +666,6 @@ class LoadCaps:
         return out
 
 
-def _caps_or_none(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, LoadCaps):
-        raise InputError(attr.name, value, "expected None or LoadCaps")
-
-
 @attrs.frozen
 class Attendee:
     """A person or a room: an id ``PROVIDER:ID``, whether optional, a zone, working hours,
@@ -704,10 +679,16 @@ class Attendee:
     id: str = attrs.field(validator=_text)
     optional: bool = attrs.field(default=False, validator=_of_type(bool, "True or False"))
     zone: str | None = attrs.field(default=None, validator=_zone_or_none)
-    working_hours: WorkingHours | None = attrs.field(default=None, validator=_hours_or_none)
-    name: str | None = attrs.field(default=None, validator=_name)
+    working_hours: WorkingHours | None = attrs.field(
+        default=None, validator=_of_type((WorkingHours, NoneType), "None or WorkingHours")
+    )
+    name: str | None = attrs.field(
+        default=None, validator=_of_type((str, NoneType), "None or a display name (a string)")
+    )
     """How people call them (display only; ``id`` is what identifies them)."""
-    caps: LoadCaps | None = attrs.field(default=None, validator=_caps_or_none)
+    caps: LoadCaps | None = attrs.field(
+        default=None, validator=_of_type((LoadCaps, NoneType), "None or LoadCaps")
+    )
     """Their load caps (``None``: none); rooms ignore caps."""
 
     def __attrs_post_init__(self) -> None:
@@ -756,27 +737,21 @@ UnknownPolicy = Literal["exclude", "flag"]
 Order = Literal["score", "start"]
 
 
-def _dedupe(attendees: Iterable[Attendee]) -> tuple[Attendee, ...]:
-    """Merge duplicate ids, keeping the first entry; a required mention wins over optional."""
+def _people(values: object, field: str) -> tuple[Attendee, ...]:
+    """A list of :class:`Attendee` as a tuple; anything else refused. Duplicate ids are
+    merged, keeping the first entry; a required mention wins over an optional one."""
+    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
+        raise InputError(field, values, "expected a list of Attendee")
     seen: dict[str, Attendee] = {}
-    for a in attendees:
+    for i, a in enumerate(values):
+        if not isinstance(a, Attendee):
+            raise InputError(f"{field}[{i}]", a, "expected an Attendee")
         prior = seen.get(a.id)
         if prior is None:
             seen[a.id] = a
         elif prior.optional and not a.optional:
             seen[a.id] = attrs.evolve(prior, optional=False)
     return tuple(seen.values())
-
-
-def _people(values: object, field: str) -> tuple[Attendee, ...]:
-    """A list of :class:`Attendee` as a tuple, duplicates merged; anything else refused."""
-    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
-        raise InputError(field, values, "expected a list of Attendee")
-    people = tuple(values)
-    for i, a in enumerate(people):
-        if not isinstance(a, Attendee):
-            raise InputError(f"{field}[{i}]", a, "expected an Attendee")
-    return _dedupe(people)
 
 
 def _attendees(values: Iterable[Attendee]) -> tuple[Attendee, ...]:
@@ -789,11 +764,6 @@ def _rooms(values: Iterable[Attendee]) -> tuple[Attendee, ...]:
 
 def _now(value: int | datetime | None) -> int | None:
     return None if value is None else to_epoch(value, "now")
-
-
-def _window(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, Span):
-        raise InputError(attr.name, value, "expected a Span")
 
 
 _WHOLE_FIELDS = (
@@ -824,7 +794,7 @@ class MeetingRequest:
     """
 
     attendees: tuple[Attendee, ...] = attrs.field(converter=_attendees)
-    window: Span = attrs.field(validator=_window)
+    window: Span = attrs.field(validator=_of_type(Span, "a Span"))
     duration: int
     rooms: tuple[Attendee, ...] = attrs.field(default=(), converter=_rooms)
     granularity: int = 900
@@ -862,14 +832,12 @@ class MeetingRequest:
             ("tentative", ("busy", "free")),
             ("unknown", ("exclude", "flag")),
             ("order", ("score", "start")),
+            ("unanswered", UNANSWERED_POLICIES),
         ):
             value = getattr(self, name)
             if not isinstance(value, str) or value not in allowed:
-                raise InputError(name, value, f"expected {allowed[0]!r} or {allowed[1]!r}")
-        if not isinstance(self.unanswered, str) or self.unanswered not in UNANSWERED_POLICIES:
-            raise InputError(
-                "unanswered", self.unanswered, "expected 'busy', 'tentative' or 'free'"
-            )
+                *others, last = (repr(a) for a in allowed)
+                raise InputError(name, value, f"expected {', '.join(others)} or {last}")
         self.quorum_count()  # validates
         if self.groups and self.quorum is not None:
             raise InputError("quorum", self.quorum, "give groups or a quorum, not both")
