@@ -29,14 +29,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import NoneType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
 from slotfinder.errors import InputError
-from slotfinder.groups import Group, as_groups, check
+from slotfinder.groups import Group, check
 
 if TYPE_CHECKING:
     from slotfinder import recur
@@ -86,6 +86,7 @@ MAX_RESULTS = 100_000
 
 Int64Array = npt.NDArray[np.int64]
 Int8Array = npt.NDArray[np.int8]
+_T = TypeVar("_T")
 
 
 def _utc(t: int) -> str:
@@ -96,6 +97,18 @@ def _at(t: int, zone: str) -> datetime:
     from zoneinfo import ZoneInfo  # see check_zone
 
     return datetime.fromtimestamp(t, ZoneInfo(check_zone(zone, "zone")))
+
+
+def _tuple_of(values: object, kind: type[_T], field: str, many: str, one: str) -> tuple[_T, ...]:
+    """``values`` as a tuple of ``kind``: a text, a mapping or an item of another type is
+    refused (``expected {many}``, or ``expected {one}`` naming the item's position)."""
+    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
+        raise InputError(field, values, f"expected {many}")
+    out = tuple(values)
+    for i, v in enumerate(out):
+        if not isinstance(v, kind):
+            raise InputError(f"{field}[{i}]", v, f"expected {one}")
+    return out
 
 
 def _whole(value: object, field: str) -> int:
@@ -437,13 +450,9 @@ def as_availabilities(values: object) -> tuple[Availability, ...]:
 
     For :func:`slotfinder.find_slots`, whose first argument is a plain sequence.
     """
-    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
-        raise InputError("availabilities", values, "expected a sequence of Availability")
-    out = tuple(values)
-    for i, av in enumerate(out):
-        if not isinstance(av, Availability):
-            raise InputError(f"availabilities[{i}]", av, "expected an Availability")
-    return out
+    return _tuple_of(
+        values, Availability, "availabilities", "a sequence of Availability", "an Availability"
+    )
 
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -740,12 +749,8 @@ Order = Literal["score", "start"]
 def _people(values: object, field: str) -> tuple[Attendee, ...]:
     """A list of :class:`Attendee` as a tuple; anything else refused. Duplicate ids are
     merged, keeping the first entry; a required mention wins over an optional one."""
-    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
-        raise InputError(field, values, "expected a list of Attendee")
     seen: dict[str, Attendee] = {}
-    for i, a in enumerate(values):
-        if not isinstance(a, Attendee):
-            raise InputError(f"{field}[{i}]", a, "expected an Attendee")
+    for a in _tuple_of(values, Attendee, field, "a list of Attendee", "an Attendee"):
         prior = seen.get(a.id)
         if prior is None:
             seen[a.id] = a
@@ -760,6 +765,10 @@ def _attendees(values: Iterable[Attendee]) -> tuple[Attendee, ...]:
 
 def _rooms(values: Iterable[Attendee]) -> tuple[Attendee, ...]:
     return _people(values, "rooms")
+
+
+def _groups(values: object) -> tuple[Group, ...]:
+    return _tuple_of(values, Group, "groups", "a list of Group", "a Group")
 
 
 def _now(value: int | datetime | None) -> int | None:
@@ -809,7 +818,7 @@ class MeetingRequest:
     max_results: int = 10
     order: Order = "score"
     zone: str = "UTC"
-    groups: tuple[Group, ...] = attrs.field(default=(), converter=as_groups)
+    groups: tuple[Group, ...] = attrs.field(default=(), converter=_groups)
     """Groups of required attendees, each needing all or some of its members
     (:mod:`slotfinder.groups`); not together with ``quorum``, which is one such group."""
     # Recurring series (slotfinder.recur; the engine's slotfinder.engine.series).
