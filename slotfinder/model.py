@@ -624,20 +624,14 @@ class LoadCaps:
     @property
     def any(self) -> bool:
         """True when at least one cap is set."""
-        return any(getattr(self, f.name) is not None for f in attrs.fields(LoadCaps))
+        return any(value is not None for value in attrs.astuple(self))
 
     def over(self, default: LoadCaps | None) -> LoadCaps:
         """These caps, each one left unset taken from ``default``."""
         if default is None:
             return self
-        return LoadCaps(
-            **{
-                f.name: getattr(default, f.name)
-                if getattr(self, f.name) is None
-                else getattr(self, f.name)
-                for f in attrs.fields(LoadCaps)
-            }
-        )
+        pairs = zip(attrs.astuple(self), attrs.astuple(default), strict=True)
+        return LoadCaps(*(fallback if mine is None else mine for mine, fallback in pairs))
 
     @classmethod
     def parse(cls, spec: Mapping[str, object], field: str = "") -> LoadCaps | None:
@@ -665,8 +659,7 @@ class LoadCaps:
     def to_spec(self) -> dict[str, int | float]:
         """The caps back as :data:`CAP_KEYS` (hours as numbers), unset ones left out."""
         out: dict[str, int | float] = {}
-        for key, f in zip(CAP_KEYS, attrs.fields(LoadCaps), strict=True):
-            value = getattr(self, f.name)
+        for key, value in zip(CAP_KEYS, attrs.astuple(self), strict=True):
             if value is not None:
                 hours = value / 3600
                 out[key] = (
