@@ -228,21 +228,16 @@ def _hours(
 ) -> WorkingHours:
     """``WorkingHours.parse``, once per distinct zone and spec in a file: a company's busy file
     gives thousands of people the same few, and the value is immutable, so they share it."""
-    try:
-        key: tuple[str, object] | None = (zone, _frozen(spec))
-        hash(key)
-    except TypeError:
-        key = None
-    hours = parsed.get(key) if key is not None else None
+    key = (zone, _frozen(spec))
+    hours = parsed.get(key)
     if hours is None:
-        hours = WorkingHours.parse(zone, spec, field)  # type: ignore[arg-type]
-        if key is not None:
-            parsed[key] = hours
+        hours = parsed[key] = WorkingHours.parse(zone, spec, field)  # type: ignore[arg-type]
     return hours
 
 
 def _frozen(value: object) -> object:
-    """A hashable stand-in for decoded JSON (dicts and lists become tuples, tagged apart)."""
+    """A hashable stand-in for decoded JSON (dicts and lists become tuples, tagged apart):
+    every other JSON value is hashable already."""
     if isinstance(value, dict):
         return ("{", tuple((k, _frozen(v)) for k, v in value.items()))
     if isinstance(value, list):
