@@ -366,9 +366,9 @@ class BusyTable:
         if not isinstance(rows, Iterable) or isinstance(rows, str | bytes):
             raise InputError("busy", rows, "expected (start, end, status code) rows")
         table = list(rows)
-        if any(not isinstance(r, Sequence) or len(r) != 3 for r in table):
-            i = next(i for i, r in enumerate(table) if not isinstance(r, Sequence) or len(r) != 3)
-            raise InputError(f"busy[{i}]", table[i], "expected a (start, end, status code) row")
+        for i, r in enumerate(table):
+            if not isinstance(r, Sequence) or len(r) != 3:
+                raise InputError(f"busy[{i}]", r, "expected a (start, end, status code) row")
         return cls(
             starts=[r[0] for r in table], ends=[r[1] for r in table], status=[r[2] for r in table]
         )
