@@ -170,29 +170,15 @@ def _decode(text: str | bytes, label: str) -> object:
         raise InputError("busy_file", label, "not JSON we can read: nested too deeply") from None
 
 
-class _Rows:
-    """One attendee's busy rows as plain int lists, turned into arrays once at the end."""
-
-    __slots__ = ("codes", "ends", "starts")
-
-    def __init__(self) -> None:
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.codes: list[int] = []
-
-    def table(self) -> BusyTable:
-        return BusyTable(
-            starts=np.array(self.starts, dtype=np.int64),
-            ends=np.array(self.ends, dtype=np.int64),
-            status=np.array(self.codes, dtype=np.int8),
-        )
+_Rows = tuple[list[int], list[int], list[int]]
+"""One attendee's busy starts, ends and status codes as plain int lists, made arrays once."""
 
 
 def _read_busy(items: object, path: str, rows: _Rows, seen: dict[str, int]) -> None:
     """Append a ``busy`` list's entries to ``rows``, checking every rule of an entry."""
     if not isinstance(items, list):
         raise InputError(path, items, "expected a list of {start, end, status} entries")
-    add_start, add_end, add_code = rows.starts.append, rows.ends.append, rows.codes.append
+    add_start, add_end, add_code = (column.append for column in rows)
     known, codes_of = seen.get, _STATUS_CODES.get
     for j, item in enumerate(items):
         if not isinstance(item, dict):
@@ -202,7 +188,12 @@ def _read_busy(items: object, path: str, rows: _Rows, seen: dict[str, int]) -> N
         status = item.get("status", "busy")
         n = len(item)
         if (n != 2 and (n != 3 or "status" not in item)) or start is None or end is None:
-            _check_entry_keys(item, f"{path}[{j}]")
+            _check_keys(item, _BUSY_KEYS, f"{path}[{j}]")
+            for key in ("start", "end"):
+                if item.get(key) is None:
+                    raise InputError(
+                        f"{path}[{j}].{key}", None, "missing: every busy entry needs start and end"
+                    )
         try:  # a text read before, the usual case; a list or dict value is unhashable
             s, e, code = known(start), known(end), codes_of(status)
         except TypeError:
@@ -218,13 +209,6 @@ def _read_busy(items: object, path: str, rows: _Rows, seen: dict[str, int]) -> N
         add_start(s)
         add_end(e)
         add_code(code)
-
-
-def _check_entry_keys(item: Mapping[str, Any], path: str) -> None:
-    _check_keys(item, _BUSY_KEYS, path)
-    for key in ("start", "end"):
-        if item.get(key) is None:
-            raise InputError(f"{path}.{key}", None, "missing: every busy entry needs start and end")
 
 
 def load_busy_file(source: str | bytes | os.PathLike[str]) -> BusyFile:
@@ -244,21 +228,16 @@ def _hours(
 ) -> WorkingHours:
     """``WorkingHours.parse``, once per distinct zone and spec in a file: a company's busy file
     gives thousands of people the same few, and the value is immutable, so they share it."""
-    try:
-        key: tuple[str, object] | None = (zone, _frozen(spec))
-        hash(key)
-    except TypeError:
-        key = None
-    hours = parsed.get(key) if key is not None else None
+    key = (zone, _frozen(spec))
+    hours = parsed.get(key)
     if hours is None:
-        hours = WorkingHours.parse(zone, spec, field)  # type: ignore[arg-type]
-        if key is not None:
-            parsed[key] = hours
+        hours = parsed[key] = WorkingHours.parse(zone, spec, field)  # type: ignore[arg-type]
     return hours
 
 
 def _frozen(value: object) -> object:
-    """A hashable stand-in for decoded JSON (dicts and lists become tuples, tagged apart)."""
+    """A hashable stand-in for decoded JSON (dicts and lists become tuples, tagged apart):
+    every other JSON value is hashable already."""
     if isinstance(value, dict):
         return ("{", tuple((k, _frozen(v)) for k, v in value.items()))
     if isinstance(value, list):
@@ -317,7 +296,7 @@ def _build(data: object) -> BusyFile:
             settings[ident] = Attendee(
                 id=ident, optional=optional, zone=tz, working_hours=hours, name=display, caps=caps
             )
-            rows[ident] = _Rows()
+            rows[ident] = ([], [], [])
         else:  # duplicates are merged: pooled busy time, required wins, first settings win
             settings[ident] = attrs.evolve(
                 prior,
@@ -334,7 +313,12 @@ def _build(data: object) -> BusyFile:
         zone=zone,
         attendees=tuple(settings.values()),
         availabilities=tuple(
-            Availability(id=ident, busy=r.table(), covered=window) for ident, r in rows.items()
+            Availability(
+                id=ident,
+                busy=BusyTable(*(np.array(column, dtype=np.int64) for column in r)),
+                covered=window,
+            )
+            for ident, r in rows.items()
         ),
         groups=from_json(top.get("groups", [])),
     )

@@ -73,6 +73,15 @@ class CapBlocks:
     def size(self) -> int:
         return int(self.owner.size)
 
+    @classmethod
+    def join(cls, parts: Sequence[CapBlocks]) -> CapBlocks:
+        """The blocks of ``parts``, one after another."""
+        if not parts:
+            none = np.empty(0, dtype=np.int64)
+            return cls(none, none, none, np.zeros(0, dtype=bool))
+        columns = (f.name for f in attrs.fields(cls))
+        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in columns))
+
 
 _UNSET = np.iinfo(np.int64).max // 4
 """A cap left unset: never reached."""
@@ -134,10 +143,10 @@ def _load(
 
 def zone_blocks(
     zone: str, caps: Int64Array, entries: Owned, *, duration: int, lo: int, hi: int
-) -> tuple[Int64Array, Int64Array, Int64Array, BoolArray]:
+) -> CapBlocks:
     """The capped-out days and weeks, among the local days of ``zone`` overlapping
     ``[lo, hi)``, of people sharing that zone: ``caps`` holds their :func:`limits` rows and
-    ``entries`` their counted entries, owned by row. Returns owner, start, end, weekly."""
+    ``entries`` their counted entries, owned by row."""
     n = caps.shape[0]
     first, last = (int(x) // DAY for x in hours.to_wall(zone, [lo, hi - 1]))
     first -= (first + 3) % 7  # back to Monday (1970-01-01 was a Thursday)
@@ -150,7 +159,7 @@ def zone_blocks(
     cut = (owner[keep], s[keep], e[keep])
     big = t1 - t0 + 1
     union = _unions(*cut, t0, big)
-    out: list[tuple[Int64Array, Int64Array, Int64Array, BoolArray]] = []
+    out: list[CapBlocks] = []
     for bounds, col, weekly in ((days, 0, False), (days[::7], 2, True)):
         if bool(np.all(caps[:, col : col + 2] == _UNSET)):
             continue
@@ -158,16 +167,8 @@ def zone_blocks(
         over = (counts + 1 > caps[:, col, None]) | (busy + duration > caps[:, col + 1, None])
         over &= (bounds[1:] > bounds[:-1])[None, :]  # a day skipped whole (Samoa, 2011)
         o, i = np.nonzero(over)
-        out.append((o.astype(np.int64), bounds[i], bounds[i + 1], np.full(o.size, weekly)))
-    if not out:
-        none = np.empty(0, dtype=np.int64)
-        return none, none, none, np.zeros(0, dtype=bool)
-    return (
-        np.concatenate([x[0] for x in out]),
-        np.concatenate([x[1] for x in out]),
-        np.concatenate([x[2] for x in out]),
-        np.concatenate([x[3] for x in out]),
-    )
+        out.append(CapBlocks(o.astype(np.int64), bounds[i], bounds[i + 1], np.full(o.size, weekly)))
+    return CapBlocks.join(out)
 
 
 def person_blocks(
@@ -176,8 +177,8 @@ def person_blocks(
     """The capped-out days and weeks of one person (zone ``zone``, counted entries ``busy``)
     among the local days overlapping ``[lo, hi)``: starts, ends and which are weeks."""
     owner = np.zeros(busy[0].size, dtype=np.int64)
-    _, s, e, w = zone_blocks(zone, limits([caps]), (owner, *busy), duration=duration, lo=lo, hi=hi)
-    return s, e, w
+    b = zone_blocks(zone, limits([caps]), (owner, *busy), duration=duration, lo=lo, hi=hi)
+    return b.start, b.end, b.weekly
 
 
 def _counting(status: npt.NDArray[np.int8], request: MeetingRequest) -> BoolArray:
@@ -216,7 +217,7 @@ def cap_blocks(
         if a.caps is None or not a.caps.any or av is None or av.error is not None:
             continue
         by_zone.setdefault(request.zone_of(a), []).append((i, a.caps, av.busy))
-    parts = []
+    parts: list[CapBlocks] = []
     for zone, people in by_zone.items():
         index = np.array([i for i, _, _ in people], dtype=np.int64)
         sizes = [len(t) for _, _, t in people]
@@ -227,12 +228,9 @@ def cap_blocks(
         keep = _counting(status, request) & (e > s)
         entries = (owner[keep], s[keep], e[keep])
         caps = limits([c for _, c, _ in people])
-        o, s, e, w = zone_blocks(zone, caps, entries, duration=request.duration, lo=lo, hi=hi)
-        parts.append((index[o], s, e, w))
-    if not parts:
-        none = np.empty(0, dtype=np.int64)
-        return CapBlocks(none, none, none, np.zeros(0, dtype=bool))
-    return CapBlocks(*(np.concatenate([p[k] for p in parts]) for k in range(4)))
+        b = zone_blocks(zone, caps, entries, duration=request.duration, lo=lo, hi=hi)
+        parts.append(attrs.evolve(b, owner=index[b.owner]))
+    return CapBlocks.join(parts)
 
 
 def reach(request: MeetingRequest, window: Span) -> Span:

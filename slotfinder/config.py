@@ -277,36 +277,21 @@ class Config:
             caps = _layered(
                 LoadCaps.parse(settings, where), found.caps if found else None, self.caps
             )
+        hours = None
         if (
             found is not None
             and found.zone is not None
             and not ({"tz", "working_hours"} & set(settings))
         ):
-            own = found.zone
-            if found.working_hours is not None:
-                return Attendee(
-                    id=id,
-                    optional=optional,
-                    zone=own,
-                    working_hours=found.working_hours,
-                    name=name,
-                    caps=caps,
-                )
-        hours_spec = settings.get("working_hours", None if room else self.working_hours)
-        hours = (
-            WorkingHours.parse(own or zone or self.tz, hours_spec, f"{where}.working_hours")
-            if hours_spec is not None
-            else None
-        )
-        # The zone the hours were read in is the attendee's zone: all-day events must block
+            own, hours = found.zone, found.working_hours
+        # The zone the hours are read in is the attendee's zone: all-day events must block
         # the same local day the working hours speak of.
+        own = own or zone or self.tz
+        hours_spec = settings.get("working_hours", None if room else self.working_hours)
+        if hours is None and hours_spec is not None:
+            hours = WorkingHours.parse(own, hours_spec, f"{where}.working_hours")
         return Attendee(
-            id=id,
-            optional=optional,
-            zone=own or zone or self.tz,
-            working_hours=hours,
-            name=name,
-            caps=caps,
+            id=id, optional=optional, zone=own, working_hours=hours, name=name, caps=caps
         )
 
     def request(

@@ -20,7 +20,6 @@ from slotfinder.errors import InputError
 __all__ = [
     "Group",
     "GroupSeat",
-    "as_groups",
     "check",
     "from_json",
     "membership",
@@ -78,17 +77,6 @@ class Group:
     def need(self) -> int:
         """How many members a slot needs, as a count."""
         return len(self.members) if self.required == "all" else int(self.required)
-
-
-def as_groups(values: object) -> tuple[Group, ...]:
-    """A list of :class:`Group` as a tuple; anything else refused."""
-    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
-        raise InputError("groups", values, "expected a list of Group")
-    out = tuple(values)
-    for i, g in enumerate(out):
-        if not isinstance(g, Group):
-            raise InputError(f"groups[{i}]", g, "expected a Group")
-    return out
 
 
 def check(groups: Sequence[Group], required: Sequence[str], optional: Sequence[str]) -> None:

@@ -18,6 +18,7 @@ calendar years a meeting is planned for.
 
 from __future__ import annotations
 
+import bisect
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -55,15 +56,11 @@ def _offset_table(zone: str, first_day: int, last_day: int) -> tuple[Int64Array,
     t_prev, o_prev = first_day * DAY, offsets[0]
     for t in range(first_day * DAY + _SAMPLE, (last_day + 1) * DAY + 1, _SAMPLE):
         o = _offset_at(tz, t)
-        if o != o_prev:
-            lo, hi = t_prev, t  # offset(lo) == o_prev != offset(hi): bisect the change
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if _offset_at(tz, mid) == o_prev:
-                    lo = mid
-                else:
-                    hi = mid
-            changes.append(hi)
+        if o != o_prev:  # the change is the first second of (t_prev, t] off the old offset
+            moved = bisect.bisect(
+                range(t_prev, t + 1), False, key=lambda u: _offset_at(tz, u) != o_prev
+            )
+            changes.append(t_prev + moved)
             offsets.append(o)
         t_prev, o_prev = t, o
     out_c = np.array(changes, dtype=np.int64)

@@ -28,14 +28,15 @@ import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from types import NoneType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
 from slotfinder.errors import InputError
-from slotfinder.groups import Group, as_groups, check
+from slotfinder.groups import Group, check
 
 if TYPE_CHECKING:
     from slotfinder import recur
@@ -85,6 +86,7 @@ MAX_RESULTS = 100_000
 
 Int64Array = npt.NDArray[np.int64]
 Int8Array = npt.NDArray[np.int8]
+_T = TypeVar("_T")
 
 
 def _utc(t: int) -> str:
@@ -95,6 +97,18 @@ def _at(t: int, zone: str) -> datetime:
     from zoneinfo import ZoneInfo  # see check_zone
 
     return datetime.fromtimestamp(t, ZoneInfo(check_zone(zone, "zone")))
+
+
+def _tuple_of(values: object, kind: type[_T], field: str, many: str, one: str) -> tuple[_T, ...]:
+    """``values`` as a tuple of ``kind``: a text, a mapping or an item of another type is
+    refused (``expected {many}``, or ``expected {one}`` naming the item's position)."""
+    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
+        raise InputError(field, values, f"expected {many}")
+    out = tuple(values)
+    for i, v in enumerate(out):
+        if not isinstance(v, kind):
+            raise InputError(f"{field}[{i}]", v, f"expected {one}")
+    return out
 
 
 def _whole(value: object, field: str) -> int:
@@ -239,7 +253,8 @@ _CODE_STATUS = {v: k for k, v in _STATUS_CODE.items()}
 
 
 def _of_type(kind: type | tuple[type, ...], expected: str) -> Callable[[object, Any, Any], None]:
-    """An attrs validator refusing values that are not ``kind``, naming the field."""
+    """An attrs validator refusing values that are not ``kind``, naming the field; with
+    ``None`` in ``kind`` the field is optional."""
 
     def check(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, kind):
@@ -351,9 +366,9 @@ class BusyTable:
         if not isinstance(rows, Iterable) or isinstance(rows, str | bytes):
             raise InputError("busy", rows, "expected (start, end, status code) rows")
         table = list(rows)
-        if any(not isinstance(r, Sequence) or len(r) != 3 for r in table):
-            i = next(i for i, r in enumerate(table) if not isinstance(r, Sequence) or len(r) != 3)
-            raise InputError(f"busy[{i}]", table[i], "expected a (start, end, status code) row")
+        for i, r in enumerate(table):
+            if not isinstance(r, Sequence) or len(r) != 3:
+                raise InputError(f"busy[{i}]", r, "expected a (start, end, status code) row")
         return cls(
             starts=[r[0] for r in table], ends=[r[1] for r in table], status=[r[2] for r in table]
         )
@@ -397,16 +412,6 @@ class BusyTable:
         return self.starts[mask], self.ends[mask]
 
 
-def _error(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InputError(attr.name, value, "expected None or a reason (a string)")
-
-
-def _covered(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, Span):
-        raise InputError(attr.name, value, "expected None or a Span")
-
-
 @attrs.frozen
 class Availability:
     """What is known of one attendee's or room's time.
@@ -420,8 +425,12 @@ class Availability:
     busy: BusyTable = attrs.field(
         factory=BusyTable.empty, validator=_of_type(BusyTable, "a BusyTable")
     )
-    error: str | None = attrs.field(default=None, validator=_error)
-    covered: Span | None = attrs.field(default=None, validator=_covered)
+    error: str | None = attrs.field(
+        default=None, validator=_of_type((str, NoneType), "None or a reason (a string)")
+    )
+    covered: Span | None = attrs.field(
+        default=None, validator=_of_type((Span, NoneType), "None or a Span")
+    )
 
     @property
     def known(self) -> bool:
@@ -441,13 +450,9 @@ def as_availabilities(values: object) -> tuple[Availability, ...]:
 
     For :func:`slotfinder.find_slots`, whose first argument is a plain sequence.
     """
-    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
-        raise InputError("availabilities", values, "expected a sequence of Availability")
-    out = tuple(values)
-    for i, av in enumerate(out):
-        if not isinstance(av, Availability):
-            raise InputError(f"availabilities[{i}]", av, "expected an Availability")
-    return out
+    return _tuple_of(
+        values, Availability, "availabilities", "a sequence of Availability", "an Availability"
+    )
 
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -456,19 +461,13 @@ _RANGE_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 def _parse_days(key: str, field: str) -> list[int]:
     days: list[int] = []
-    for raw in key.lower().split(","):
-        part = raw.strip()
-        if "-" in part:
-            a, _, b = part.partition("-")
-            if a.strip() not in _DAY_NAMES or b.strip() not in _DAY_NAMES:
-                raise InputError(field, key, "expected day names mon..sun, e.g. 'mon-fri'")
-            i, j = _DAY_NAMES.index(a.strip()), _DAY_NAMES.index(b.strip())
-            span = (j - i) % 7
-            days.extend((i + k) % 7 for k in range(span + 1))
-        elif part in _DAY_NAMES:
-            days.append(_DAY_NAMES.index(part))
-        else:
+    for part in key.lower().split(","):
+        first, dash, last = (x.strip() for x in part.partition("-"))
+        if first not in _DAY_NAMES or (dash and last not in _DAY_NAMES):
             raise InputError(field, key, "expected day names mon..sun, e.g. 'mon-fri'")
+        i = _DAY_NAMES.index(first)
+        j = _DAY_NAMES.index(last) if dash else i
+        days.extend((i + k) % 7 for k in range((j - i) % 7 + 1))  # 'fri-mon' wraps round
     return days
 
 
@@ -563,16 +562,6 @@ def _zone_or_none(_inst: object, attr: attrs.Attribute[Any], value: str | None) 
         check_zone(value, attr.name)
 
 
-def _hours_or_none(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, WorkingHours):
-        raise InputError(attr.name, value, "expected None or WorkingHours")
-
-
-def _name(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InputError(attr.name, value, "expected None or a display name (a string)")
-
-
 # --- load caps (issue 16 point 3) -------------------------------------------------------------
 
 CAP_KEYS = (
@@ -635,20 +624,14 @@ class LoadCaps:
     @property
     def any(self) -> bool:
         """True when at least one cap is set."""
-        return any(getattr(self, f.name) is not None for f in attrs.fields(LoadCaps))
+        return any(value is not None for value in attrs.astuple(self))
 
     def over(self, default: LoadCaps | None) -> LoadCaps:
         """These caps, each one left unset taken from ``default``."""
         if default is None:
             return self
-        return LoadCaps(
-            **{
-                f.name: getattr(default, f.name)
-                if getattr(self, f.name) is None
-                else getattr(self, f.name)
-                for f in attrs.fields(LoadCaps)
-            }
-        )
+        pairs = zip(attrs.astuple(self), attrs.astuple(default), strict=True)
+        return LoadCaps(*(fallback if mine is None else mine for mine, fallback in pairs))
 
     @classmethod
     def parse(cls, spec: Mapping[str, object], field: str = "") -> LoadCaps | None:
@@ -676,19 +659,13 @@ class LoadCaps:
     def to_spec(self) -> dict[str, int | float]:
         """The caps back as :data:`CAP_KEYS` (hours as numbers), unset ones left out."""
         out: dict[str, int | float] = {}
-        for key, f in zip(CAP_KEYS, attrs.fields(LoadCaps), strict=True):
-            value = getattr(self, f.name)
+        for key, value in zip(CAP_KEYS, attrs.astuple(self), strict=True):
             if value is not None:
                 hours = value / 3600
                 out[key] = (
                     (int(hours) if hours.is_integer() else hours) if "hours" in key else value
                 )
         return out
-
-
-def _caps_or_none(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, LoadCaps):
-        raise InputError(attr.name, value, "expected None or LoadCaps")
 
 
 @attrs.frozen
@@ -704,10 +681,16 @@ class Attendee:
     id: str = attrs.field(validator=_text)
     optional: bool = attrs.field(default=False, validator=_of_type(bool, "True or False"))
     zone: str | None = attrs.field(default=None, validator=_zone_or_none)
-    working_hours: WorkingHours | None = attrs.field(default=None, validator=_hours_or_none)
-    name: str | None = attrs.field(default=None, validator=_name)
+    working_hours: WorkingHours | None = attrs.field(
+        default=None, validator=_of_type((WorkingHours, NoneType), "None or WorkingHours")
+    )
+    name: str | None = attrs.field(
+        default=None, validator=_of_type((str, NoneType), "None or a display name (a string)")
+    )
     """How people call them (display only; ``id`` is what identifies them)."""
-    caps: LoadCaps | None = attrs.field(default=None, validator=_caps_or_none)
+    caps: LoadCaps | None = attrs.field(
+        default=None, validator=_of_type((LoadCaps, NoneType), "None or LoadCaps")
+    )
     """Their load caps (``None``: none); rooms ignore caps."""
 
     def __attrs_post_init__(self) -> None:
@@ -756,27 +739,17 @@ UnknownPolicy = Literal["exclude", "flag"]
 Order = Literal["score", "start"]
 
 
-def _dedupe(attendees: Iterable[Attendee]) -> tuple[Attendee, ...]:
-    """Merge duplicate ids, keeping the first entry; a required mention wins over optional."""
+def _people(values: object, field: str) -> tuple[Attendee, ...]:
+    """A list of :class:`Attendee` as a tuple; anything else refused. Duplicate ids are
+    merged, keeping the first entry; a required mention wins over an optional one."""
     seen: dict[str, Attendee] = {}
-    for a in attendees:
+    for a in _tuple_of(values, Attendee, field, "a list of Attendee", "an Attendee"):
         prior = seen.get(a.id)
         if prior is None:
             seen[a.id] = a
         elif prior.optional and not a.optional:
             seen[a.id] = attrs.evolve(prior, optional=False)
     return tuple(seen.values())
-
-
-def _people(values: object, field: str) -> tuple[Attendee, ...]:
-    """A list of :class:`Attendee` as a tuple, duplicates merged; anything else refused."""
-    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
-        raise InputError(field, values, "expected a list of Attendee")
-    people = tuple(values)
-    for i, a in enumerate(people):
-        if not isinstance(a, Attendee):
-            raise InputError(f"{field}[{i}]", a, "expected an Attendee")
-    return _dedupe(people)
 
 
 def _attendees(values: Iterable[Attendee]) -> tuple[Attendee, ...]:
@@ -787,13 +760,12 @@ def _rooms(values: Iterable[Attendee]) -> tuple[Attendee, ...]:
     return _people(values, "rooms")
 
 
+def _groups(values: object) -> tuple[Group, ...]:
+    return _tuple_of(values, Group, "groups", "a list of Group", "a Group")
+
+
 def _now(value: int | datetime | None) -> int | None:
     return None if value is None else to_epoch(value, "now")
-
-
-def _window(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, Span):
-        raise InputError(attr.name, value, "expected a Span")
 
 
 _WHOLE_FIELDS = (
@@ -824,7 +796,7 @@ class MeetingRequest:
     """
 
     attendees: tuple[Attendee, ...] = attrs.field(converter=_attendees)
-    window: Span = attrs.field(validator=_window)
+    window: Span = attrs.field(validator=_of_type(Span, "a Span"))
     duration: int
     rooms: tuple[Attendee, ...] = attrs.field(default=(), converter=_rooms)
     granularity: int = 900
@@ -839,7 +811,7 @@ class MeetingRequest:
     max_results: int = 10
     order: Order = "score"
     zone: str = "UTC"
-    groups: tuple[Group, ...] = attrs.field(default=(), converter=as_groups)
+    groups: tuple[Group, ...] = attrs.field(default=(), converter=_groups)
     """Groups of required attendees, each needing all or some of its members
     (:mod:`slotfinder.groups`); not together with ``quorum``, which is one such group."""
     # Recurring series (slotfinder.recur; the engine's slotfinder.engine.series).
@@ -862,14 +834,12 @@ class MeetingRequest:
             ("tentative", ("busy", "free")),
             ("unknown", ("exclude", "flag")),
             ("order", ("score", "start")),
+            ("unanswered", UNANSWERED_POLICIES),
         ):
             value = getattr(self, name)
             if not isinstance(value, str) or value not in allowed:
-                raise InputError(name, value, f"expected {allowed[0]!r} or {allowed[1]!r}")
-        if not isinstance(self.unanswered, str) or self.unanswered not in UNANSWERED_POLICIES:
-            raise InputError(
-                "unanswered", self.unanswered, "expected 'busy', 'tentative' or 'free'"
-            )
+                *others, last = (repr(a) for a in allowed)
+                raise InputError(name, value, f"expected {', '.join(others)} or {last}")
         self.quorum_count()  # validates
         if self.groups and self.quorum is not None:
             raise InputError("quorum", self.quorum, "give groups or a quorum, not both")
