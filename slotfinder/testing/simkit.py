@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import math
 import random
 import secrets
 import socket
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence, Set
+from datetime import datetime
 
 import attrs
 from aiohttp import web
@@ -31,8 +33,14 @@ __all__ = [
     "SimStats",
     "TokenStore",
     "WindowLimiter",
+    "application",
+    "check_options",
+    "drop_connection",
+    "faults_option",
     "free_port",
+    "instant",
     "latency_middleware",
+    "number_option",
     "running",
     "serving",
 ]
@@ -121,6 +129,7 @@ class Faults:
     seed: int = 0
     _rng: random.Random = attrs.field(init=False)
     _served: int = attrs.field(init=False, default=0)
+    _expired: bool = attrs.field(init=False, default=False)
 
     def __attrs_post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -145,8 +154,14 @@ class Faults:
         return None
 
     def token_expiry_due(self) -> bool:
-        """True exactly once, when ``expire_tokens_after`` data calls have been served."""
-        return self.expire_tokens_after is not None and self._served == self.expire_tokens_after
+        """True exactly once, when ``expire_tokens_after`` data calls have been served.
+
+        Once, even when the simulator asks again before the next :meth:`pick` (a call refused
+        for its token draws no fault), so tokens issued after the expiry stay valid.
+        """
+        due = not self._expired and self._served == self.expire_tokens_after
+        self._expired = self._expired or due
+        return due
 
 
 @attrs.define
@@ -195,6 +210,60 @@ def latency_middleware(
             await asyncio.sleep(delay)
 
     return middleware
+
+
+COMMON_OPTIONS = frozenset(
+    {"latency", "jitter", "faults", "rate_limit", "token_ttl", "users", "rooms"}
+)
+"""Options every simulator's ``app`` takes; :func:`application` reads the first two."""
+
+
+def check_options(options: Mapping[str, object], known: Set[str], simulator: str) -> None:
+    """Refuse an option the simulator does not know: a misspelt one would be ignored silently."""
+    unknown = set(options) - COMMON_OPTIONS - known
+    if unknown:
+        raise TypeError(f"unknown {simulator} simulator options: {', '.join(sorted(unknown))}")
+
+
+def number_option(options: Mapping[str, object], name: str, default: float) -> float:
+    value = options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise TypeError(f"option {name} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def faults_option(options: Mapping[str, object]) -> Faults:
+    """The ``faults`` option; none given is an empty :class:`Faults` a test can switch on."""
+    faults = options.get("faults")
+    if faults is None:
+        return Faults()
+    if not isinstance(faults, Faults):
+        raise TypeError("option faults must be a slotfinder.testing.simkit.Faults")
+    return faults
+
+
+def application(options: Mapping[str, object], seed: int, stats: SimStats) -> web.Application:
+    """A fresh app, its replies delayed by the ``latency`` and ``jitter`` options (seconds)."""
+    latency = number_option(options, "latency", 0.0)
+    jitter = number_option(options, "jitter", 0.0)
+    if not latency and not jitter:
+        return web.Application()
+    return web.Application(middlewares=[latency_middleware(latency, jitter, seed, stats)])
+
+
+def instant(value: object) -> int | None:
+    """Epoch seconds of an ISO 8601 time with an offset (``2022-07-29T14:55Z``), else ``None``.
+
+    Simulators read request times with the standard library, never with the client's reader,
+    so a reading bug shared by both sides cannot pass the HTTP tests.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return None if moment.tzinfo is None else math.floor(moment.timestamp())
 
 
 def free_port() -> int:
