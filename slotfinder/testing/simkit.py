@@ -1,4 +1,5 @@
-"""Building blocks for provider simulators: rate limits, tokens, faults, latency, serving.
+"""Building blocks for provider simulators: rate limits, tokens, faults, latency, serving,
+and the stored calendars of a seeded organisation.
 
 Every simulator must enforce the real API's rate limits, expire tokens and inject the faults a
 test asks for; those mechanics are the same for every provider, so they live here once and each
@@ -17,8 +18,10 @@ import secrets
 import socket
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence, Set
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence, Set
+from datetime import date, datetime, timedelta
+from typing import Generic, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 import attrs
 from aiohttp import web
@@ -27,6 +30,7 @@ from aiohttp.typedefs import Handler, Middleware
 from slotfinder.testing.simulation import DemoTenant, Simulator
 
 __all__ = [
+    "Calendars",
     "Fault",
     "Faults",
     "Served",
@@ -43,6 +47,7 @@ __all__ = [
     "number_option",
     "running",
     "serving",
+    "wall_clock",
 ]
 
 
@@ -95,6 +100,54 @@ class TokenStore:
 
     def expire_all(self) -> None:
         self._tokens.clear()
+
+
+class _Timed(Protocol):
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+E = TypeVar("E", bound=_Timed)
+
+
+def wall_clock(ordinal: int, minute: int, zone: str) -> int:
+    """Epoch seconds of ``minute`` minutes (may pass 24:00) after the local midnight of day
+    ``ordinal`` (``date.toordinal``) in ``zone``; a time in a gap or fold reads as fold=0."""
+    day = date.fromordinal(ordinal)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
+    return int((midnight + timedelta(minutes=minute)).timestamp())
+
+
+class Calendars(Generic[E]):
+    """A seeded organisation's calendars: each owner's local day is drawn the first time it is
+    asked for, then kept, as the real service keeps its calendars.
+
+    ``draw(owner, ordinal)`` gives the events starting on that local day and must depend only
+    on its arguments (and the seed), so any window gives the same events whatever was asked
+    before; keeping a day only saves drawing it again. No event may last longer than
+    ``lookback_days``, so a window needs to look back no further.
+    """
+
+    def __init__(self, draw: Callable[[str, int], Sequence[E]], lookback_days: int) -> None:
+        self._draw = draw
+        self._lookback = lookback_days
+        self._days: dict[tuple[str, int], Sequence[E]] = {}
+
+    def overlapping(self, owner: str, zone: str, start: int, end: int) -> list[E]:
+        """The events of ``owner`` (whose days are local to ``zone``) overlapping
+        ``[start, end)``, whole, in day and draw order."""
+        tz = ZoneInfo(zone)
+        first = datetime.fromtimestamp(start, tz).toordinal() - self._lookback
+        last = datetime.fromtimestamp(max(start, end - 1), tz).toordinal()
+        out: list[E] = []
+        for ordinal in range(first, last + 1):
+            day = self._days.get((owner, ordinal))
+            if day is None:
+                day = self._days[owner, ordinal] = self._draw(owner, ordinal)
+            out.extend(e for e in day if e.start < end and start < e.end)
+        return out
 
 
 class Fault(enum.Enum):
