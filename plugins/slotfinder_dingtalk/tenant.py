@@ -94,20 +94,17 @@ class Person:
     name: str
     zone: str
     working_hours: Mapping[str, list[str]]
-    index: int
     weekly: tuple[tuple[int, int, int, str], ...]
     """Recurring meetings: ``(weekday, local start minute, minutes, status)``."""
 
 
 @attrs.frozen
 class Room:
-    """A meeting room: roomId, name, zone and capacity."""
+    """A meeting room: roomId, name and zone."""
 
     room_id: str
     name: str
     zone: str
-    capacity: int
-    index: int
 
 
 @attrs.frozen
@@ -223,18 +220,14 @@ class Tenant:
             name=name,
             zone=zone,
             working_hours=hours,
-            index=i,
             weekly=tuple(sorted(weekly)),
         )
 
     def _room(self, i: int) -> Room:
-        rng = _rng("dingtalk-room", self.seed, i)
         return Room(
-            room_id=_token(rng, 32, "0123456789abcdef"),
+            room_id=_token(_rng("dingtalk-room", self.seed, i), 32, "0123456789abcdef"),
             name=f"{ROOM_NAMES[i % len(ROOM_NAMES)]} {i // len(ROOM_NAMES) + 1}",
             zone=ROOM_ZONES[i % len(ROOM_ZONES)],
-            capacity=rng.choice((4, 6, 8, 10, 12, 20)),
-            index=i,
         )
 
     def person(self, union_id: str) -> Person | None:

@@ -103,9 +103,6 @@ class Person:
         s, e = self.day_start, self.day_end
         return {days: [f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}"]}
 
-    def ids(self) -> tuple[str, str, str]:
-        return self.open_id, self.union_id, self.user_id
-
 
 @attrs.frozen
 class Room:
