@@ -34,7 +34,6 @@ the app runs, so change them in place (``app[FAULTS].server_error = 1.0``,
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -114,13 +113,9 @@ class _Reject(Exception):
 
 
 async def _body(request: web.Request) -> Mapping[str, Any]:
-    raw = await request.read()
-    if not raw:
+    if not await request.read():
         raise _Reject("MissingBody", "body is mandatory for this action.")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise _Reject("paramIllegal", "PARAM ILLEGAL") from None
+    data = await simkit.json_body(request)
     if not isinstance(data, Mapping):
         raise _Reject("paramIllegal", "PARAM ILLEGAL")
     return data

@@ -141,9 +141,7 @@ def _reply(
 def _error(
     state: FeishuSimState, reject: _Reject, headers: Mapping[str, str] | None = None
 ) -> web.Response:
-    body: dict[str, Any] = {"code": reject.code, "msg": reject.msg}
-    if reject.extra:
-        body["error"] = dict(reject.extra)
+    body = {"code": reject.code, "msg": reject.msg, "error": dict(reject.extra)}
     return _reply(state, reject.status, body, headers)
 
 
@@ -286,11 +284,7 @@ def _answer(tenant: FeishuTenant, id_type: str, body: object, api: Api) -> dict[
 
 async def _freebusy(request: web.Request, api: Api) -> web.StreamResponse:
     state = request.app[STATE]
-    try:
-        raw = await request.read()
-        body = json.loads(raw) if raw else None
-    except ValueError:
-        body = None
+    body = await simkit.json_body(request)
     if api == "batch":
         endpoint = "freebusy/batch"
     elif isinstance(body, dict) and not body.get("user_id") and body.get("room_id"):
@@ -329,10 +323,7 @@ async def _token(request: web.Request) -> web.StreamResponse:
         faulty = await _apply_fault(state, faults.pick(), request)
         if faulty is not None:
             return faulty
-    try:
-        body = json.loads(await request.read())
-    except ValueError:
-        body = None
+    body = await simkit.json_body(request)
     if not isinstance(body, dict):
         return _error(state, _Reject(400, 10003, "invalid param"))
     if body.get("app_id") != state.app_id:

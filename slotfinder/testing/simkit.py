@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import json
 import math
 import random
 import secrets
@@ -43,6 +44,7 @@ __all__ = [
     "faults_option",
     "free_port",
     "instant",
+    "json_body",
     "latency_middleware",
     "number_option",
     "running",
@@ -302,6 +304,14 @@ def application(options: Mapping[str, object], seed: int, stats: SimStats) -> we
     if not latency and not jitter:
         return web.Application()
     return web.Application(middlewares=[latency_middleware(latency, jitter, seed, stats)])
+
+
+async def json_body(request: web.Request) -> object:
+    """The request's body decoded as JSON, or ``None`` when it is empty or not JSON."""
+    try:
+        return json.loads(await request.read())
+    except ValueError:  # UnicodeDecodeError is one too
+        return None
 
 
 def instant(value: object) -> int | None:
