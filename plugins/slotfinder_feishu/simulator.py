@@ -256,9 +256,9 @@ def _answer(tenant: FeishuTenant, id_type: str, body: object, api: Api) -> dict[
             raise _Reject(400, 198001, "the number of user IDs exceeds the limit")
         if not all(isinstance(i, str) for i in ids):
             raise _Reject(400, 190002, "invalid parameters in request")
-        people = [tenant.user(i, id_type) for i in ids]
         lists = []
-        for uid, person in zip(ids, people, strict=True):
+        for uid in ids:
+            person = tenant.user(uid, id_type)
             if person is None:
                 raise _Reject(404, 195100, "user is dismiss or not exist in the tenant")
             events = tenant.events(person.open_id, start, end)
@@ -324,9 +324,7 @@ async def _token(request: web.Request) -> web.StreamResponse:
         if faulty is not None:
             return faulty
     body = await simkit.json_body(request)
-    if not isinstance(body, dict):
-        return _error(state, _Reject(400, 10003, "invalid param"))
-    if body.get("app_id") != state.app_id:
+    if not isinstance(body, dict) or body.get("app_id") != state.app_id:
         return _error(state, _Reject(400, 10003, "invalid param"))
     if body.get("app_secret") != state.app_secret:
         return _error(state, _Reject(400, 10014, "app secret invalid"))
