@@ -64,8 +64,8 @@ class WindowLimiter:
         self.windows = tuple(windows)
         self._hits: list[deque[float]] = [deque() for _ in self.windows]
 
-    def check(self, now: float | None = None) -> float | None:
-        now = time.monotonic() if now is None else now
+    def check(self) -> float | None:
+        now = time.monotonic()
         wait = 0.0
         for (calls, seconds), hits in zip(self.windows, self._hits, strict=True):
             while hits and hits[0] <= now - seconds:
