@@ -31,6 +31,7 @@ from aiohttp.typedefs import Handler, Middleware
 from slotfinder.testing.simulation import DemoTenant, Simulator
 
 __all__ = [
+    "COMMON_OPTIONS",
     "Calendars",
     "Fault",
     "Faults",
@@ -274,13 +275,15 @@ COMMON_OPTIONS = frozenset(
 
 
 def check_options(options: Mapping[str, object], known: Set[str], simulator: str) -> None:
-    """Refuse an option the simulator does not know: a misspelt one would be ignored silently."""
+    """Refuse an option that is neither common nor in ``known`` (the simulator's own): a
+    misspelt one would otherwise be ignored silently."""
     unknown = set(options) - COMMON_OPTIONS - known
     if unknown:
         raise TypeError(f"unknown {simulator} simulator options: {', '.join(sorted(unknown))}")
 
 
 def number_option(options: Mapping[str, object], name: str, default: float) -> float:
+    """A non-negative number option, ``default`` when it is not given."""
     value = options.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise TypeError(f"option {name} must be a non-negative number, got {value!r}")
