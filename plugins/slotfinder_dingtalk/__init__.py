@@ -27,8 +27,6 @@ def slotfinder_register_providers(register: Callable[[Provider], None]) -> None:
 @hookimpl
 def slotfinder_register_simulators(register: Callable[[Simulator], None]) -> None:
     """Register the DingTalk API simulator."""
-    from slotfinder_dingtalk.simulator import (
-        DingTalkSimulator,  # only who runs a simulator pays for it
-    )
+    from slotfinder_dingtalk.simulator import DingTalkSimulator  # only who runs one pays for it
 
     register(DingTalkSimulator())

@@ -22,9 +22,8 @@ Paths, fields, error codes and HTTP statuses follow the seed pages (``seeds/000_
   by default; 200 gives a truncated JSON body); ``expire_tokens_after`` expires every token mid-run.
 
 Events overlapping the query window are returned whole, not clipped, as DingTalk does. Error
-replies are ``{"code", "message", "requestid"}``. Request times are checked with the standard
-library (``datetime.fromisoformat``, an offset required), never with the client's reader, so a
-reading bug shared by both sides cannot pass the HTTP tests.
+replies are ``{"code", "message", "requestid"}``. Request times are read by
+:func:`slotfinder.testing.simkit.instant` (an offset required), never by the client's reader.
 
 Tests reach the live state through the app keys :data:`TENANT` (ground truth), :data:`FAULTS`,
 :data:`TOKENS`, :data:`STATS` and :data:`STATE`; aiohttp deprecates replacing app state once
@@ -35,11 +34,8 @@ the app runs, so change them in place (``app[FAULTS].server_error = 1.0``,
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import attrs
@@ -88,7 +84,6 @@ class SimState:
     """Per-user ``error`` strings to report for these unionIds."""
     malformed_status: int = 403
     data_calls: int = 0
-    expired_for: object = None
 
 
 TENANT = web.AppKey("dingtalk_tenant", Tenant)
@@ -107,51 +102,42 @@ def _error(status: int, code: str, message: str) -> web.Response:
 
 
 class _Reject(Exception):
-    def __init__(self, response: web.Response) -> None:
-        self.response = response
+    """A request DingTalk refuses with HTTP 400: its error code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self.code, self.message = code, message
+
+    def response(self) -> web.Response:
+        return _error(400, self.code, self.message)
 
 
 async def _body(request: web.Request) -> Mapping[str, Any]:
-    raw = await request.read()
-    if not raw:
-        raise _Reject(_error(400, "MissingBody", "body is mandatory for this action."))
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise _Reject(_error(400, "paramIllegal", "PARAM ILLEGAL")) from None
+    if not await request.read():
+        raise _Reject("MissingBody", "body is mandatory for this action.")
+    data = await simkit.json_body(request)
     if not isinstance(data, Mapping):
-        raise _Reject(_error(400, "paramIllegal", "PARAM ILLEGAL"))
+        raise _Reject("paramIllegal", "PARAM ILLEGAL")
     return data
 
 
-def _instant(value: object) -> int | None:
-    """Epoch seconds of an ISO 8601 time with an offset (``2022-07-29T14:55Z``), else ``None``."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return None if moment.tzinfo is None else math.floor(moment.timestamp())
-
-
 def _window(data: Mapping[str, Any], code: str) -> tuple[int, int]:
-    start, end = _instant(data.get("startTime")), _instant(data.get("endTime"))
+    start, end = simkit.instant(data.get("startTime")), simkit.instant(data.get("endTime"))
     if start is None or end is None:
         message = "PARAM ILLEGAL" if code == "paramIllegal" else "startTime or endTime invalid"
-        raise _Reject(_error(400, code, message))
+        raise _Reject(code, message)
     if end <= start:
         message = "PARAM ILLEGAL" if code == "paramIllegal" else "endTime must be after startTime"
-        raise _Reject(_error(400, code, message))
+        raise _Reject(code, message)
     return start, end
 
 
 def _ids(data: Mapping[str, Any], field: str, code: str) -> list[str]:
     ids = data.get(field)
     if ids is None or ids == []:
-        raise _Reject(_error(400, "invalidParameter", "query ids cannot be empty"))
+        raise _Reject("invalidParameter", "query ids cannot be empty")
     if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
-        raise _Reject(_error(400, code, "PARAM ILLEGAL" if code == "paramIllegal" else field))
+        raise _Reject(code, "PARAM ILLEGAL" if code == "paramIllegal" else field)
     return ids
 
 
@@ -161,8 +147,7 @@ async def _gate(request: web.Request, endpoint: str) -> web.StreamResponse | Non
     stats, state, faults, tokens = app[STATS], app[STATE], app[FAULTS], app[TOKENS]
     stats.count(endpoint)
     state.data_calls += 1
-    if faults.token_expiry_due() and state.expired_for is not faults:
-        state.expired_for = faults
+    if faults.token_expiry_due():
         tokens.expire_all()
     if not tokens.valid(request.headers.get("x-acs-dingtalk-access-token")):
         stats.errors += 1
@@ -222,7 +207,7 @@ async def _token(request: web.Request) -> web.StreamResponse:
     try:
         data = await _body(request)
     except _Reject as reject:
-        return reject.response
+        return reject.response()
     tenant = app[TENANT]
     if data.get("appKey") != tenant.app_key or data.get("appSecret") != tenant.app_secret:
         app[STATS].errors += 1
@@ -233,7 +218,7 @@ async def _token(request: web.Request) -> web.StreamResponse:
 
 def _operator(request: web.Request) -> None:
     if request.app[TENANT].person(request.match_info["user_id"]) is None:
-        raise _Reject(_error(400, "invalidParameter", "operator userId invalid"))
+        raise _Reject("invalidParameter", "operator userId invalid")
 
 
 async def _query_schedule(request: web.Request) -> web.StreamResponse:
@@ -247,11 +232,11 @@ async def _query_schedule(request: web.Request) -> web.StreamResponse:
         data = await _body(request)
         ids = _ids(data, "userIds", "paramIllegal")
         if len(ids) > MAX_USERS:
-            raise _Reject(_error(400, "paramIllegal", "PARAM ILLEGAL"))
+            raise _Reject("paramIllegal", "PARAM ILLEGAL")
         start, end = _window(data, "paramIllegal")
     except _Reject as reject:
         app[STATS].errors += 1
-        return reject.response
+        return reject.response()
     infos: list[dict[str, Any]] = []
     for uid in ids:
         error = state.user_errors.get(uid)
@@ -277,20 +262,16 @@ async def _rooms_schedule(request: web.Request) -> web.StreamResponse:
         ids = _ids(data, "roomIds", "invalidParameter")
         if len(ids) > MAX_ROOMS:
             raise _Reject(
-                _error(
-                    400, "invalidParameter", "Cannot get schedule information for more than limit."
-                )
+                "invalidParameter", "Cannot get schedule information for more than limit."
             )
         start, end = _window(data, "invalidParameter")
         if end - start > ROOM_MAX_SECONDS:
-            raise _Reject(
-                _error(400, "invalidParameter", "Cannot query schedule for more than 90 days.")
-            )
+            raise _Reject("invalidParameter", "Cannot query schedule for more than 90 days.")
         if any(tenant.room(rid) is None for rid in ids):
-            raise _Reject(_error(400, "invalidParameter", "roomId invalid"))
+            raise _Reject("invalidParameter", "roomId invalid")
     except _Reject as reject:
         app[STATS].errors += 1
-        return reject.response
+        return reject.response()
     infos = [
         {"roomId": rid, "scheduleItems": [e.room_item() for e in tenant.events(rid, start, end)]}
         for rid in ids
@@ -298,27 +279,7 @@ async def _rooms_schedule(request: web.Request) -> web.StreamResponse:
     return web.json_response({"scheduleInformation": infos})
 
 
-_OPTIONS = frozenset(
-    {
-        "latency",
-        "jitter",
-        "faults",
-        "rate_limit",
-        "token_ttl",
-        "users",
-        "rooms",
-        "quota",
-        "user_errors",
-        "malformed_status",
-    }
-)
-
-
-def _number(options: Mapping[str, object], name: str, default: float) -> float:
-    value = options.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"option {name} must be a number, got {value!r}")
-    return float(value)
+_OPTIONS = frozenset({"quota", "user_errors", "malformed_status"})
 
 
 class DingTalkSimulator:
@@ -338,39 +299,30 @@ class DingTalkSimulator:
         (:class:`simkit.Faults`), ``rate_limit`` (True), ``token_ttl`` (7200 s), ``users``
         (240), ``rooms`` (12), ``quota`` (data calls before ``ApiCountLimitForOrg``),
         ``user_errors`` ({unionId: error}), ``malformed_status`` (403)."""
-        unknown = set(options) - _OPTIONS
-        if unknown:
-            raise TypeError(f"unknown DingTalk simulator options: {', '.join(sorted(unknown))}")
-        latency = _number(options, "latency", 0.0)
-        jitter = _number(options, "jitter", 0.0)
-        faults = options.get("faults")
-        if faults is not None and not isinstance(faults, simkit.Faults):
-            raise TypeError("option faults must be a slotfinder.testing.simkit.Faults")
+        simkit.check_options(options, _OPTIONS, "DingTalk")
         quota = options.get("quota")
         if quota is not None and not isinstance(quota, int):
             raise TypeError("option quota must be an int")
         user_errors = options.get("user_errors") or {}
         if not isinstance(user_errors, Mapping):
             raise TypeError("option user_errors must map unionIds to error strings")
-        # simkit.latency_middleware is typed as a plain callable, not aiohttp's Middleware.
         stats = simkit.SimStats()
-        middlewares: list[Any] = []
-        if latency or jitter:
-            middlewares.append(simkit.latency_middleware(latency, jitter, seed, stats))
-        app = web.Application(middlewares=middlewares)
+        app = simkit.application(options, seed, stats)
         app[TENANT] = Tenant(
             seed,
-            users=int(_number(options, "users", 240)),
-            rooms=int(_number(options, "rooms", 12)),
+            users=int(simkit.number_option(options, "users", 240)),
+            rooms=int(simkit.number_option(options, "rooms", 12)),
         )
-        app[FAULTS] = faults if faults is not None else simkit.Faults()
-        app[TOKENS] = simkit.TokenStore(ttl=_number(options, "token_ttl", 7200.0), prefix="")
+        app[FAULTS] = simkit.faults_option(options)
+        app[TOKENS] = simkit.TokenStore(
+            ttl=simkit.number_option(options, "token_ttl", 7200.0), prefix=""
+        )
         app[STATS] = stats
         app[STATE] = SimState(
             rate_limit=bool(options.get("rate_limit", True)),
             quota=quota,
             user_errors={str(k): str(v) for k, v in user_errors.items()},
-            malformed_status=int(_number(options, "malformed_status", 403)),
+            malformed_status=int(simkit.number_option(options, "malformed_status", 403)),
         )
         app[LIMITERS] = {}
         app.router.add_post(TOKEN_PATH, _token)

@@ -1,10 +1,8 @@
 """The seeded synthetic organisation the DingTalk simulator serves.
 
-Everything is a function of ``(seed, id, local date)``, so any date window gives the same events
-whatever was asked before, and a test can ask :meth:`Tenant.truth` what the simulator will say.
-A day is generated the first time it is asked for and then kept in the tenant's calendar store,
-as the real service keeps its calendars: serving a window reads stored days, it does not draw
-every person's days again.
+Everything is a function of ``(seed, id, local date)``, kept in a
+:class:`slotfinder.testing.simkit.Calendars`, so any date window gives the same events whatever
+was asked before, and a test can ask :meth:`Tenant.truth` what the simulator will say.
 People work in several zones with their own working hours; their calendars hold weekly recurring
 meetings, one-off meetings (some tentative), late meetings crossing midnight, and all-day
 ``{date}`` items (days off, trips) blocking the person's local days. Rooms have bookings, some
@@ -29,99 +27,30 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from slotfinder.model import Status
+from slotfinder.testing.simkit import Calendars, wall_clock
 
 __all__ = ["REPLIES", "Event", "Person", "Room", "Tenant"]
 
 ZONES = (
-    "Asia/Shanghai",
-    "Asia/Shanghai",
-    "Asia/Shanghai",
-    "Europe/Berlin",
-    "America/New_York",
-    "Asia/Tokyo",
-    "Europe/London",
-    "America/Los_Angeles",
-    "Asia/Kolkata",
-    "Australia/Sydney",
+    "Asia/Shanghai", "Asia/Shanghai", "Asia/Shanghai", "Europe/Berlin", "America/New_York",
+    "Asia/Tokyo", "Europe/London", "America/Los_Angeles", "Asia/Kolkata", "Australia/Sydney",
     "Asia/Singapore",
-)
+)  # fmt: skip
 ROOM_ZONES = ("Asia/Shanghai", "Asia/Shanghai", "Europe/Berlin", "America/New_York")
 FIRST = (
-    "Wei",
-    "Fang",
-    "Lei",
-    "Jing",
-    "Hao",
-    "Min",
-    "Anna",
-    "Jonas",
-    "Lena",
-    "Felix",
-    "Emma",
-    "Noah",
-    "Olivia",
-    "Liam",
-    "Yuki",
-    "Haruto",
-    "Priya",
-    "Arjun",
-    "Chloe",
-    "Jack",
-    "Mei",
-    "Tao",
-    "Sofia",
-    "Lukas",
-    "Ava",
-    "Ethan",
-    "Ling",
-    "Jun",
-    "Mia",
-    "Ben",
-)
+    "Wei", "Fang", "Lei", "Jing", "Hao", "Min", "Anna", "Jonas", "Lena", "Felix", "Emma",
+    "Noah", "Olivia", "Liam", "Yuki", "Haruto", "Priya", "Arjun", "Chloe", "Jack", "Mei", "Tao",
+    "Sofia", "Lukas", "Ava", "Ethan", "Ling", "Jun", "Mia", "Ben",
+)  # fmt: skip
 LAST = (
-    "Wang",
-    "Li",
-    "Zhang",
-    "Liu",
-    "Chen",
-    "Yang",
-    "Huang",
-    "Zhao",
-    "Müller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Smith",
-    "Johnson",
-    "Brown",
-    "Garcia",
-    "Sato",
-    "Suzuki",
-    "Sharma",
-    "Patel",
-    "Tan",
-    "Lim",
-    "Wilson",
-    "Taylor",
-)
+    "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Müller", "Schmidt",
+    "Schneider", "Fischer", "Smith", "Johnson", "Brown", "Garcia", "Sato", "Suzuki", "Sharma",
+    "Patel", "Tan", "Lim", "Wilson", "Taylor",
+)  # fmt: skip
 ROOM_NAMES = (
-    "Kunlun",
-    "Taishan",
-    "Huangshan",
-    "Emei",
-    "Lushan",
-    "Hengshan",
-    "Zugspitze",
-    "Brocken",
-    "Hudson",
-    "Liberty",
-    "Xihu",
-    "Qiantang",
-    "Wuyi",
-    "Tianchi",
-    "Lijiang",
-    "Songshan",
-)
+    "Kunlun", "Taishan", "Huangshan", "Emei", "Lushan", "Hengshan", "Zugspitze", "Brocken",
+    "Hudson", "Liberty", "Xihu", "Qiantang", "Wuyi", "Tianchi", "Lijiang", "Songshan",
+)  # fmt: skip
 DEFAULT_HOURS: Mapping[str, dict[str, list[str]]] = {
     "Asia/Shanghai": {"mon-fri": ["09:00-12:00", "13:30-18:30"]},
     "Europe/Berlin": {"mon-fri": ["08:30-17:00"]},
@@ -157,12 +86,6 @@ def _token(rng: random.Random, n: int, alphabet: str) -> str:
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
-def _local(day: date, minute: int, zone: str) -> int:
-    """Epoch seconds of ``minute`` minutes after local midnight of ``day`` (fold=0)."""
-    midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
-    return int((midnight + timedelta(minutes=minute)).timestamp())
-
-
 @attrs.frozen
 class Person:
     """Someone in the organisation: unionId, name, zone and weekly working hours."""
@@ -171,20 +94,17 @@ class Person:
     name: str
     zone: str
     working_hours: Mapping[str, list[str]]
-    index: int
     weekly: tuple[tuple[int, int, int, str], ...]
     """Recurring meetings: ``(weekday, local start minute, minutes, status)``."""
 
 
 @attrs.frozen
 class Room:
-    """A meeting room: roomId, name, zone and capacity."""
+    """A meeting room: roomId, name and zone."""
 
     room_id: str
     name: str
     zone: str
-    capacity: int
-    index: int
 
 
 @attrs.frozen
@@ -271,10 +191,7 @@ class Tenant:
         self.operator = self.people[0].union_id
         self._people = {p.union_id: p for p in self.people}
         self._rooms = {r.room_id: r for r in self.rooms}
-        self._calendars: dict[tuple[str, int], tuple[Event, ...]] = {}
-        """The stored calendars: events starting on each ``(person or room id, local day
-        ordinal)`` asked for so far. Generating a day is deterministic, so keeping it only
-        saves drawing it again."""
+        self._calendars = Calendars(self._new_day, LOOKBACK_DAYS)
 
     def __repr__(self) -> str:
         return f"Tenant(seed={self.seed}, users={len(self.people)}, rooms={len(self.rooms)})"
@@ -303,18 +220,14 @@ class Tenant:
             name=name,
             zone=zone,
             working_hours=hours,
-            index=i,
             weekly=tuple(sorted(weekly)),
         )
 
     def _room(self, i: int) -> Room:
-        rng = _rng("dingtalk-room", self.seed, i)
         return Room(
-            room_id=_token(rng, 32, "0123456789abcdef"),
+            room_id=_token(_rng("dingtalk-room", self.seed, i), 32, "0123456789abcdef"),
             name=f"{ROOM_NAMES[i % len(ROOM_NAMES)]} {i // len(ROOM_NAMES) + 1}",
             zone=ROOM_ZONES[i % len(ROOM_ZONES)],
-            capacity=rng.choice((4, 6, 8, 10, 12, 20)),
-            index=i,
         )
 
     def person(self, union_id: str) -> Person | None:
@@ -328,13 +241,6 @@ class Tenant:
     def _event_id(self, *parts: object) -> str:
         text = "/".join(str(p) for p in (self.seed, *parts))
         return hashlib.sha1(text.encode()).hexdigest()[:24]
-
-    def _day_events(self, key: str, ordinal: int) -> tuple[Event, ...]:
-        """Every event that starts on local day ``ordinal`` for person or room ``key``."""
-        stored = self._calendars.get((key, ordinal))
-        if stored is None:
-            stored = self._calendars[key, ordinal] = self._new_day(key, ordinal)
-        return stored
 
     def _new_day(self, key: str, ordinal: int) -> tuple[Event, ...]:
         """Draw the events starting on local day ``ordinal`` for ``key`` (from the seed)."""
@@ -351,8 +257,8 @@ class Tenant:
                 minutes = rng.choice((30, 45, 60, 60, 90, 120))
                 events.append(
                     Event(
-                        start=_local(day, start, room.zone),
-                        end=_local(day, start + minutes, room.zone),
+                        start=wall_clock(ordinal, start, room.zone),
+                        end=wall_clock(ordinal, start + minutes, room.zone),
                         status=TENTATIVE if rng.random() < 0.25 else BUSY,
                         event_id=self._event_id(key, day, n),
                         organizer=rng.choice(self.people).union_id,
@@ -367,8 +273,8 @@ class Tenant:
             if wd == weekday:
                 events.append(
                     Event(
-                        start=_local(day, start, zone),
-                        end=_local(day, start + minutes, zone),
+                        start=wall_clock(ordinal, start, zone),
+                        end=wall_clock(ordinal, start + minutes, zone),
                         status=status,
                         event_id=self._event_id(key, "weekly", n, day),
                         organizer=person.union_id,
@@ -382,8 +288,8 @@ class Tenant:
             minutes = rng.choice((15, 30, 30, 45, 60, 60, 90, 120, 180))
             events.append(
                 Event(
-                    start=_local(day, start, zone),
-                    end=_local(day, start + minutes, zone),
+                    start=wall_clock(ordinal, start, zone),
+                    end=wall_clock(ordinal, start + minutes, zone),
                     status=TENTATIVE if rng.random() < 0.2 else BUSY,
                     event_id=self._event_id(key, "once", n, day),
                     organizer=rng.choice(self.people).union_id,
@@ -394,8 +300,8 @@ class Tenant:
             start = rng.randrange(22 * 4, 24 * 4) * 15
             events.append(
                 Event(
-                    start=_local(day, start, zone),
-                    end=_local(day, start + rng.choice((90, 120, 180)), zone),
+                    start=wall_clock(ordinal, start, zone),
+                    end=wall_clock(ordinal, start + rng.choice((90, 120, 180)), zone),
                     status=BUSY,
                     event_id=self._event_id(key, "late", day),
                     organizer=person.union_id,
@@ -408,8 +314,8 @@ class Tenant:
             last = day + timedelta(days=days)
             events.append(
                 Event(
-                    start=_local(day, 0, zone),
-                    end=_local(last, 0, zone),
+                    start=wall_clock(ordinal, 0, zone),
+                    end=wall_clock(ordinal + days, 0, zone),
                     status=BUSY if rng.random() < 0.8 else TENTATIVE,
                     event_id=self._event_id(key, "allday", day),
                     organizer=person.union_id,
@@ -423,8 +329,8 @@ class Tenant:
             reply = extra.choice(_EXTRA)
             events.append(
                 Event(
-                    start=_local(day, start, zone),
-                    end=_local(day, start + 60, zone),
+                    start=wall_clock(ordinal, start, zone),
+                    end=wall_clock(ordinal, start + 60, zone),
                     status=TENTATIVE if reply == "unanswered" else BUSY,
                     event_id=self._event_id(key, "extra", day),
                     organizer=extra.choice(self.people).union_id,
@@ -434,12 +340,6 @@ class Tenant:
             )
         return tuple(events)
 
-    def _zone_of(self, key: str) -> str:
-        person = self._people.get(key)
-        if person is not None:
-            return person.zone
-        return self._rooms[key].zone
-
     def events(self, key: str, start: int, end: int) -> list[Event]:
         """What querySchedule reports: the events of a person or room overlapping
         ``[start, end)``, whole (not clipped)."""
@@ -447,12 +347,8 @@ class Tenant:
 
     def calendar(self, key: str, start: int, end: int) -> list[Event]:
         """Every item of a person or room overlapping ``[start, end)``, reported or not."""
-        zone = ZoneInfo(self._zone_of(key))
-        first = datetime.fromtimestamp(start, zone).date() - timedelta(days=LOOKBACK_DAYS)
-        last = datetime.fromtimestamp(max(start, end - 1), zone).date() + timedelta(days=1)
-        out: list[Event] = []
-        for ordinal in range(first.toordinal(), last.toordinal() + 1):
-            out.extend(e for e in self._day_events(key, ordinal) if e.start < end and e.end > start)
+        owner = self._people.get(key) or self._rooms[key]
+        out = self._calendars.overlapping(key, owner.zone, start, end)
         out.sort(key=lambda e: (e.start, e.end, e.event_id))
         return out
 

@@ -200,15 +200,13 @@ def _row(item: object, zone: str) -> Row | None:
     if not isinstance(item, dict):
         raise InputError("", item, "expected an object")
     rsvp = item.get("rsvp_status")
-    status = BUSY
-    if rsvp is not None:
-        if isinstance(rsvp, str) and rsvp in _RSVP:
-            code = _RSVP[rsvp]
-            if code is None:
-                return None
-            status = code
-        else:
-            log.debug("feishu: unknown rsvp_status %r counted as busy", rsvp)
+    status: int | None = BUSY
+    if isinstance(rsvp, str) and rsvp in _RSVP:
+        status = _RSVP[rsvp]
+    elif rsvp is not None:
+        log.debug("feishu: unknown rsvp_status %r counted as busy", rsvp)
+    if status is None:
+        return None
     start = _time(item, "start_time", zone)
     end = _time(item, "end_time", zone)
     if end < start:

@@ -24,9 +24,8 @@ open_id/union_id/user_id → 190014 with ``field_violations``; a body that is no
 with neither ``user_id`` nor ``room_id`` → 190014; an unknown user → 195100 (HTTP 404; in a
 batch one unknown id fails the whole call, as the seed has no per-user error); an unknown room
 → 190002 (HTTP 400; the seed's advice for 190002 is "check the resource was not deleted", and
-no room-specific code is documented — our choice). Request times are read with the standard
-library (``datetime.fromisoformat``, an offset required), never with the client's reader, so a
-reading bug shared by both sides cannot pass the HTTP tests.
+no room-specific code is documented — our choice). Request times are read by
+:func:`slotfinder.testing.simkit.instant` (an offset required), never by the client's reader.
 
 Replies: events overlapping the window, whole (not clipped, so chunk seams repeat them as the
 real API does), sorted by start, times in the owner's zone offset. With ``only_busy`` (default
@@ -48,6 +47,7 @@ an empty one when none was given, so fields can be switched on in place).
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import math
@@ -58,17 +58,9 @@ from zoneinfo import ZoneInfo
 
 import attrs
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
-from slotfinder.testing.simkit import (
-    Fault,
-    Faults,
-    SimStats,
-    TokenStore,
-    WindowLimiter,
-    drop_connection,
-    latency_middleware,
-)
+from slotfinder.testing import simkit
+from slotfinder.testing.simkit import Fault, Faults, SimStats, TokenStore, WindowLimiter
 from slotfinder.testing.simulation import DemoPerson, DemoTenant
 from slotfinder_feishu.tenant import Event, FeishuTenant
 
@@ -149,9 +141,7 @@ def _reply(
 def _error(
     state: FeishuSimState, reject: _Reject, headers: Mapping[str, str] | None = None
 ) -> web.Response:
-    body: dict[str, Any] = {"code": reject.code, "msg": reject.msg}
-    if reject.extra:
-        body["error"] = dict(reject.extra)
+    body = {"code": reject.code, "msg": reject.msg, "error": dict(reject.extra)}
     return _reply(state, reject.status, body, headers)
 
 
@@ -176,7 +166,7 @@ async def _apply_fault(
     if fault is Fault.SERVER_ERROR:
         return _error(state, _Reject(500, 190003, "internal service error"))
     if fault is Fault.DROP:
-        return await drop_connection(request)
+        return await simkit.drop_connection(request)
     if fault is Fault.MALFORMED:
         return web.Response(
             status=200,
@@ -217,19 +207,11 @@ def _violation(field: str, description: str) -> _Reject:
     )
 
 
-def _instant(value: object) -> int:
-    """Epoch seconds of an ISO 8601 time with an offset; 198002 otherwise."""
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise _Reject(400, 198002, "the time format is illegal")
-    return math.floor(moment.timestamp())
-
-
 def _window(body: Mapping[str, Any], api: Api) -> tuple[int, int]:
-    start, end = _instant(body.get("time_min")), _instant(body.get("time_max"))
+    start = simkit.instant(body.get("time_min"))
+    end = simkit.instant(body.get("time_max"))
+    if start is None or end is None:
+        raise _Reject(400, 198002, "the time format is illegal")
     if end <= start or end - start > _MAX_SPAN[api]:
         raise _Reject(400, 198003, "the time range is illegal")
     return start, end
@@ -274,9 +256,9 @@ def _answer(tenant: FeishuTenant, id_type: str, body: object, api: Api) -> dict[
             raise _Reject(400, 198001, "the number of user IDs exceeds the limit")
         if not all(isinstance(i, str) for i in ids):
             raise _Reject(400, 190002, "invalid parameters in request")
-        people = [tenant.user(i, id_type) for i in ids]
         lists = []
-        for uid, person in zip(ids, people, strict=True):
+        for uid in ids:
+            person = tenant.user(uid, id_type)
             if person is None:
                 raise _Reject(404, 195100, "user is dismiss or not exist in the tenant")
             events = tenant.events(person.open_id, start, end)
@@ -302,11 +284,7 @@ def _answer(tenant: FeishuTenant, id_type: str, body: object, api: Api) -> dict[
 
 async def _freebusy(request: web.Request, api: Api) -> web.StreamResponse:
     state = request.app[STATE]
-    try:
-        raw = await request.read()
-        body = json.loads(raw) if raw else None
-    except ValueError:
-        body = None
+    body = await simkit.json_body(request)
     if api == "batch":
         endpoint = "freebusy/batch"
     elif isinstance(body, dict) and not body.get("user_id") and body.get("room_id"):
@@ -337,14 +315,6 @@ async def _freebusy(request: web.Request, api: Api) -> web.StreamResponse:
     return _reply(state, 200, {"code": 0, "msg": "success", "data": data})
 
 
-async def _list(request: web.Request) -> web.StreamResponse:
-    return await _freebusy(request, "list")
-
-
-async def _batch(request: web.Request) -> web.StreamResponse:
-    return await _freebusy(request, "batch")
-
-
 async def _token(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     state.stats.token_calls += 1
@@ -353,13 +323,8 @@ async def _token(request: web.Request) -> web.StreamResponse:
         faulty = await _apply_fault(state, faults.pick(), request)
         if faulty is not None:
             return faulty
-    try:
-        body = json.loads(await request.read())
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        return _error(state, _Reject(400, 10003, "invalid param"))
-    if body.get("app_id") != state.app_id:
+    body = await simkit.json_body(request)
+    if not isinstance(body, dict) or body.get("app_id") != state.app_id:
         return _error(state, _Reject(400, 10003, "invalid param"))
     if body.get("app_secret") != state.app_secret:
         return _error(state, _Reject(400, 10014, "app secret invalid"))
@@ -367,17 +332,7 @@ async def _token(request: web.Request) -> web.StreamResponse:
     return _reply(state, 200, {"code": 0, "msg": "ok", "tenant_access_token": token, "expire": ttl})
 
 
-_OPTIONS = frozenset(
-    {"latency", "jitter", "faults", "rate_limit", "token_ttl", "users", "rooms", "fault_reset",
-     "app_id", "app_secret"}
-)  # fmt: skip
-
-
-def _number(options: Mapping[str, object], key: str, default: float) -> float:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ValueError(f"{key}={value!r}: expected a non-negative number")
-    return float(value)
+_OPTIONS = frozenset({"fault_reset", "app_id", "app_secret"})
 
 
 class FeishuSimulator:
@@ -393,44 +348,34 @@ class FeishuSimulator:
         return FeishuTenant(seed, users=users, rooms=rooms)
 
     def app(self, seed: int = 0, **options: object) -> web.Application:
-        unknown = set(options) - _OPTIONS
-        if unknown:
-            raise TypeError(
-                f"unknown simulator options {sorted(unknown)}; known: {sorted(_OPTIONS)}"
-            )
-        faults = options.get("faults")
-        if faults is None:
-            faults = Faults()  # no faults, but present so a test can switch some on mid-run
-        if not isinstance(faults, Faults):
-            raise TypeError("faults: expected slotfinder.testing.simkit.Faults or None")
+        simkit.check_options(options, _OPTIONS, "Feishu")
+        faults = simkit.faults_option(options)
         tenant = self.tenant(
-            seed, users=int(_number(options, "users", 200)), rooms=int(_number(options, "rooms", 6))
+            seed,
+            users=int(simkit.number_option(options, "users", 200)),
+            rooms=int(simkit.number_option(options, "rooms", 6)),
         )
         app_id, app_secret = options.get("app_id"), options.get("app_secret")
         state = FeishuSimState(
             tenant=tenant,
-            tokens=TokenStore(ttl=_number(options, "token_ttl", 7200.0)),
+            tokens=TokenStore(ttl=simkit.number_option(options, "token_ttl", 7200.0)),
             stats=SimStats(),
             faults=faults,
             limiters={"list": WindowLimiter(_RATE), "batch": WindowLimiter(_RATE)},
             rate_limit=bool(options.get("rate_limit", True)),
-            fault_reset=_number(options, "fault_reset", 1.0),
+            fault_reset=simkit.number_option(options, "fault_reset", 1.0),
             app_id=str(app_id) if app_id is not None else tenant.app_id,
             app_secret=str(app_secret) if app_secret is not None else tenant.app_secret,
         )
-        middlewares: list[Middleware] = []
-        latency, jitter = _number(options, "latency", 0.0), _number(options, "jitter", 0.0)
-        if latency or jitter:
-            middlewares.append(latency_middleware(latency, jitter, seed, state.stats))
-        app = web.Application(middlewares=middlewares)
+        app = simkit.application(options, seed, state.stats)
         app[STATE] = state
         app[TENANT] = tenant
         app[TOKENS] = state.tokens
         app[STATS] = state.stats
         app[FAULTS] = faults
         app.router.add_post(TOKEN_PATH, _token)
-        app.router.add_post(LIST_PATH, _list)
-        app.router.add_post(BATCH_PATH, _batch)
+        app.router.add_post(LIST_PATH, functools.partial(_freebusy, api="list"))
+        app.router.add_post(BATCH_PATH, functools.partial(_freebusy, api="batch"))
         return app
 
     def demo(self, base_url: str, seed: int = 0) -> DemoTenant:

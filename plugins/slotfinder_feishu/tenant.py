@@ -1,9 +1,8 @@
 """The simulated Feishu organisation: people, rooms and their calendars, from a seed.
 
-Every event is a function of ``(seed, person, local date)``, so any window — next week or
-2031 — gives the same calendar on every run, whatever was asked before. A day is drawn the first
-time it is asked for and then kept in the tenant's calendar store, as the real service keeps its
-calendars: serving a window reads stored days instead of drawing them again. Each person has
+Every event is a function of ``(seed, person, local date)``, kept in a
+:class:`slotfinder.testing.simkit.Calendars`, so any window — next week or 2031 — gives the
+same calendar on every run, whatever was asked before. Each person has
 
 * a zone (Asia/Shanghai most often, then Europe/Berlin, America/New_York and a few others) and
   working hours in it (start 08:00-10:00, 8-9.5 hours, Monday-Friday or Monday-Thursday);
@@ -25,11 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import attrs
+
+from slotfinder.testing.simkit import Calendars, wall_clock
 
 __all__ = ["BLOCKING", "Event", "FeishuTenant", "Person", "Room"]
 
@@ -105,9 +103,6 @@ class Person:
         s, e = self.day_start, self.day_end
         return {days: [f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}"]}
 
-    def ids(self) -> tuple[str, str, str]:
-        return self.open_id, self.union_id, self.user_id
-
 
 @attrs.frozen
 class Room:
@@ -124,16 +119,9 @@ def _hex(seed: int, *parts: object, n: int = 32) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:n]
 
 
-def _at(zone: str, ordinal: int, minute: int) -> int:
-    """Epoch seconds of wall-clock ``minute`` (may pass 24:00) of a local day in ``zone``."""
-    day = date.fromordinal(ordinal)
-    local = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
-    return int((local + timedelta(minutes=minute)).timestamp())
-
-
 def _event(zone: str, ordinal: int, minute: int, minutes: int, rsvp: str) -> Event:
     """A meeting at wall-clock ``minute`` of a local day, ``minutes`` long."""
-    start = _at(zone, ordinal, minute)
+    start = wall_clock(ordinal, minute, zone)
     return Event(start, start + minutes * 60, rsvp)
 
 
@@ -202,11 +190,11 @@ def _person_day(seed: int, person: Person, ordinal: int) -> tuple[Event, ...]:
         events.append(_event(zone, ordinal, 600 + 30 * rng.randrange(12), 60, "accept"))
     if working and rng.random() < 0.03:  # leave: whole local days
         days = rng.choice((1, 1, 2, 3))
-        start, end = _at(zone, ordinal, 0), _at(zone, ordinal + days, 0)
+        start, end = wall_clock(ordinal, 0, zone), wall_clock(ordinal + days, 0, zone)
         events.append(Event(start, end, "accept", all_day=True))
     focus = random.Random(_mix(seed, 3, person.index, ordinal))  # apart: older draws unchanged
     if working and focus.random() < 0.1:
-        start = _at(zone, ordinal, person.day_start + 15 * focus.randrange(8))
+        start = wall_clock(ordinal, person.day_start + 15 * focus.randrange(8), zone)
         events.append(Event(start, start + 3600, "accept", free=True))
     return tuple(events)
 
@@ -248,9 +236,7 @@ class FeishuTenant:
             "user_id": {p.user_id: p for p in self.people},
         }
         self._rooms = {r.room_id: r for r in self.rooms}
-        self._calendars: dict[tuple[str, int], tuple[Event, ...]] = {}
-        """The stored calendars: events starting on each ``(open_id or room_id, local day
-        ordinal)`` asked for so far (drawing a day is deterministic; keeping it saves a draw)."""
+        self._calendars = Calendars(self._draw_day, _LOOKBACK_DAYS)
 
     def __repr__(self) -> str:
         return f"FeishuTenant(seed={self.seed}, users={len(self.people)}, rooms={len(self.rooms)})"
@@ -267,35 +253,23 @@ class FeishuTenant:
     def room(self, room_id: str) -> Room | None:
         return self._rooms.get(room_id)
 
-    def _days(self, zone: str, start: int, end: int) -> Iterator[int]:
-        tz = ZoneInfo(zone)
-        first = datetime.fromtimestamp(start, tz).date().toordinal() - _LOOKBACK_DAYS
-        last = datetime.fromtimestamp(max(start, end - 1), tz).date().toordinal()
-        return iter(range(first, last + 1))
+    def _draw_day(self, key: str, ordinal: int) -> tuple[Event, ...]:
+        person = self._by_type["open_id"].get(key)
+        if person is not None:
+            return _person_day(self.seed, person, ordinal)
+        return _room_day(self.seed, self._rooms[key], ordinal)
 
     def events(self, id: str, start: int, end: int) -> list[Event]:
         """Every event of a person (any id form) or room overlapping ``[start, end)``, whole."""
-        out: list[Event] = []
-        calendars = self._calendars
         person = self.user(id)
         if person is not None:
-            for ordinal in self._days(person.zone, start, end):
-                day = calendars.get((person.open_id, ordinal))
-                if day is None:
-                    day = calendars[person.open_id, ordinal] = _person_day(
-                        self.seed, person, ordinal
-                    )
-                out.extend(day)
+            key, zone = person.open_id, person.zone
         else:
             room = self.room(id)
             if room is None:
                 raise KeyError(f"no user or room {id!r} in this tenant")
-            for ordinal in self._days(room.zone, start, end):
-                day = calendars.get((room.room_id, ordinal))
-                if day is None:
-                    day = calendars[room.room_id, ordinal] = _room_day(self.seed, room, ordinal)
-                out.extend(day)
-        hits = [e for e in out if e.start < end and start < e.end]
+            key, zone = room.room_id, room.zone
+        hits = self._calendars.overlapping(key, zone, start, end)
         hits.sort(key=lambda e: (e.start, e.end, e.rsvp))
         return hits
 

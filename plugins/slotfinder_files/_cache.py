@@ -181,7 +181,3 @@ class FileCache(Generic[T]):
         if isinstance(hit, Exception):
             raise hit
         return hit
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

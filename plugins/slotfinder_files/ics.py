@@ -153,12 +153,6 @@ def _event_rows(
         yield _epoch(start, zone), _epoch(end, zone), code
 
 
-def _period_end(start: datetime, end_or_duration: datetime | timedelta) -> datetime:
-    if isinstance(end_or_duration, timedelta):
-        return start + end_or_duration
-    return end_or_duration
-
-
 def _freebusy_rows(cal: icalendar.Calendar, zone: ZoneInfo) -> Iterator[tuple[float, float, int]]:
     for fb in cal.walk("VFREEBUSY"):
         props = fb.get("FREEBUSY")
@@ -170,23 +164,20 @@ def _freebusy_rows(cal: icalendar.Calendar, zone: ZoneInfo) -> Iterator[tuple[fl
             code = _FBTYPE.get(fbtype, _BUSY)
             if code is None:
                 continue
-            start, end_or_duration = prop.dt
-            yield _epoch(start, zone), _epoch(_period_end(start, end_or_duration), zone), code
+            start, end = prop.dt  # the end, or a duration
+            if isinstance(end, timedelta):
+                end = start + end
+            yield _epoch(start, zone), _epoch(end, zone), code
 
 
 def _rows_in(
     rows: Iterable[tuple[float, float, int]], window: Span
-) -> tuple[list[int], list[int], list[int]]:
-    starts: list[int] = []
-    ends: list[int] = []
-    codes: list[int] = []
+) -> Iterator[tuple[int, int, int]]:
+    """Whole-second rows overlapping ``window`` that last at least a second."""
     for s, e, code in rows:
-        si, ei = math.floor(s), math.floor(e)
-        if ei > si and si < window.end and ei > window.start:
-            starts.append(si)
-            ends.append(ei)
-            codes.append(code)
-    return starts, ends, codes
+        start, end = math.floor(s), math.floor(e)
+        if end > start and start < window.end and end > window.start:
+            yield start, end, code
 
 
 def read_ics(
@@ -220,8 +211,7 @@ def read_ics(
     except Exception as exc:  # the library's messages may quote the file: the kind only
         problem = f"cannot expand its events ({type(exc).__name__})"
         raise InputError("path", text, problem) from None
-    starts, ends, codes = _rows_in(rows, window)
-    return BusyTable(starts=starts, ends=ends, status=codes)
+    return BusyTable.from_rows(_rows_in(rows, window))
 
 
 def split_id(id: str) -> tuple[str, str | None]:

@@ -1,4 +1,5 @@
-"""Building blocks for provider simulators: rate limits, tokens, faults, latency, serving.
+"""Building blocks for provider simulators: rate limits, tokens, faults, latency, serving,
+and the stored calendars of a seeded organisation.
 
 Every simulator must enforce the real API's rate limits, expire tokens and inject the faults a
 test asks for; those mechanics are the same for every provider, so they live here once and each
@@ -11,12 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import json
+import math
 import random
 import secrets
 import socket
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence, Set
+from datetime import date, datetime, timedelta
+from typing import Generic, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 import attrs
 from aiohttp import web
@@ -25,16 +31,26 @@ from aiohttp.typedefs import Handler, Middleware
 from slotfinder.testing.simulation import DemoTenant, Simulator
 
 __all__ = [
+    "COMMON_OPTIONS",
+    "Calendars",
     "Fault",
     "Faults",
     "Served",
     "SimStats",
     "TokenStore",
     "WindowLimiter",
+    "application",
+    "check_options",
+    "drop_connection",
+    "faults_option",
     "free_port",
+    "instant",
+    "json_body",
     "latency_middleware",
+    "number_option",
     "running",
     "serving",
+    "wall_clock",
 ]
 
 
@@ -49,8 +65,8 @@ class WindowLimiter:
         self.windows = tuple(windows)
         self._hits: list[deque[float]] = [deque() for _ in self.windows]
 
-    def check(self, now: float | None = None) -> float | None:
-        now = time.monotonic() if now is None else now
+    def check(self) -> float | None:
+        now = time.monotonic()
         wait = 0.0
         for (calls, seconds), hits in zip(self.windows, self._hits, strict=True):
             while hits and hits[0] <= now - seconds:
@@ -89,6 +105,54 @@ class TokenStore:
         self._tokens.clear()
 
 
+class _Timed(Protocol):
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+E = TypeVar("E", bound=_Timed)
+
+
+def wall_clock(ordinal: int, minute: int, zone: str) -> int:
+    """Epoch seconds of ``minute`` minutes (may pass 24:00) after the local midnight of day
+    ``ordinal`` (``date.toordinal``) in ``zone``; a time in a gap or fold reads as fold=0."""
+    day = date.fromordinal(ordinal)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
+    return int((midnight + timedelta(minutes=minute)).timestamp())
+
+
+class Calendars(Generic[E]):
+    """A seeded organisation's calendars: each owner's local day is drawn the first time it is
+    asked for, then kept, as the real service keeps its calendars.
+
+    ``draw(owner, ordinal)`` gives the events starting on that local day and must depend only
+    on its arguments (and the seed), so any window gives the same events whatever was asked
+    before; keeping a day only saves drawing it again. No event may last longer than
+    ``lookback_days``, so a window needs to look back no further.
+    """
+
+    def __init__(self, draw: Callable[[str, int], Sequence[E]], lookback_days: int) -> None:
+        self._draw = draw
+        self._lookback = lookback_days
+        self._days: dict[tuple[str, int], Sequence[E]] = {}
+
+    def overlapping(self, owner: str, zone: str, start: int, end: int) -> list[E]:
+        """The events of ``owner`` (whose days are local to ``zone``) overlapping
+        ``[start, end)``, whole, in day and draw order."""
+        tz = ZoneInfo(zone)
+        first = datetime.fromtimestamp(start, tz).toordinal() - self._lookback
+        last = datetime.fromtimestamp(max(start, end - 1), tz).toordinal()
+        out: list[E] = []
+        for ordinal in range(first, last + 1):
+            day = self._days.get((owner, ordinal))
+            if day is None:
+                day = self._days[owner, ordinal] = self._draw(owner, ordinal)
+            out.extend(e for e in day if e.start < end and start < e.end)
+        return out
+
+
 class Fault(enum.Enum):
     """A misbehaviour a simulator can be told to show on a call."""
 
@@ -121,6 +185,7 @@ class Faults:
     seed: int = 0
     _rng: random.Random = attrs.field(init=False)
     _served: int = attrs.field(init=False, default=0)
+    _expired: bool = attrs.field(init=False, default=False)
 
     def __attrs_post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -145,8 +210,14 @@ class Faults:
         return None
 
     def token_expiry_due(self) -> bool:
-        """True exactly once, when ``expire_tokens_after`` data calls have been served."""
-        return self.expire_tokens_after is not None and self._served == self.expire_tokens_after
+        """True exactly once, when ``expire_tokens_after`` data calls have been served.
+
+        Once, even when the simulator asks again before the next :meth:`pick` (a call refused
+        for its token draws no fault), so tokens issued after the expiry stay valid.
+        """
+        due = not self._expired and self._served == self.expire_tokens_after
+        self._expired = self._expired or due
+        return due
 
 
 @attrs.define
@@ -195,6 +266,70 @@ def latency_middleware(
             await asyncio.sleep(delay)
 
     return middleware
+
+
+COMMON_OPTIONS = frozenset(
+    {"latency", "jitter", "faults", "rate_limit", "token_ttl", "users", "rooms"}
+)
+"""Options every simulator's ``app`` takes; :func:`application` reads the first two."""
+
+
+def check_options(options: Mapping[str, object], known: Set[str], simulator: str) -> None:
+    """Refuse an option that is neither common nor in ``known`` (the simulator's own): a
+    misspelt one would otherwise be ignored silently."""
+    unknown = set(options) - COMMON_OPTIONS - known
+    if unknown:
+        raise TypeError(f"unknown {simulator} simulator options: {', '.join(sorted(unknown))}")
+
+
+def number_option(options: Mapping[str, object], name: str, default: float) -> float:
+    """A non-negative number option, ``default`` when it is not given."""
+    value = options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise TypeError(f"option {name} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def faults_option(options: Mapping[str, object]) -> Faults:
+    """The ``faults`` option; none given is an empty :class:`Faults` a test can switch on."""
+    faults = options.get("faults")
+    if faults is None:
+        return Faults()
+    if not isinstance(faults, Faults):
+        raise TypeError("option faults must be a slotfinder.testing.simkit.Faults")
+    return faults
+
+
+def application(options: Mapping[str, object], seed: int, stats: SimStats) -> web.Application:
+    """A fresh app, its replies delayed by the ``latency`` and ``jitter`` options (seconds)."""
+    latency = number_option(options, "latency", 0.0)
+    jitter = number_option(options, "jitter", 0.0)
+    if not latency and not jitter:
+        return web.Application()
+    return web.Application(middlewares=[latency_middleware(latency, jitter, seed, stats)])
+
+
+async def json_body(request: web.Request) -> object:
+    """The request's body decoded as JSON, or ``None`` when it is empty or not JSON."""
+    try:
+        return json.loads(await request.read())
+    except ValueError:  # UnicodeDecodeError is one too
+        return None
+
+
+def instant(value: object) -> int | None:
+    """Epoch seconds of an ISO 8601 time with an offset (``2022-07-29T14:55Z``), else ``None``.
+
+    Simulators read request times with the standard library, never with the client's reader,
+    so a reading bug shared by both sides cannot pass the HTTP tests.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return None if moment.tzinfo is None else math.floor(moment.timestamp())
 
 
 def free_port() -> int:
