@@ -229,12 +229,7 @@ class SqliteCache:
                 )
                 if found:
                     out[i] = [
-                        Piece(
-                            start=s,
-                            end=e,
-                            read_at=r,
-                            rows=np.frombuffer(b, dtype="<i8").astype(np.int64).reshape(-1, 3),
-                        )
+                        Piece(s, e, r, np.frombuffer(b, "<i8").reshape(-1, 3).astype(np.int64))
                         for s, e, r, b in found
                     ]
         return out
