@@ -153,7 +153,7 @@ async def _suggest(request: web.Request) -> web.StreamResponse:
     except web.HTTPRequestEntityTooLarge:
         return _error(413, "too_large", f"a request body is at most {options.max_body} bytes")
     except (ValueError, UnicodeDecodeError):
-        return _error(400, "bad_json", "the body is not a JSON object")
+        body = None
     if not isinstance(body, dict):
         return _error(400, "bad_json", "the body is not a JSON object")
     try:
