@@ -457,9 +457,8 @@ class RedisLimiters:
     """The ``limiter_for`` of a :class:`~slotfinder.fetch.Fetcher` whose windows live in Redis:
     one :class:`RedisLimiter` per app and rate group, shared by every worker."""
 
-    def __init__(self, client: Redis, *, lease: float = LEASE) -> None:
+    def __init__(self, client: Redis) -> None:
         self.client = client
-        self.lease = lease
         self._made: dict[Hashable, RedisLimiter] = {}
 
     def __call__(self, key: Hashable, windows: Sequence[RateWindow], margin: float) -> RedisLimiter:
@@ -468,5 +467,5 @@ class RedisLimiters:
             parts = [str(p) for p in key] if isinstance(key, tuple) else [str(key)]
             pairs = [(w.calls, w.seconds * (1 + margin)) for w in windows]
             scope = scope_key(parts[0], parts[1:])
-            limiter = self._made[key] = RedisLimiter(self.client, scope, pairs, lease=self.lease)
+            limiter = self._made[key] = RedisLimiter(self.client, scope, pairs)
         return limiter
