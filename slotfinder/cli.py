@@ -50,7 +50,6 @@ _UNITS = {
     "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
 }  # fmt: skip
-_ORDER = {"d": 0, "h": 1, "m": 2, "s": 3}
 _PART_RE = re.compile(r"(\d+)\s*([a-z]+)", re.ASCII)
 _DURATION_RULE = "expected a duration such as 30m, 45min, 1h30m, 2h, 90s or 2d"
 _RELATIVE_RE = re.compile(r"\+(\d+)d", re.ASCII)
@@ -79,19 +78,18 @@ class _Parser(argparse.ArgumentParser):
 def parse_duration(text: str, field: str = "duration") -> int:
     """Seconds from ``30m``, ``45min``, ``1h30m``, ``2h``, ``90s``, ``2d`` or bare minutes.
 
-    Units run from days down to seconds, each at most once, so ``30m1h`` (probably a typo) is
-    refused rather than guessed.
+    Units run from days down to seconds, each at most once (every unit shorter than the one
+    before), so ``30m1h`` (probably a typo) is refused rather than guessed.
     """
     value = text.strip().lower()
     if value.isdigit():
         return int(value) * 60
-    total, pos, last = 0, 0, -1
+    total, pos, last = 0, 0, float("inf")
     for match in _PART_RE.finditer(value):
         unit = _UNITS.get(match.group(2))
-        rank = _ORDER.get(match.group(2)[0]) if unit is not None else None
-        if match.start() != pos or unit is None or rank is None or rank <= last:
+        if match.start() != pos or unit is None or unit >= last:
             break
-        total, pos, last = total + int(match.group(1)) * unit, match.end(), rank
+        total, pos, last = total + int(match.group(1)) * unit, match.end(), unit
     else:
         if pos == len(value) and pos:
             return total
