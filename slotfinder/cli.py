@@ -427,11 +427,8 @@ def _starts_window(args: argparse.Namespace, file_window: Span, zone: str) -> Sp
     stays what the data covers, so a series' later occurrences can be read from it)."""
     from slotfinder.model import Span
 
-    start, end = file_window.start, file_window.end
-    if args.start is not None:
-        start = parse_when(args.start, "--start", zone)
-    if args.end is not None:
-        end = parse_when(args.end, "--end", zone)
+    start = file_window.start if args.start is None else parse_when(args.start, "--start", zone)
+    end = file_window.end if args.end is None else parse_when(args.end, "--end", zone)
     if not file_window.start <= start < end <= file_window.end:
         raise InputError(
             "--end" if args.end is not None else "--start",
