@@ -637,7 +637,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    """The whole command line; building it imports nothing beyond argparse."""
+    """The whole command line; building it loads no numpy, HTTP client or plugin."""
     debug = _Parser(add_help=False)
     debug.add_argument(
         "--debug",
