@@ -31,13 +31,7 @@ from slotfinder.model import (
     SuggestionResult,
 )
 from slotfinder.plugins import get_providers
-from slotfinder.providers import (
-    HttpProvider,
-    LocalProvider,
-    Provider,
-    ProviderConfig,
-    Target,
-)
+from slotfinder.providers import HttpProvider, LocalProvider, Provider, ProviderConfig, Target
 
 __all__ = ["LOOKAHEAD", "default_store", "invalidate", "split_ids", "suggest", "suggest_sync"]
 
