@@ -31,13 +31,7 @@ from slotfinder.model import (
     SuggestionResult,
 )
 from slotfinder.plugins import get_providers
-from slotfinder.providers import (
-    HttpProvider,
-    LocalProvider,
-    Provider,
-    ProviderConfig,
-    Target,
-)
+from slotfinder.providers import HttpProvider, LocalProvider, Provider, ProviderConfig, Target
 
 __all__ = ["LOOKAHEAD", "default_store", "invalidate", "split_ids", "suggest", "suggest_sync"]
 
@@ -50,7 +44,6 @@ class _Group:
     provider: Provider
     config: ProviderConfig
     attendees: tuple[Attendee, ...]
-    rooms: frozenset[str]
 
 
 def split_ids(
@@ -59,24 +52,20 @@ def split_ids(
     """Group attendees and rooms by provider, checking ids and credentials (no I/O)."""
     names = ", ".join(sorted(providers)) or "none"
     by_name: dict[str, list[Attendee]] = {}
-    rooms: dict[str, set[str]] = {}
-    entries = [(f"attendees[{i}].id", a, False) for i, a in enumerate(request.attendees)]
-    entries += [(f"rooms[{i}].id", r, True) for i, r in enumerate(request.rooms)]
-    for field, who, is_room in entries:
+    entries = [(f"attendees[{i}].id", a) for i, a in enumerate(request.attendees)]
+    entries += [(f"rooms[{i}].id", r) for i, r in enumerate(request.rooms)]
+    for field, who in entries:
         prefix, sep, rest = who.id.partition(":")
         if not sep or not prefix or not rest:
             raise InputError(field, who.id, f"expected PROVIDER:ID (providers: {names})")
         if prefix not in providers:
             raise InputError(field, who.id, f"unknown provider {prefix!r} (providers: {names})")
         by_name.setdefault(prefix, []).append(who)
-        if is_room:
-            rooms.setdefault(prefix, set()).add(who.id)
     return [
         _Group(
             provider=providers[name],
             config=config.provider_config(providers[name]),
             attendees=tuple(members),
-            rooms=frozenset(rooms.get(name, ())),
         )
         for name, members in by_name.items()
     ]
@@ -93,10 +82,11 @@ async def _fetch_group(
 ) -> list[Availability]:
     provider = group.provider
     if isinstance(provider, HttpProvider):
+        rooms = {r.id for r in request.rooms}
         targets = [
             Target(
                 id=a.id.partition(":")[2],
-                kind="room" if a.id in group.rooms else "user",
+                kind="room" if a.id in rooms else "user",
                 zone=request.zone_of(a),
             )
             for a in group.attendees

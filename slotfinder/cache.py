@@ -229,12 +229,7 @@ class SqliteCache:
                 )
                 if found:
                     out[i] = [
-                        Piece(
-                            start=s,
-                            end=e,
-                            read_at=r,
-                            rows=np.frombuffer(b, dtype="<i8").astype(np.int64).reshape(-1, 3),
-                        )
+                        Piece(s, e, r, np.frombuffer(b, "<i8").reshape(-1, 3).astype(np.int64))
                         for s, e, r, b in found
                     ]
         return out
@@ -268,17 +263,11 @@ class SqliteCache:
                 )
 
     async def invalidate(self, scope: str | None = None, id: str | None = None) -> None:
-        where, args = [], []
-        if scope is not None:
-            where.append("scope = ?")
-            args.append(scope)
-        if id is not None:
-            where.append("id = ?")
-            args.append(id)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        # A NULL parameter matches every row, as None does in MemoryCache.
+        clause = "WHERE (?1 IS NULL OR scope = ?1) AND (?2 IS NULL OR id = ?2)"
         async with self._lock:
             for table in ("pieces", "failures"):
-                self._run(f"DELETE FROM {table}{clause}", args)
+                self._run(f"DELETE FROM {table} {clause}", [scope, id])
 
     async def close(self) -> None:
         self._db.close()

@@ -6,11 +6,12 @@ none, and a required attendee or a room left unknown by provider failures; 70 an
 error (one line, and ``--debug`` shows the traceback); 130 interrupted (Ctrl-C); 141 the
 reader of the output left.
 
-Only ``argparse`` is imported up front: each command imports what it needs when it runs, so
-``slotfinder --help`` and ``slotfinder slots`` never load the HTTP client, the plugins or the
-simulators. Secrets never reach the output: configuration values of secret keys are shown as
-set/unset, errors are built without them, and an unexpected error's line is scrubbed of the
-values of secret ``SLOTFINDER_*`` variables.
+Only ``argparse`` and :mod:`slotfinder.errors` (which imports nothing) are imported up front:
+each command imports what it needs when it runs, so ``slotfinder --help`` and ``slotfinder
+slots`` never load the HTTP client, the plugins or the simulators. Secrets never reach the
+output: configuration values of secret keys are shown as set/unset, errors are built without
+them, and an unexpected error's line is scrubbed of the values of secret ``SLOTFINDER_*``
+variables.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn, TextIO
+
+from slotfinder.errors import ConfigError, InputError, SlotfinderError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -41,15 +44,12 @@ EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE = 70, 130, 141
 EXIT_CODES = frozenset(
     {EXIT_OK, EXIT_NONE, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE}
 )
-FORMATS = ("table", "json", "timeline", "html")
-_DAY = 86_400
 _UNITS = {
     "d": 86_400, "day": 86_400, "days": 86_400,
     "h": 3_600, "hr": 3_600, "hrs": 3_600, "hour": 3_600, "hours": 3_600,
     "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
 }  # fmt: skip
-_ORDER = {"d": 0, "h": 1, "m": 2, "s": 3}
 _PART_RE = re.compile(r"(\d+)\s*([a-z]+)", re.ASCII)
 _DURATION_RULE = "expected a duration such as 30m, 45min, 1h30m, 2h, 90s or 2d"
 _RELATIVE_RE = re.compile(r"\+(\d+)d", re.ASCII)
@@ -63,8 +63,6 @@ class UsageError(Exception):
 def request_from_flags(argv: Sequence[str], config: Config) -> MeetingRequest:
     """The request a ``suggest`` command line describes (the service reads its JSON fields
     through this, so a field means what its flag means). :class:`InputError` when wrong."""
-    from slotfinder.errors import InputError
-
     try:
         args = make_parser().parse_args(["suggest", *argv])
     except UsageError as exc:
@@ -77,32 +75,21 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-class _Failed(Exception):
-    """A user-facing failure: one line, a given exit status."""
-
-    def __init__(self, message: str, status: int = EXIT_INPUT) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 def parse_duration(text: str, field: str = "duration") -> int:
     """Seconds from ``30m``, ``45min``, ``1h30m``, ``2h``, ``90s``, ``2d`` or bare minutes.
 
-    Units run from days down to seconds, each at most once, so ``30m1h`` (probably a typo) is
-    refused rather than guessed.
+    Units run from days down to seconds, each at most once (every unit shorter than the one
+    before), so ``30m1h`` (probably a typo) is refused rather than guessed.
     """
-    from slotfinder.errors import InputError
-
     value = text.strip().lower()
     if value.isdigit():
         return int(value) * 60
-    total, pos, last = 0, 0, -1
+    total, pos, last = 0, 0, float("inf")
     for match in _PART_RE.finditer(value):
         unit = _UNITS.get(match.group(2))
-        rank = _ORDER.get(match.group(2)[0]) if unit is not None else None
-        if match.start() != pos or unit is None or rank is None or rank <= last:
+        if match.start() != pos or unit is None or unit >= last:
             break
-        total, pos, last = total + int(match.group(1)) * unit, match.end(), rank
+        total, pos, last = total + int(match.group(1)) * unit, match.end(), unit
     else:
         if pos == len(value) and pos:
             return total
@@ -138,8 +125,6 @@ def parse_when(text: str, field: str, zone: str, now: float | None = None) -> in
 
 
 def _quorum(text: str | None) -> int | float | None:
-    from slotfinder.errors import InputError
-
     if text is None:
         return None
     try:
@@ -151,6 +136,8 @@ def _quorum(text: str | None) -> int | float | None:
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
+    from slotfinder.output import FORMATS
+
     parser.add_argument("--duration", required=True, help="meeting length: 30m, 45min, 1h30m, 2h")
     parser.add_argument("--granularity", default="15m", help="slot start grid (default 15m)")
     parser.add_argument("--buffer", help="free time needed before and after (e.g. 10m)")
@@ -204,17 +191,16 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace) -> dict[str, object]:
-    both = parse_duration(args.buffer, "--buffer") if args.buffer else 0
+    def optional(text: str | None, flag: str, default: int = 0) -> int:
+        return parse_duration(text, flag) if text else default
+
+    both = optional(args.buffer, "--buffer")
     return {
         "duration": parse_duration(args.duration, "--duration"),
         "granularity": parse_duration(args.granularity, "--granularity"),
-        "buffer_before": parse_duration(args.buffer_before, "--buffer-before")
-        if args.buffer_before
-        else both,
-        "buffer_after": parse_duration(args.buffer_after, "--buffer-after")
-        if args.buffer_after
-        else both,
-        "min_notice": parse_duration(args.min_notice, "--min-notice") if args.min_notice else 0,
+        "buffer_before": optional(args.buffer_before, "--buffer-before", both),
+        "buffer_after": optional(args.buffer_after, "--buffer-after", both),
+        "min_notice": optional(args.min_notice, "--min-notice"),
         "quorum": _quorum(args.quorum),
         "tentative": args.tentative,
         "unanswered": args.unanswered,
@@ -228,7 +214,6 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
 
 def _groups(args: argparse.Namespace) -> tuple[Group, ...]:
     """The ``--group`` flags as groups; a bad one is refused naming the flag and its text."""
-    from slotfinder.errors import InputError
     from slotfinder.groups import parse_spec
 
     out = []
@@ -242,7 +227,6 @@ def _groups(args: argparse.Namespace) -> tuple[Group, ...]:
 
 def default_caps(args: argparse.Namespace) -> LoadCaps | None:
     """The load caps the ``--max-...`` flags give as a default (``None`` when none is given)."""
-    from slotfinder.errors import InputError
     from slotfinder.model import CAP_KEYS, LoadCaps
 
     spec: dict[str, object] = {}
@@ -250,12 +234,11 @@ def default_caps(args: argparse.Namespace) -> LoadCaps | None:
         text = getattr(args, key, None)
         if text is None:
             continue
-        flag = "--" + key.replace("_", "-")
         try:
             spec[key] = float(text) if "hours" in key else int(text)
         except ValueError:
             what = "a number of hours" if "hours" in key else "a whole number of meetings"
-            raise InputError(flag, text, f"expected {what}") from None
+            raise InputError("--" + key.replace("_", "-"), text, f"expected {what}") from None
     try:
         return LoadCaps.parse(spec)
     except InputError as exc:
@@ -293,9 +276,7 @@ def _emit(result: SuggestionResult, args: argparse.Namespace, out: TextIO, stats
     return _status(result)
 
 
-def write_file(
-    target: str, text: str | Callable[[TextIO], object], flag: str, mode: int = 0o666
-) -> Path:
+def write_file(target: str, text: str | Callable[[TextIO], object], flag: str) -> Path:
     """Write ``text`` (or what the callable writes to the file it is given) to ``target`` all
     at once: a temporary file beside it, renamed over it.
 
@@ -305,15 +286,13 @@ def write_file(
     import tempfile
     from pathlib import Path
 
-    from slotfinder.errors import InputError
-
     path = Path(target)
     with _os_errors(flag, target):
         if path.is_dir():
             raise IsADirectoryError(21, "is a directory", target)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
         try:
-            os.chmod(tmp, mode & ~_umask())
+            os.chmod(tmp, 0o666 & ~_umask())  # as open() would (mkstemp's file is private)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 if isinstance(text, str):
                     fh.write(text)
@@ -338,8 +317,6 @@ def _umask() -> int:
 @contextmanager
 def _os_errors(flag: str, value: str) -> Iterator[None]:
     """OS errors on a file the user named become one line naming the flag."""
-    from slotfinder.errors import InputError
-
     try:
         yield
     except OSError as exc:
@@ -382,7 +359,6 @@ def _request(
 ) -> MeetingRequest:
     """A MeetingRequest (made by ``build``, default the class) whose errors name the
     command-line flag, not the Python field."""
-    from slotfinder.errors import InputError
     from slotfinder.model import MeetingRequest
 
     try:
@@ -394,15 +370,9 @@ def _request(
 
 
 def _check_zone(zone: str | None, flag: str) -> str | None:
-    from slotfinder.errors import InputError
     from slotfinder.model import check_zone
 
-    if zone is None:
-        return None
-    try:
-        return check_zone(zone, flag)
-    except InputError as exc:
-        raise InputError(flag, zone, exc.problem) from None
+    return None if zone is None else check_zone(zone, flag)
 
 
 def _load_config(args: argparse.Namespace) -> Config:
@@ -435,7 +405,6 @@ def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
 
     from slotfinder.busyfile import load_busy_file
     from slotfinder.engine import find_slots
-    from slotfinder.errors import InputError
 
     try:
         busy = load_busy_file(Path(args.busy))
@@ -456,14 +425,10 @@ def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
 def _starts_window(args: argparse.Namespace, file_window: Span, zone: str) -> Span:
     """``slots --start/--end``: where slots may start, inside the busy file's window (which
     stays what the data covers, so a series' later occurrences can be read from it)."""
-    from slotfinder.errors import InputError
     from slotfinder.model import Span
 
-    start, end = file_window.start, file_window.end
-    if args.start is not None:
-        start = parse_when(args.start, "--start", zone)
-    if args.end is not None:
-        end = parse_when(args.end, "--end", zone)
+    start = file_window.start if args.start is None else parse_when(args.start, "--start", zone)
+    end = file_window.end if args.end is None else parse_when(args.end, "--end", zone)
     if not file_window.start <= start < end <= file_window.end:
         raise InputError(
             "--end" if args.end is not None else "--start",
@@ -509,7 +474,6 @@ def build_request(
     flags replace its ``[defaults]`` caps, cap by cap)."""
     import attrs
 
-    from slotfinder.errors import InputError
     from slotfinder.model import Span
 
     flagged = default_caps(args)
@@ -575,7 +539,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
     token = os.environ.get(TOKEN_ENV, "")
     if not token:
-        raise _Failed(f"{TOKEN_ENV}: set a bearer token for the service's callers")
+        raise ConfigError(TOKEN_ENV, "set a bearer token for the service's callers")
     options = ServeOptions(
         token=token,
         max_body=args.max_body,
@@ -615,7 +579,6 @@ async def _serve_app(app: web.Application, host: str, port: int, out: TextIO) ->
 
 
 def cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
-    from slotfinder.errors import SlotfinderError
     from slotfinder.plugins import get_providers
     from slotfinder.providers import HttpProvider, ProviderConfig
 
@@ -674,7 +637,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    """The whole command line; building it imports nothing beyond argparse."""
+    """The whole command line; building it loads no numpy, HTTP client or plugin."""
     debug = _Parser(add_help=False)
     debug.add_argument(
         "--debug",
@@ -797,13 +760,8 @@ def _run(
     debug: bool,
 ) -> int:
     """Run one command, turning every way it can end into an exit status and one line."""
-    from slotfinder.errors import SlotfinderError
-
     try:
         return func(args, stream)
-    except _Failed as exc:
-        _error(str(exc))
-        return exc.status
     except SlotfinderError as exc:
         _error(str(exc))
         return EXIT_INPUT

@@ -7,10 +7,12 @@ under :mod:`slotfinder.render`.
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from slotfinder.errors import InputError
-from slotfinder.model import SuggestionResult
+
+if TYPE_CHECKING:
+    from slotfinder.model import SuggestionResult
 
 __all__ = ["FORMATS", "render", "write"]
 

@@ -31,13 +31,10 @@ def chunks(window: Span, max_span: int) -> list[Span]:
     """
     if max_span <= 0:
         raise InputError("max_span", max_span, "must be positive")
-    out: list[Span] = []
-    start = window.start
-    while start < window.end:
-        end = min(window.end, start + max_span)
-        out.append(Span(start, end))
-        start = end
-    return out
+    return [
+        Span(start, min(window.end, start + max_span))
+        for start in range(window.start, window.end, max_span)
+    ]
 
 
 def _groups(n: int, endpoints: Sequence[Endpoint], window: Span) -> list[tuple[Endpoint, int]]:
@@ -87,11 +84,8 @@ def plan_calls(targets: Sequence[Target], window: Span, limits: Limits) -> list[
     calls: list[Call] = []
     by_kind: dict[Kind, list[str]] = {}
     zone = {t.id: t.zone for t in targets}
-    seen: set[tuple[Kind, str]] = set()
-    for t in targets:
-        if (t.kind, t.id) not in seen:
-            seen.add((t.kind, t.id))
-            by_kind.setdefault(t.kind, []).append(t.id)
+    for kind, i in dict.fromkeys((t.kind, t.id) for t in targets):
+        by_kind.setdefault(kind, []).append(i)
     for kind, ids in by_kind.items():
         endpoints = [e for e in limits.endpoints if e.kind == kind]
         if not endpoints:

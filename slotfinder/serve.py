@@ -27,14 +27,15 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from slotfinder.api import suggest
+from slotfinder.api import default_store, suggest
 from slotfinder.config import Config
 from slotfinder.errors import ConfigError, InputError, SlotfinderError
 from slotfinder.fetch.store import Store
 from slotfinder.groups import from_json, parse_spec
 from slotfinder.model import MeetingRequest
 from slotfinder.output import render
-from slotfinder.providers import HttpProvider, Provider
+from slotfinder.plugins import get_providers
+from slotfinder.providers import HttpProvider, LocalProvider, Provider
 
 __all__ = ["OPENAPI", "ServeOptions", "make_app"]
 
@@ -152,7 +153,7 @@ async def _suggest(request: web.Request) -> web.StreamResponse:
     except web.HTTPRequestEntityTooLarge:
         return _error(413, "too_large", f"a request body is at most {options.max_body} bytes")
     except (ValueError, UnicodeDecodeError):
-        return _error(400, "bad_json", "the body is not a JSON object")
+        body = None
     if not isinstance(body, dict):
         return _error(400, "bad_json", "the body is not a JSON object")
     try:
@@ -180,14 +181,14 @@ async def _suggest(request: web.Request) -> web.StreamResponse:
 
 
 async def _providers(request: web.Request) -> web.StreamResponse:
-    out = []
-    for name, provider in request.app[_PROVIDERS].items():
-        entry: dict[str, Any] = {
+    out = [
+        {
             "name": name,
             "description": provider.description,
             "kind": "http" if isinstance(provider, HttpProvider) else "local",
         }
-        out.append(entry)
+        for name, provider in request.app[_PROVIDERS].items()
+    ]
     return web.json_response({"providers": out})
 
 
@@ -211,10 +212,6 @@ def make_app(
 
     ``read`` turns the body's fields, as ``suggest`` flags, into the request.
     """
-    from slotfinder.api import default_store
-    from slotfinder.plugins import get_providers
-    from slotfinder.providers import LocalProvider
-
     if not options.token:
         raise ConfigError(TOKEN_ENV, "set a bearer token for the service's callers")
     chosen = dict(providers if providers is not None else get_providers())
@@ -240,10 +237,8 @@ def _string(description: str, example: str | None = None) -> dict[str, Any]:
     return out
 
 
-_IDS = {
-    "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-}
 _IDLIST = {"type": "array", "items": {"type": "string"}}
+_IDS = {"oneOf": [{"type": "string"}, _IDLIST]}
 _SLOT = {
     "type": "object",
     "description": "Compact by default: who is free is counted, and `people` lists only those "

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from slotfinder.cache import CacheError, Failure, Piece
 from slotfinder.errors import ConfigError
+from slotfinder.fetch.tokens import fresh
 from slotfinder.providers import CallFailed, RateWindow, Token
 
 if TYPE_CHECKING:
@@ -187,12 +188,8 @@ def scope_key(provider: str, parts: Sequence[str]) -> str:
 
 
 class RedisLimiter:
-    """Every window of one app's endpoint, shared through Redis (see the module docstring).
-
-    The same interface as the in-process limiter: ``async with limiter.slot() as answered``
-    around a call, ``answered()`` once its status line is in, ``penalise(seconds)`` after a
-    rate-limit reply.
-    """
+    """Every window of one app's endpoint, shared through Redis (see the module docstring);
+    a :class:`~slotfinder.fetch.fetcher.Limiter`, as the in-process limiter is."""
 
     def __init__(
         self,
@@ -294,10 +291,10 @@ class RedisLimiter:
 class RedisTokens:
     """One token per app for every worker: cached in Redis, refreshed by one worker at a time.
 
-    A token is used while more than a quarter of its life (at most 30 minutes) remains, the
-    in-process cache's rule; then one worker takes a short lock and obtains a new one while
-    the others wait for it. A worker that dies holding the lock leaves it for ``wait``
-    seconds; the others wait longer than that, so one of them takes it over.
+    A token is used while it is :func:`~slotfinder.fetch.tokens.fresh`, the in-process cache's
+    rule; then one worker takes a short lock and obtains a new one while the others wait for
+    it. A worker that dies holding the lock leaves it for ``wait`` seconds; the others wait
+    longer than that, so one of them takes it over.
     """
 
     def __init__(self, client: Redis, *, wait: float = 15.0) -> None:
@@ -318,8 +315,7 @@ class RedisTokens:
         if raw is None:
             return None
         value, expires_at, lifetime = json.loads(raw)
-        margin = min(1800.0, float(lifetime) / 4)
-        return str(value) if float(expires_at) - margin > time.time() else None
+        return str(value) if fresh(float(expires_at), float(lifetime), time.time()) else None
 
     async def get(self, key: Sequence[str], obtain: Callable[[], Awaitable[Token]]) -> str:
         """The app's token: cached, or obtained by exactly one worker and shared."""
@@ -457,9 +453,8 @@ class RedisLimiters:
     """The ``limiter_for`` of a :class:`~slotfinder.fetch.Fetcher` whose windows live in Redis:
     one :class:`RedisLimiter` per app and rate group, shared by every worker."""
 
-    def __init__(self, client: Redis, *, lease: float = LEASE) -> None:
+    def __init__(self, client: Redis) -> None:
         self.client = client
-        self.lease = lease
         self._made: dict[Hashable, RedisLimiter] = {}
 
     def __call__(self, key: Hashable, windows: Sequence[RateWindow], margin: float) -> RedisLimiter:
@@ -468,5 +463,5 @@ class RedisLimiters:
             parts = [str(p) for p in key] if isinstance(key, tuple) else [str(key)]
             pairs = [(w.calls, w.seconds * (1 + margin)) for w in windows]
             scope = scope_key(parts[0], parts[1:])
-            limiter = self._made[key] = RedisLimiter(self.client, scope, pairs, lease=self.lease)
+            limiter = self._made[key] = RedisLimiter(self.client, scope, pairs)
         return limiter

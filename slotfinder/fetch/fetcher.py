@@ -160,8 +160,8 @@ class FetchStats:
     token_requests: int = 0
     splits: int = 0
 
-    def add(self, table: dict[str, int], key: str, n: int = 1) -> None:
-        table[key] = table.get(key, 0) + n
+    def add(self, table: dict[str, int], key: str) -> None:
+        table[key] = table.get(key, 0) + 1
 
 
 def merge_rows(rows: Sequence[np.ndarray]) -> BusyTable:
@@ -170,20 +170,15 @@ def merge_rows(rows: Sequence[np.ndarray]) -> BusyTable:
     """
     pieces = [np.asarray(r, dtype=np.int64).reshape(-1, 3) for r in rows]
     data = np.concatenate(pieces) if pieces else np.empty((0, 3), dtype=np.int64)
-    starts: list[np.ndarray] = []
-    ends: list[np.ndarray] = []
-    codes: list[np.ndarray] = []
+    merged = []
     for code in np.unique(data[:, 2]):
         same = data[data[:, 2] == code]
         s, e = intervals.normalize(same[:, 0], same[:, 1])
-        starts.append(s)
-        ends.append(e)
-        codes.append(np.full(s.size, code, dtype=np.int8))
-    if not starts:
+        merged.append((s, e, np.full(s.size, code, dtype=np.int8)))
+    if not merged:
         return BusyTable.empty()
-    return BusyTable(
-        starts=np.concatenate(starts), ends=np.concatenate(ends), status=np.concatenate(codes)
-    )
+    starts, ends, codes = (np.concatenate(column) for column in zip(*merged, strict=True))
+    return BusyTable(starts=starts, ends=ends, status=codes)
 
 
 def _redirect(url: str, response: HttpResponse) -> str:
@@ -220,7 +215,6 @@ class _Run:
     shared: Limiter
     in_flight: asyncio.Semaphore
     on_call: CallDone | None = None
-    finished: list[tuple[Span, dict[str, np.ndarray]]] = attrs.field(factory=list)
     rows: dict[str, list[np.ndarray]] = attrs.field(factory=dict)
     done: dict[str, BusyTable] = attrs.field(factory=dict)
     errors: dict[str, str] = attrs.field(factory=dict)
@@ -347,12 +341,10 @@ class Fetcher:
                 raise failure
             try:
                 return await self.tokens.get(run.key, lambda: self._obtain(run))
-            except ConfigError as exc:
+            except (ConfigError, CallFailed) as exc:
                 self._token_failures[run.key] = exc
-                self.config_errors.append(exc)
-                raise
-            except CallFailed as exc:
-                self._token_failures[run.key] = exc
+                if isinstance(exc, ConfigError):
+                    self.config_errors.append(exc)
                 raise
 
     async def _obtain(self, run: _Run) -> Token:
@@ -423,8 +415,6 @@ class Fetcher:
 
         async def one(call: Call) -> None:
             await self._run_call(run, call)
-            while run.on_call is not None and run.finished:
-                await run.on_call(*run.finished.pop())
             for i in call.ids:
                 run.pending[i] -= 1
                 if run.pending[i] == 0:
@@ -530,13 +520,13 @@ class Fetcher:
                 log.warning("%s could not parse a reply: %s", provider.name, type(exc).__name__)
                 self._fail(run, call.ids, f"{provider.name} reply not understood ({exc})")
                 return
-            self._accept(run, call, result)
+            await self._accept(run, call, result)
             return
         # The last attempt may have found the host unreachable: that is the reason to give.
         reason = run.fatal or f"gave up after {policy.attempts} attempts: {last}"
         self._fail(run, call.ids, reason)
 
-    def _accept(self, run: _Run, call: Call, result: CallResult) -> None:
+    async def _accept(self, run: _Run, call: Call, result: CallResult) -> None:
         read: dict[str, np.ndarray] = {}
         for i in call.ids:
             if i in result.errors:
@@ -547,7 +537,7 @@ class Fetcher:
             else:
                 self._fail(run, [i], f"{run.provider.name} returned no data for this id")
         if run.on_call is not None and read:
-            run.finished.append((call.span, read))
+            await run.on_call(call.span, read)
 
     def _finish(self, run: _Run, i: str) -> None:
         """Every call for ``i`` is over: merge its pieces (an unknown id keeps none)."""

@@ -12,7 +12,7 @@ import attrs
 
 from slotfinder.providers import HttpProvider, ProviderConfig, Secret, Token
 
-__all__ = ["SHARED_TOKENS", "AppKey", "TokenCache", "app_key"]
+__all__ = ["SHARED_TOKENS", "AppKey", "TokenCache", "app_key", "fresh"]
 
 AppKey = tuple[str, ...]
 """Who an API counts calls and issues tokens for: provider name, its token key, secrets."""
@@ -26,6 +26,13 @@ def app_key(provider: HttpProvider, config: ProviderConfig) -> AppKey:
     return (provider.name, *provider.token_key(config), digest)
 
 
+def fresh(expires_at: float, lifetime: float, now: float) -> bool:
+    """Whether a token is still used: until less than a quarter of its life (at most 30
+    minutes) remains. Feishu hands out a new token once fewer than 30 minutes are left while
+    the old one stays valid, so refreshing early never leaves a call with a dead token."""
+    return now < expires_at - min(1800.0, lifetime / 4)
+
+
 @attrs.frozen
 class _Cached:
     token: Token
@@ -35,10 +42,8 @@ class _Cached:
 class TokenCache:
     """Tokens by :data:`AppKey`, with one request in flight per app however many callers wait.
 
-    A token is refreshed when less than a quarter of its life (at most 30 minutes) remains:
-    Feishu hands out a new token once fewer than 30 minutes are left while the old one stays
-    valid, so refreshing early never leaves a call with a dead token. Tokens outlive event
-    loops; the locks that keep callers from asking twice belong to one loop each.
+    A token is refreshed once it is no longer :func:`fresh`. Tokens outlive event loops; the
+    locks that keep callers from asking twice belong to one loop each.
     """
 
     def __init__(self) -> None:
@@ -49,10 +54,10 @@ class TokenCache:
 
     def _fresh(self, key: AppKey) -> str | None:
         cached = self._tokens.get(key)
-        if cached is None:
+        now = time.monotonic()
+        if cached is None or not fresh(cached.expires_at, cached.token.expires_in, now):
             return None
-        margin = min(1800.0, cached.token.expires_in / 4)
-        return cached.token.value if time.monotonic() < cached.expires_at - margin else None
+        return cached.token.value
 
     async def get(self, key: AppKey, obtain: Callable[[], Awaitable[Token]]) -> str:
         """The cached token for ``key``, or one from ``obtain()`` (whose errors propagate)."""
