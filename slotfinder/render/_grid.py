@@ -40,23 +40,11 @@ import numpy.typing as npt
 from slotfinder.caps import counted, person_blocks
 from slotfinder.hours import from_wall, to_wall, working_spans
 from slotfinder.intervals import Int64Array, SpanArrays, covering_index, empty, normalize
-from slotfinder.model import DAY, Span, Suggestion, SuggestionResult, blocking_statuses
+from slotfinder.model import DAY, Span, Suggestion, SuggestionResult
 from slotfinder.render._common import Person, meeting_periods, people, result_zone
-
-__all__ = [
-    "CELL_SIZES",
-    "STATES",
-    "Day",
-    "Grid",
-    "build_grid",
-    "cap_spans",
-    "slot_state",
-    "state_at",
-]
 
 BoolArray = npt.NDArray[np.bool_]
 
-STATES = ("free", "busy", "tentative", "unknown", "outside", "capped")
 CELL_SIZES = (300, 600, 900, 1200, 1800, 3600, 7200, 10800)  # all divide a day
 
 
@@ -86,6 +74,10 @@ class Grid:
     window_days: int = 0  # local days the window touches (``days`` may be fewer)
     hours: tuple[int, int] | None = None  # aligned days: wall seconds after midnight drawn
 
+    def shows(self, state: str) -> bool:
+        """Does any drawn cell have ``state`` (the legends name ``capped`` only then)?"""
+        return any(state in states for day in self.days for states in day.states.values())
+
 
 def _overlaps(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
     """Per cell ``[a, b)``: does a span of the normal-form ``spans`` overlap it?"""
@@ -100,6 +92,11 @@ def _overlaps(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
 def _inside(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
     """Per cell: does one span hold the whole cell?"""
     return np.asarray(covering_index(spans, a, b) >= 0)
+
+
+def _cell(start: int, end: int) -> tuple[Int64Array, Int64Array]:
+    """``[start, end)`` as a single cell, for :func:`_overlaps` and :func:`_inside`."""
+    return np.array([start], dtype=np.int64), np.array([end], dtype=np.int64)
 
 
 def cap_spans(result: SuggestionResult, person: Person, span: Span | None = None) -> SpanArrays:
@@ -124,9 +121,7 @@ def classify(
     av = person.availability
     if av is None or not av.known:
         return ("unknown",) * n
-    hard, soft = blocking_statuses(person.unanswered)
-    busy = normalize(*av.busy.with_status(*hard))
-    tent = normalize(*av.busy.with_status(*soft))
+    busy, tent = person.blocking()
     out = np.full(n, "free", dtype=object)
     wh = person.attendee.working_hours
     if wh is not None and n:
@@ -137,11 +132,7 @@ def classify(
     out[_overlaps(tent, a, b)] = "tentative"
     out[_overlaps(busy, a, b)] = "busy"
     if av.covered is not None:
-        cov = (
-            np.array([av.covered.start], dtype=np.int64),
-            np.array([av.covered.end], dtype=np.int64),
-        )
-        out[~_inside(cov, a, b)] = "unknown"
+        out[(a < av.covered.start) | (b > av.covered.end)] = "unknown"
     return tuple(str(x) for x in out)
 
 
@@ -170,17 +161,13 @@ def _off(result: SuggestionResult, person: Person, start: int, end: int) -> str:
     """``busy`` (an event or its buffer), ``outside`` or ``capped`` for ``[start, end)``, in
     that order, or ``""`` when none holds."""
     req = result.request
-    before = req.buffer_before if req is not None else 0
-    after = req.buffer_after if req is not None else 0
-    one = np.array([start], dtype=np.int64), np.array([end], dtype=np.int64)
-    wide = one[0] - before, one[1] + after
-    busy = person.busy()
-    if busy is not None and bool(_overlaps(busy, *wide)[0]):
+    before, after = (req.buffer_before, req.buffer_after) if req is not None else (0, 0)
+    if _overlaps(person.blocking()[0], *_cell(start - before, end + after))[0]:
         return "busy"
     wh = person.attendee.working_hours
-    if wh is not None and not bool(_inside(working_spans(wh, start, end), *one)[0]):
+    if wh is not None and not _inside(working_spans(wh, start, end), *_cell(start, end))[0]:
         return "outside"
-    if req is not None and bool(_overlaps(cap_spans(result, person, Span(start, end)), *one)[0]):
+    if _overlaps(cap_spans(result, person, Span(start, end)), *_cell(start, end))[0]:
         return "capped"
     return ""
 
@@ -193,9 +180,7 @@ def state_at(result: SuggestionResult, person: Person, start: int, end: int) -> 
         return "unknown"
     if off := _off(result, person, start, end):
         return off
-    one = np.array([start], dtype=np.int64), np.array([end], dtype=np.int64)
-    soft = blocking_statuses(person.unanswered)[1]
-    if bool(_overlaps(normalize(*av.busy.with_status(*soft)), *one)[0]):
+    if _overlaps(person.blocking()[1], *_cell(start, end))[0]:
         return "tentative"
     cov = av.covered
     if cov is not None and not cov.start <= start < end <= cov.end:
@@ -203,14 +188,14 @@ def state_at(result: SuggestionResult, person: Person, start: int, end: int) -> 
     return "free"
 
 
-def _spans_of(items: Sequence[Suggestion]) -> list[tuple[int, int]]:
+def _spans_of(items: Sequence[Suggestion | Span]) -> list[tuple[int, int]]:
     return [(s.start, s.end) for s in items]
 
 
 def _window(result: SuggestionResult) -> tuple[int, int] | None:
     if result.request is not None:
         return result.request.window.start, result.request.window.end
-    pts = [(s.start, s.end) for s in result.slots] + [(p.start, p.end) for p in result.periods]
+    pts = _spans_of([*result.slots, *result.periods])
     if result.explanation is not None:
         pts += _spans_of(result.explanation.alternatives)
     if not pts:
@@ -335,9 +320,8 @@ def build_grid(
     if not result.slots and result.explanation is not None:
         top_slots = tuple(result.explanation.alternatives[:top])
         alternatives = bool(top_slots)
-    extra = _spans_of(result.slots) + _spans_of(top_slots)
     periods = meeting_periods(result)
-    extra += [(p.start, p.end) for p in periods]
+    extra = _spans_of([*result.slots, *top_slots, *periods])
     ranges: list[tuple[int, int, int] | tuple[int, None, None]] = []
     for wall in _pick_days(result, zone, lo, hi, top=top_slots, max_days=max_days):
         d0, d1 = max(_instant(zone, wall), lo), min(_instant(zone, wall + DAY), hi)
@@ -407,7 +391,7 @@ def _draw_day(
     caps: dict[str, SpanArrays],
 ) -> Day:
     wall, a0, b0 = rng
-    date = _date(wall)
+    date = str(np.datetime64(wall // DAY, "D"))  # YYYY-MM-DD
     midnight = _instant(zone, wall)
     if a0 is None or b0 is None or a0 >= b0:
         return Day(date, midnight, (), (), {}, (), (), (), nobody_works=True)
@@ -435,9 +419,3 @@ def _draw_day(
         other_slot=tuple(bool(x) for x in others),
         common=tuple(bool(x) for x in common),
     )
-
-
-def _date(wall_midnight: int) -> str:
-    days = wall_midnight // DAY
-    d = np.datetime64(days, "D")
-    return str(d)

@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from slotfinder.model import Occurrence, Suggestion, SuggestionResult
-from slotfinder.render._common import STATE_TEXT, Person, local, people, span_text
+from slotfinder.render._common import STATE_TEXT, Person, local, people, plural, span_text
 from slotfinder.render._grid import state_at
-
-__all__ = ["blockers_text", "conflict_texts", "occurrence_text", "summary"]
 
 
 def occurrence_text(o: Occurrence, first: Occurrence, zone: str) -> str:
@@ -27,7 +25,7 @@ def summary(slot: Suggestion) -> str:
     n, bad = len(slot.occurrences), len(slot.conflicts)
     if not n:
         return ""
-    return f"series of {n}, " + ("no conflict" if not bad else f"{bad} conflict" + "s" * (bad > 1))
+    return f"series of {n}, " + (plural(bad, "conflict") if bad else "no conflict")
 
 
 def blockers_text(result: SuggestionResult, o: Occurrence, persons: Sequence[Person]) -> str:

@@ -26,6 +26,7 @@ from slotfinder.render._common import (
     people,
     periods_title,
     person_time,
+    plural,
     reason_text,
     result_zone,
     span_text,
@@ -35,7 +36,7 @@ from slotfinder.render._common import (
 from slotfinder.render._grid import slot_state
 from slotfinder.render._series import conflict_texts, occurrence_text, summary
 
-__all__ = ["render_table", "stats_line"]
+__all__ = ["render_table"]
 
 _WHEN = 27  # "Mon 23 Nov 23:30–Tue 00:30" is 26 columns
 _MAX_WHEN = 45  # both ends with their offsets on the day clocks go back
@@ -122,11 +123,10 @@ def _details(slot: Suggestion, view: _View, width: int) -> list[str]:
         ids = [i for i, st in states if st == state]
         if not ids:
             continue
+        zones = [view.by_id[i].zone if i in view.by_id else view.zone for i in ids]
         items = [
-            person_time(view.result.label(i), view.by_id[i].zone, slot.start, view.zone)
-            if i in view.by_id
-            else person_time(i, view.zone, slot.start, view.zone)
-            for i in ids
+            person_time(view.result.label(i), z, slot.start, view.zone)
+            for i, z in zip(ids, zones, strict=True)
         ]
         first = f"{indent}{label:<10} "
         lines += wrap(items, width, first=first, indent=" " * len(first), sep=" · ")
@@ -192,11 +192,11 @@ def _explanation(
     return lines
 
 
-def stats_line(result: SuggestionResult, width: int = 100) -> list[str]:
+def _stats(result: SuggestionResult, width: int) -> list[str]:
     """``calls: feishu/freebusy 2 · dingtalk/schedule 3 · retries 1``, wrapped to ``width``."""
     items = [f"{k} {result.calls[k]}" for k in sorted(result.calls)]
     items.append(f"retries {result.retries}")
-    return wrap(items, clamp_width(width), first="calls: ", indent="       ", sep=" · ")
+    return wrap(items, width, first="calls: ", indent="       ", sep=" · ")
 
 
 def _header(result: SuggestionResult, zone: str, who: Sequence[Person], width: int) -> list[str]:
@@ -217,13 +217,12 @@ def _header(result: SuggestionResult, zone: str, who: Sequence[Person], width: i
     n_opt = sum(p.kind == "optional" for p in who)
     n_room = sum(p.kind == "room" for p in who)
     n_att = len(who) - n_room
-    summary = f"{n_att} attendee{'s' if n_att != 1 else ''}"
+    summary = plural(n_att, "attendee")
     if n_opt:
         summary += f" ({n_opt} optional)"
     if n_room:
-        summary += f" · {n_room} room{'s' if n_room != 1 else ''}"
-    n = len(meeting_periods(result))
-    summary += f" · {n} common free period{'s' if n != 1 else ''}"
+        summary += " · " + plural(n_room, "room")
+    summary += " · " + plural(len(meeting_periods(result)), "common free period")
     return [*lines, fit(summary, width)]
 
 
@@ -274,5 +273,5 @@ def render_table(
     if result.unknown:
         lines += _unknown(result, width)
     if stats:
-        lines += ["", *stats_line(result, width)]
+        lines += ["", *_stats(result, width)]
     return "\n".join(line.rstrip() for line in lines) + "\n"

@@ -115,7 +115,7 @@ def _day_block(
     width: int,
     chars: dict[str, str],
     color: bool,
-    common_label: str = "free for all",
+    common: str,
 ) -> list[str]:
     zone = grid.zone
     title = [local(day.midnight, zone, "%a %Y-%m-%d"), zone]
@@ -132,8 +132,8 @@ def _day_block(
     for p in grid.people:
         row = [(chars[s], s) for s in day.states[p.id]]
         lines.append(f"{p.fit_label(lw)} │{_paint(row, color)}│")
-    common = [(chars["common"] if c else " ", "common") for c in day.common]
-    lines.append(f"{fit(common_label, lw, pad=True)} │{_paint(common, color)}│")
+    cells = [(chars["common"] if c else " ", "common") for c in day.common]
+    lines.append(f"{fit(common, lw, pad=True)} │{_paint(cells, color)}│")
     marks: list[tuple[str, str]] = []
     for rank, other in zip(day.slots, day.other_slot, strict=True):
         ch = str(rank) if 0 < rank < 10 else ("*" if rank else (chars["other"] if other else " "))
@@ -145,7 +145,7 @@ def _day_block(
 
 def _legend(grid: Grid, chars: dict[str, str], width: int, common: str) -> list[str]:
     items = [f"{chars[k]} {common if k == 'common' else text}" for k, text in _LEGEND]
-    if any("capped" in states for day in grid.days for states in day.states.values()):
+    if grid.shows("capped"):
         items.insert(4, f"{chars['capped']} at their meeting cap (day or week)")
     what = "alternative" if grid.alternatives else "slot"
     items.append(f"1-9 {what} rank")
@@ -200,21 +200,12 @@ def render_timeline(
             which = "the first days of the window"
         note = f"(showing {len(grid.days)} of {grid.window_days} days: {which})"
         lines += wrap(note.split(" "), width)
+    common = common_label(result)
     for day in grid.days:
-        lines += [
-            "",
-            *_day_block(
-                grid,
-                day,
-                lw=lw,
-                width=width,
-                chars=chars,
-                color=color,
-                common_label=common_label(result),
-            ),
-        ]
+        block = _day_block(grid, day, lw=lw, width=width, chars=chars, color=color, common=common)
+        lines += ["", *block]
     lines.append("")
-    lines += _legend(grid, chars, width, common_label(result))
+    lines += _legend(grid, chars, width, common)
     zones = [f"{p.attendee.label} {p.zone}" for p in grid.people if p.kind != "room"]
     lines += wrap(zones, width, first="zones: ", indent=" " * 7, sep=" · ")
     return "\n".join(line.rstrip() for line in lines) + "\n"
