@@ -176,10 +176,8 @@ class Person:
 
     def fit_label(self, width: int) -> str:
         """The label in exactly ``width`` columns, cutting the id rather than the marker."""
-        if text_width(self.label) <= width:
-            return fit(self.label, width, pad=True)
-        name = self.attendee.label
-        return fit(fit(name, width - len(self.suffix)) + self.suffix, width, pad=True)
+        name = fit(self.attendee.label, width - len(self.suffix))
+        return fit(name + self.suffix, width, pad=True)
 
 
 def people(result: SuggestionResult) -> list[Person]:

@@ -322,29 +322,22 @@ def build_grid(
         alternatives = bool(top_slots)
     periods = meeting_periods(result)
     extra = _spans_of([*result.slots, *top_slots, *periods])
-    ranges: list[tuple[int, int, int] | tuple[int, None, None]] = []
+    drawn: dict[int, tuple[int, int] | None] = {}  # wall midnight: the instants drawn that day
     for wall in _pick_days(result, zone, lo, hi, top=top_slots, max_days=max_days):
         d0, d1 = max(_instant(zone, wall), lo), min(_instant(zone, wall + DAY), hi)
         h = _hull(persons, extra, d0, d1)
-        if h is None:
-            ranges.append((wall, None, None))
-        else:
-            a, b = _round_to_hours(zone, h[0], h[1], d0, d1)
-            ranges.append((wall, a, b))
-    hours = _aligned(zone, ranges) if align else None
+        drawn[wall] = None if h is None else _round_to_hours(zone, h[0], h[1], d0, d1)
+    hours = _aligned(zone, drawn) if align else None
     if hours is not None:
-        ranges = [
-            (w, *_clip(zone, w, hours, lo, hi)) if a is not None else (w, None, None)
-            for w, a, _ in ranges
-        ]
-    longest = max((r[2] - r[1] for r in ranges if r[1] is not None and r[2] is not None), default=0)
+        drawn = {w: None if r is None else _clip(zone, w, hours, lo, hi) for w, r in drawn.items()}
+    longest = max((r[1] - r[0] for r in drawn.values() if r is not None), default=0)
     cell = choose_cell(longest, max_cells, min_cell) if longest else CELL_SIZES[-1]
     caps = {p.id: cap_spans(result, p) for p in persons}
     days = tuple(
         _draw_day(
-            zone, persons, result, top_slots=top_slots, rng=r, cell=cell, periods=periods, caps=caps
+            zone, persons, result, w, r, top_slots=top_slots, cell=cell, periods=periods, caps=caps
         )
-        for r in ranges
+        for w, r in drawn.items()
     )
     return Grid(
         zone=zone,
@@ -358,14 +351,12 @@ def build_grid(
     )
 
 
-def _aligned(
-    zone: str, ranges: Sequence[tuple[int, int, int] | tuple[int, None, None]]
-) -> tuple[int, int] | None:
+def _aligned(zone: str, drawn: dict[int, tuple[int, int] | None]) -> tuple[int, int] | None:
     """The wall-clock seconds after midnight every drawn day should cover: the union."""
     spans = []
-    for wall, a, b in ranges:
-        if a is not None and b is not None:
-            wa, wb = (int(x) for x in to_wall(zone, [a, b]))
+    for wall, r in drawn.items():
+        if r is not None:
+            wa, wb = (int(x) for x in to_wall(zone, list(r)))
             spans.append((wa - wall, min(wb - wall, DAY)))
     if not spans:
         return None
@@ -383,18 +374,20 @@ def _draw_day(
     zone: str,
     persons: Sequence[Person],
     result: SuggestionResult,
+    wall: int,
+    span: tuple[int, int] | None,
     *,
     top_slots: Sequence[Suggestion],
-    rng: tuple[int, int, int] | tuple[int, None, None],
     cell: int,
     periods: Sequence[Span],
     caps: dict[str, SpanArrays],
 ) -> Day:
-    wall, a0, b0 = rng
+    """Day ``wall`` (a wall midnight) drawn over the instants ``span``; None: nobody works."""
     date = str(np.datetime64(wall // DAY, "D"))  # YYYY-MM-DD
     midnight = _instant(zone, wall)
-    if a0 is None or b0 is None or a0 >= b0:
+    if span is None or span[0] >= span[1]:
         return Day(date, midnight, (), (), {}, (), (), (), nobody_works=True)
+    a0, b0 = span
     n = math.ceil((b0 - a0) / cell)
     a = a0 + np.arange(n, dtype=np.int64) * cell
     b = np.minimum(a + cell, b0)

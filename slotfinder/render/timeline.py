@@ -1,11 +1,8 @@
 """A terminal timeline: one row per attendee and room, one block per day (``--format timeline``).
 
 Which days and hours are drawn, and what each cell shows, is decided in
-:mod:`slotfinder.render._grid` (read its docstring for the exact rule); in short a day is drawn
-from the first to the last whole hour anyone works, in cells of 5 minutes to 3 hours so the
-row fits, and a cell shows the strongest of unknown > busy > tentative > outside working hours
-> at a load cap > free. Windows longer than ``max_days`` days show only the days holding the
-top slots.
+:mod:`slotfinder.render._grid`, so the timeline and the HTML report always agree; cells are 5
+minutes to 3 hours, so a row fits the width.
 
 Under the people, ``free for all`` marks the cells touching a common free period, and
 ``slots`` the cells touching a suggested slot: the digit is the slot's rank (1-9, best rank
