@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slotfinder.model import Explanation, Suggestion, SuggestionResult
+from slotfinder.model import Attendee, Explanation, Suggestion, SuggestionResult
 from slotfinder.render._common import (
     Person,
     clamp_width,
@@ -95,24 +95,14 @@ class _View:
         self.people = people(result)
         self.by_id = {p.id: p for p in self.people}
 
-    def states(self, slot: Suggestion) -> list[tuple[str, str]]:
-        """``(id, state)`` for everyone the slot mentions, rooms left out."""
-        ids = [*slot.available, *slot.tentative, *slot.unavailable, *slot.unknown]
-        out = []
-        for i in dict.fromkeys(ids):
-            p = self.by_id.get(i)
-            if p is None or p.kind != "room":
-                out.append((i, slot_state(self.result, slot, p) if p else _bare(slot, i)))
-        return out
-
-
-def _bare(slot: Suggestion, i: str) -> str:
-    """The state of an id the request does not know (a bare result)."""
-    if i in slot.available:
-        return "free"
-    if i in slot.tentative:
-        return "tentative"
-    return "unknown" if i in slot.unknown else "busy"
+    def states(self, slot: Suggestion) -> list[tuple[Person, str]]:
+        """Everyone the slot mentions with what it means for them, rooms left out; an id no
+        one else knows (a hand-made result) is a required attendee with no data."""
+        ids = dict.fromkeys([*slot.available, *slot.tentative, *slot.unavailable, *slot.unknown])
+        who = [
+            self.by_id.get(i) or Person(Attendee(id=i), "required", self.zone, None) for i in ids
+        ]
+        return [(p, slot_state(self.result, slot, p)) for p in who if p.kind != "room"]
 
 
 def _details(slot: Suggestion, view: _View, width: int) -> list[str]:
@@ -120,14 +110,13 @@ def _details(slot: Suggestion, view: _View, width: int) -> list[str]:
     indent = " " * 5
     states = view.states(slot)
     for state, label in _GROUPS:
-        ids = [i for i, st in states if st == state]
-        if not ids:
-            continue
-        zones = [view.by_id[i].zone if i in view.by_id else view.zone for i in ids]
         items = [
-            person_time(view.result.label(i), z, slot.start, view.zone)
-            for i, z in zip(ids, zones, strict=True)
+            person_time(view.result.label(p.id), p.zone, slot.start, view.zone)
+            for p, st in states
+            if st == state
         ]
+        if not items:
+            continue
         first = f"{indent}{label:<10} "
         lines += wrap(items, width, first=first, indent=" " * len(first), sep=" · ")
     first = f"{indent}{'groups':<10} "
