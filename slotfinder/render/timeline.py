@@ -14,6 +14,7 @@ same way on an ``alternatives`` row. Each line fits in ``width`` (at most 100) c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import groupby
 
 from slotfinder.hours import to_wall
 from slotfinder.model import DAY, SuggestionResult
@@ -75,16 +76,9 @@ def _paint(cells: Sequence[tuple[str, str]], color: bool) -> str:
     if not color:
         return "".join(ch for ch, _ in cells)
     out: list[str] = []
-    current = ""
-    for ch, key in cells:
-        code = _ANSI.get(key, "")
-        if code != current:
-            out.append(_RESET if current else "")
-            out.append(code)
-            current = code
-        out.append(ch)
-    if current:
-        out.append(_RESET)
+    for code, run in groupby(cells, key=lambda cell: _ANSI.get(cell[1], "")):
+        text = "".join(ch for ch, _ in run)
+        out.append(f"{code}{text}{_RESET}" if code else text)
     return "".join(out)
 
 
