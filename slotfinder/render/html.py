@@ -25,7 +25,7 @@ Every text and attribute value goes through :func:`html.escape`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from html import escape
 from itertools import groupby
 from typing import TypeVar
@@ -264,7 +264,7 @@ def _pads(pad: tuple[int, int]) -> tuple[str, str]:
     return before, after
 
 
-def _runs(keys: Sequence[_K]) -> list[tuple[_K, int, int]]:
+def _runs(keys: Iterable[_K]) -> list[tuple[_K, int, int]]:
     """Maximal runs of equal keys as ``(key, first index, end index)``."""
     out: list[tuple[_K, int, int]] = []
     i = 0
@@ -283,7 +283,7 @@ def _person_row(p: Person, day: Day, pad: tuple[int, int]) -> str:
     head = f'<th title="{tip}">{badge}{_e(p.attendee.label)} <small>{_e(p.zone)}</small></th>'
     before, after = _pads(pad)
     cells: list[str] = [before]
-    for (state, rank), i, j in _runs(list(zip(day.states[p.id], day.slots, strict=True))):
+    for (state, rank), i, j in _runs(zip(day.states[p.id], day.slots, strict=True)):
         a, b = day.starts[i], day.ends[j - 1]
         when = f"{local(a, p.zone, '%a %H:%M')}–{local(b, p.zone, '%H:%M')} {p.zone}"
         tip = _e(f"{p.attendee.label}: {STATE_TEXT[state]}, {when}")
@@ -304,11 +304,7 @@ def _why_not(result: SuggestionResult, grid: Grid, day: Day) -> str:
         free_states.add("unknown")
 
     def longest(flags: Sequence[bool]) -> int:
-        best = run = 0
-        for f in flags:
-            run = run + 1 if f else 0
-            best = max(best, run)
-        return best
+        return max((j - i for on, i, j in _runs(flags) if on), default=0)
 
     required = [p for p in grid.people if p.kind == "required"]
     if req.min_notice and day.ends[-1] <= earliest_start(req):
@@ -359,7 +355,7 @@ def _day(result: SuggestionResult, grid: Grid, day: Day) -> str:
     label = _e(common_label(result))
     rows.append(f'<tr class="common"><th>{label}</th>{before}{common}{after}</tr>')
     marks: list[str] = []
-    for (rank, other), i, j in _runs(list(zip(day.slots, day.other_slot, strict=True))):
+    for (rank, other), i, j in _runs(zip(day.slots, day.other_slot, strict=True)):
         if rank:
             marks.append(f'<td class="on" colspan="{j - i}" data-slot="{rank}">{rank}</td>')
         else:
