@@ -34,7 +34,7 @@ from slotfinder.render._common import (
     wrap,
 )
 from slotfinder.render._grid import slot_state
-from slotfinder.render._series import conflict_texts, occurrence_text, summary
+from slotfinder.render._series import series_lines
 
 __all__ = ["render_table"]
 
@@ -126,19 +126,6 @@ def _details(slot: Suggestion, view: _View, width: int) -> list[str]:
     return lines
 
 
-def _series(slot: Suggestion, view: _View, width: int) -> list[str]:
-    """A series' occurrences by date, then each conflict with who blocks it."""
-    if not slot.occurrences:
-        return []
-    first = slot.occurrences[0]
-    dates = [occurrence_text(o, first, view.zone) for o in slot.occurrences]
-    head = f"{' ' * 5}{summary(slot)}: "
-    lines = wrap(dates, width, first=head, indent=" " * 7, sep=" · ")
-    for text in conflict_texts(view.result, slot, view.zone):
-        lines += wrap(text.split(" "), width, first=" " * 7 + "x ", indent=" " * 9)
-    return lines
-
-
 def _slots(slots: Sequence[Suggestion], view: _View, width: int, detail: int) -> list[str]:
     when_w = _when_width(slots, view.zone)
     head = f"{'#':>3}  {'when':<{when_w}} {'score':>6}  {'free':>5}"
@@ -149,7 +136,7 @@ def _slots(slots: Sequence[Suggestion], view: _View, width: int, detail: int) ->
     for rank, slot in enumerate(slots, 1):
         states = [st for _, st in view.states(slot)]
         lines.append(_row(rank, slot, states, view, when_w=when_w, width=width))
-        lines += _series(slot, view, width)
+        lines += series_lines(view.result, slot, view.zone, width, lead=" " * 5, indent=7, cross=7)
         if rank <= detail:
             lines += _details(slot, view, width)
     return lines

@@ -32,7 +32,7 @@ from slotfinder.render._common import (
     wrap,
 )
 from slotfinder.render._grid import Day, Grid, build_grid
-from slotfinder.render._series import conflict_texts, occurrence_text, summary
+from slotfinder.render._series import series_lines
 
 __all__ = ["ASCII", "UNICODE", "render_timeline"]
 
@@ -177,12 +177,7 @@ def render_timeline(
         for i, s in enumerate(grid.top, 1):
             for item in group_items(result, s):
                 lines += wrap(item.split(" "), width, first=f"  {i} ", indent="      ")
-            if s.occurrences:
-                dates = [occurrence_text(o, s.occurrences[0], grid.zone) for o in s.occurrences]
-                head = f"  {i} {summary(s)}: "
-                lines += wrap(dates, width, first=head, indent=" " * 6, sep=" · ")
-                for text in conflict_texts(result, s, grid.zone):
-                    lines += wrap(text.split(" "), width, first="    x ", indent=" " * 6)
+            lines += series_lines(result, s, grid.zone, width, lead=f"  {i} ", indent=6, cross=4)
     elif not result.slots:
         lines.append("No slot fits the request.")
     if len(grid.days) < grid.window_days:
