@@ -39,7 +39,14 @@ import numpy.typing as npt
 
 from slotfinder.caps import counted, person_blocks
 from slotfinder.hours import from_wall, to_wall, working_spans
-from slotfinder.intervals import Int64Array, SpanArrays, covering_index, empty, normalize
+from slotfinder.intervals import (
+    Int64Array,
+    SpanArrays,
+    contains_span,
+    covering_index,
+    empty,
+    normalize,
+)
 from slotfinder.model import DAY, Span, Suggestion, SuggestionResult
 from slotfinder.render._common import Person, meeting_periods, people, result_zone
 
@@ -94,9 +101,10 @@ def _inside(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
     return np.asarray(covering_index(spans, a, b) >= 0)
 
 
-def _cell(start: int, end: int) -> tuple[Int64Array, Int64Array]:
-    """``[start, end)`` as a single cell, for :func:`_overlaps` and :func:`_inside`."""
-    return np.array([start], dtype=np.int64), np.array([end], dtype=np.int64)
+def _hits(spans: SpanArrays, start: int, end: int) -> bool:
+    """Does a span of the normal-form ``spans`` overlap ``[start, end)``?"""
+    a, b = np.array([start], dtype=np.int64), np.array([end], dtype=np.int64)
+    return bool(_overlaps(spans, a, b)[0])
 
 
 def cap_spans(result: SuggestionResult, person: Person, span: Span | None = None) -> SpanArrays:
@@ -162,12 +170,12 @@ def _off(result: SuggestionResult, person: Person, start: int, end: int) -> str:
     that order, or ``""`` when none holds."""
     req = result.request
     before, after = (req.buffer_before, req.buffer_after) if req is not None else (0, 0)
-    if _overlaps(person.blocking()[0], *_cell(start - before, end + after))[0]:
+    if _hits(person.blocking()[0], start - before, end + after):
         return "busy"
     wh = person.attendee.working_hours
-    if wh is not None and not _inside(working_spans(wh, start, end), *_cell(start, end))[0]:
+    if wh is not None and not contains_span(working_spans(wh, start, end), start, end):
         return "outside"
-    if _overlaps(cap_spans(result, person, Span(start, end)), *_cell(start, end))[0]:
+    if _hits(cap_spans(result, person, Span(start, end)), start, end):
         return "capped"
     return ""
 
@@ -180,7 +188,7 @@ def state_at(result: SuggestionResult, person: Person, start: int, end: int) -> 
         return "unknown"
     if off := _off(result, person, start, end):
         return off
-    if _overlaps(person.blocking()[1], *_cell(start, end))[0]:
+    if _hits(person.blocking()[1], start, end):
         return "tentative"
     cov = av.covered
     if cov is not None and not cov.start <= start < end <= cov.end:
