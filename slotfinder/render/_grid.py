@@ -96,11 +96,6 @@ def _overlaps(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
     return ok & (s[np.minimum(i, s.size - 1)] < b)
 
 
-def _inside(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
-    """Per cell: does one span hold the whole cell?"""
-    return np.asarray(covering_index(spans, a, b) >= 0)
-
-
 def _hits(spans: SpanArrays, start: int, end: int) -> bool:
     """Does a span of the normal-form ``spans`` overlap ``[start, end)``?"""
     a, b = np.array([start], dtype=np.int64), np.array([end], dtype=np.int64)
@@ -134,7 +129,7 @@ def classify(
     wh = person.attendee.working_hours
     if wh is not None and n:
         work = working_spans(wh, int(a.min()), int(b.max()))
-        out[~_inside(work, a, b)] = "outside"
+        out[covering_index(work, a, b) < 0] = "outside"  # no working span holds the cell
     if capped is not None:
         out[(out == "free") & _overlaps(capped, a, b)] = "capped"
     out[_overlaps(tent, a, b)] = "tentative"
