@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slotfinder.model import Attendee, Explanation, Suggestion, SuggestionResult
+from slotfinder.model import Attendee, Suggestion, SuggestionResult
 from slotfinder.render._common import (
     Person,
     clamp_width,
@@ -142,9 +142,8 @@ def _slots(slots: Sequence[Suggestion], view: _View, width: int, detail: int) ->
     return lines
 
 
-def _explanation(
-    explanation: Explanation | None, view: _View, width: int, detail: int
-) -> list[str]:
+def _explanation(view: _View, width: int, detail: int) -> list[str]:
+    explanation = view.result.explanation
     if explanation is None:
         return ["No slot fits the request."]
     lines = ["No slot fits the request. Why:"]
@@ -242,7 +241,7 @@ def render_table(
     if result.slots:
         lines += _slots(result.slots, view, width, detail)
     else:
-        lines += _explanation(result.explanation, view, width, detail)
+        lines += _explanation(view, width, detail)
     periods = _periods(result, tz, width)
     if periods:
         lines += ["", *periods]
