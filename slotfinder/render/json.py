@@ -78,10 +78,8 @@ def _slot(
     for p in persons:
         if p.kind == "room":
             continue
-        if p.id in free:
-            if full_lists:
-                listed.append({"id": p.id, "name": p.attendee.label, "state": "free"})
-        elif state := slot_state(result, slot, p):
+        state = "free" if p.id in free else slot_state(result, slot, p)
+        if state and (state != "free" or full_lists):
             listed.append({"id": p.id, "name": p.attendee.label, "state": _STATE.get(state, state)})
     out["people"] = listed
     if slot.occurrences:  # a series (``--repeat``)
