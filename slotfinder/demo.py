@@ -174,9 +174,8 @@ def simulate(
     folder = None if write_config else tempfile.mkdtemp(prefix="slotfinder-sim-")
     path = Path(write_config) if write_config else Path(folder or ".") / "sim.toml"
     try:
-        asyncio.run(_serve(simulators, names, out, port=port, seed=seed, path=path))
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(simulators, names, out, port=port, seed=seed, path=path))
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)

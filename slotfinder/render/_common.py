@@ -13,11 +13,10 @@ import time
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from slotfinder.groups import membership
-from slotfinder.intervals import SpanArrays, normalize
+from slotfinder.intervals import SpanArrays, empty, normalize
 from slotfinder.model import (
     EARLIEST,
     Attendee,
@@ -31,47 +30,15 @@ from slotfinder.model import (
     blocking_statuses,
 )
 
-__all__ = [
-    "MAX_WIDTH",
-    "STATE_TEXT",
-    "Person",
-    "clamp_width",
-    "common_label",
-    "compact_duration",
-    "fit",
-    "group_items",
-    "local",
-    "local_dt",
-    "meeting_periods",
-    "offset_mark",
-    "people",
-    "periods_title",
-    "reason_text",
-    "repeated",
-    "repeated_hour",
-    "result_zone",
-    "rfc3339",
-    "text_width",
-    "wrap",
-]
-
-MAX_WIDTH = 100
-MIN_WIDTH = 60
-
 
 def clamp_width(width: int) -> int:
     """The width a renderer actually uses: at most 100 columns, at least 60."""
-    return max(MIN_WIDTH, min(MAX_WIDTH, int(width)))
-
-
-@lru_cache(maxsize=64)
-def _zone(zone: str) -> ZoneInfo:
-    return ZoneInfo(zone)
+    return max(60, min(100, int(width)))
 
 
 def local_dt(t: int, zone: str) -> datetime:
     """The aware datetime of epoch second ``t`` in ``zone``."""
-    return datetime.fromtimestamp(t, _zone(zone))
+    return datetime.fromtimestamp(t, ZoneInfo(zone))  # ZoneInfo keeps its own cache
 
 
 def rfc3339(t: int, zone: str) -> str:
@@ -163,7 +130,7 @@ class Person:
     """An attendee or room as the renderers draw it: id, kind, zone, hours, availability, and
     the request's ``unanswered`` policy (how their unanswered entries are drawn)."""
 
-    __slots__ = ("_busy", "attendee", "availability", "id", "kind", "unanswered", "zone")
+    __slots__ = ("_blocking", "attendee", "availability", "id", "kind", "unanswered", "zone")
 
     def __init__(
         self,
@@ -179,18 +146,24 @@ class Person:
         self.zone = zone
         self.availability = availability
         self.unanswered = unanswered
-        self._busy: SpanArrays | None = None
+        self._blocking: tuple[SpanArrays, SpanArrays] | None = None
 
-    def busy(self) -> SpanArrays | None:
-        """Time blocked as busy (busy, out of office, unanswered if the policy says so) merged,
-        ``None`` if unread; worked out on the first call and kept, since every slot of a report
-        asks again (a year of slots, a thousand people)."""
-        av = self.availability
-        if av is None or not av.known:
-            return None
-        if self._busy is None:
-            self._busy = normalize(*av.busy.with_status(*blocking_statuses(self.unanswered)[0]))
-        return self._busy
+    def blocking(self) -> tuple[SpanArrays, SpanArrays]:
+        """Time blocked as busy (busy, out of office, unanswered if the policy says so) and as
+        tentative, each merged (nothing if unread); worked out on the first call and kept,
+        since every slot and drawn day of a report asks again (a year of slots, a thousand
+        people)."""
+        if self._blocking is None:
+            av = self.availability
+            if av is None or not av.known:
+                self._blocking = empty(), empty()
+            else:
+                hard, soft = blocking_statuses(self.unanswered)
+                self._blocking = (
+                    normalize(*av.busy.with_status(*hard)),
+                    normalize(*av.busy.with_status(*soft)),
+                )
+        return self._blocking
 
     @property
     def label(self) -> str:
@@ -203,10 +176,8 @@ class Person:
 
     def fit_label(self, width: int) -> str:
         """The label in exactly ``width`` columns, cutting the id rather than the marker."""
-        if text_width(self.label) <= width:
-            return fit(self.label, width, pad=True)
-        name = self.attendee.label
-        return fit(fit(name, width - len(self.suffix)) + self.suffix, width, pad=True)
+        name = fit(self.attendee.label, width - len(self.suffix))
+        return fit(name + self.suffix, width, pad=True)
 
 
 def people(result: SuggestionResult) -> list[Person]:
@@ -270,26 +241,28 @@ def person_time(person_id: str, person_zone: str, t: int, ref_zone: str) -> str:
     return f"{person_id} {day}{mine:%H:%M}{offset_mark(t, person_zone)} {person_zone}"
 
 
-def duration_text(seconds: int) -> str:
-    """``30 min``, ``1 h``, ``1 h 30 min``, ``2 d``."""
+def _days_hours_minutes_seconds(seconds: int) -> tuple[int, int, int, int]:
     d, rest = divmod(int(seconds), 86_400)
     h, rest = divmod(rest, 3600)
-    m, s = divmod(rest, 60)
-    parts = [f"{d} d"] if d else []
-    parts += [f"{h} h"] if h else []
-    parts += [f"{m} min"] if m else []
-    parts += [f"{s} s"] if s else []
-    return " ".join(parts) or "0 min"
+    return (d, h, *divmod(rest, 60))
+
+
+def duration_text(seconds: int) -> str:
+    """``30 min``, ``1 h``, ``1 h 30 min``, ``2 d``."""
+    parts = zip(_days_hours_minutes_seconds(seconds), ("d", "h", "min", "s"), strict=True)
+    return " ".join(f"{n} {unit}" for n, unit in parts if n) or "0 min"
 
 
 def compact_duration(seconds: int) -> str:
     """``10d``, ``1d12h``, ``1h30m``, ``45m``: the way durations are typed on the command line,
     so ``--min-notice 10d`` comes back as ``10d``."""
-    d, rest = divmod(int(seconds), 86_400)
-    h, rest = divmod(rest, 3600)
-    m, s = divmod(rest, 60)
-    text = "".join(f"{n}{unit}" for n, unit in ((d, "d"), (h, "h"), (m, "m"), (s, "s")) if n)
-    return text or "0m"
+    parts = zip(_days_hours_minutes_seconds(seconds), "dhms", strict=True)
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0m"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 room``, ``2 rooms``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 _HOURS = re.compile(r"\b(\d+)h(?:(\d+)m)?(?:(\d+)s)?\b", re.ASCII)
@@ -319,18 +292,22 @@ STATE_TEXT = {
 ``capped``: a meeting then would break their meetings or busy-hours cap for that day or week."""
 
 
-def meeting_periods(result: SuggestionResult, now: int | None = None) -> list[Span]:
-    """The common free periods that can still hold the meeting: the part of each at or after
-    ``now`` plus the notice (as the engine, the clock counts only when a notice is set), kept
-    when the meeting fits in it. ``now`` defaults to the request's, else the current time;
-    without a request the periods are returned as they are.
-    """
+def earliest_start(req: MeetingRequest) -> int:
+    """The first instant the meeting may start: the request's ``now`` (else the current time)
+    plus the notice; as in the engine, the clock counts only when a notice is set."""
+    if not req.min_notice:
+        return EARLIEST
+    return (req.now if req.now is not None else int(time.time())) + req.min_notice
+
+
+def meeting_periods(result: SuggestionResult) -> list[Span]:
+    """The common free periods that can still hold the meeting: the part of each from
+    :func:`earliest_start` on, kept when the meeting fits in it (without a request, the
+    periods as they are)."""
     req = result.request
     if req is None:
         return list(result.periods)
-    earliest = EARLIEST
-    if req.min_notice:
-        earliest = (req.now if req.now is not None else now or int(time.time())) + req.min_notice
+    earliest = earliest_start(req)
     out = []
     for p in result.periods:
         start = max(p.start, earliest)
@@ -352,26 +329,28 @@ def group_items(result: SuggestionResult, slot: Suggestion) -> list[str]:
     return out
 
 
+def _quorum(req: MeetingRequest | None) -> tuple[int, int] | None:
+    """``(k, n)`` when a quorum lets ``k`` of the ``n`` required attendees suffice, else None."""
+    if req is None or req.quorum is None or req.quorum_count() >= len(req.required):
+        return None
+    return req.quorum_count(), len(req.required)
+
+
 def periods_title(result: SuggestionResult) -> str:
     """``Free for everyone``, or with a quorum ``Free for at least 2 of 3 required``, or with
     groups ``Free for every group's need``."""
-    req = result.request
-    if req is not None and req.groups:
+    if result.request is not None and result.request.groups:
         return "Free for every group's need"
-    if req is None or req.quorum is None:
-        return "Free for everyone"
-    k, n = req.quorum_count(), len(req.required)
-    return "Free for everyone" if k >= n else f"Free for at least {k} of {n} required"
+    q = _quorum(result.request)
+    return f"Free for at least {q[0]} of {q[1]} required" if q else "Free for everyone"
 
 
 def common_label(result: SuggestionResult) -> str:
     """The short label of the common-free row: ``free for all``, or ``free for 2 of 3``."""
-    req = result.request
-    if req is not None and req.groups:
+    if result.request is not None and result.request.groups:
         return "groups met"
-    if req is None or req.quorum is None or req.quorum_count() >= len(req.required):
-        return "free for all"
-    return f"free for {req.quorum_count()} of {len(req.required)}"
+    q = _quorum(result.request)
+    return f"free for {q[0]} of {q[1]}" if q else "free for all"
 
 
 def repeated_hour(day_start: int, day_end: int, zone: str) -> str:

@@ -39,24 +39,19 @@ import numpy.typing as npt
 
 from slotfinder.caps import counted, person_blocks
 from slotfinder.hours import from_wall, to_wall, working_spans
-from slotfinder.intervals import Int64Array, SpanArrays, covering_index, empty, normalize
-from slotfinder.model import DAY, Span, Suggestion, SuggestionResult, blocking_statuses
+from slotfinder.intervals import (
+    Int64Array,
+    SpanArrays,
+    contains_span,
+    covering_index,
+    empty,
+    normalize,
+)
+from slotfinder.model import DAY, Span, Suggestion, SuggestionResult
 from slotfinder.render._common import Person, meeting_periods, people, result_zone
-
-__all__ = [
-    "CELL_SIZES",
-    "STATES",
-    "Day",
-    "Grid",
-    "build_grid",
-    "cap_spans",
-    "slot_state",
-    "state_at",
-]
 
 BoolArray = npt.NDArray[np.bool_]
 
-STATES = ("free", "busy", "tentative", "unknown", "outside", "capped")
 CELL_SIZES = (300, 600, 900, 1200, 1800, 3600, 7200, 10800)  # all divide a day
 
 
@@ -86,6 +81,10 @@ class Grid:
     window_days: int = 0  # local days the window touches (``days`` may be fewer)
     hours: tuple[int, int] | None = None  # aligned days: wall seconds after midnight drawn
 
+    def shows(self, state: str) -> bool:
+        """Does any drawn cell have ``state`` (the legends name ``capped`` only then)?"""
+        return any(state in states for day in self.days for states in day.states.values())
+
 
 def _overlaps(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
     """Per cell ``[a, b)``: does a span of the normal-form ``spans`` overlap it?"""
@@ -97,9 +96,10 @@ def _overlaps(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
     return ok & (s[np.minimum(i, s.size - 1)] < b)
 
 
-def _inside(spans: SpanArrays, a: Int64Array, b: Int64Array) -> BoolArray:
-    """Per cell: does one span hold the whole cell?"""
-    return np.asarray(covering_index(spans, a, b) >= 0)
+def _hits(spans: SpanArrays, start: int, end: int) -> bool:
+    """Does a span of the normal-form ``spans`` overlap ``[start, end)``?"""
+    a, b = np.array([start], dtype=np.int64), np.array([end], dtype=np.int64)
+    return bool(_overlaps(spans, a, b)[0])
 
 
 def cap_spans(result: SuggestionResult, person: Person, span: Span | None = None) -> SpanArrays:
@@ -124,24 +124,18 @@ def classify(
     av = person.availability
     if av is None or not av.known:
         return ("unknown",) * n
-    hard, soft = blocking_statuses(person.unanswered)
-    busy = normalize(*av.busy.with_status(*hard))
-    tent = normalize(*av.busy.with_status(*soft))
+    busy, tent = person.blocking()
     out = np.full(n, "free", dtype=object)
     wh = person.attendee.working_hours
     if wh is not None and n:
         work = working_spans(wh, int(a.min()), int(b.max()))
-        out[~_inside(work, a, b)] = "outside"
+        out[covering_index(work, a, b) < 0] = "outside"  # no working span holds the cell
     if capped is not None:
         out[(out == "free") & _overlaps(capped, a, b)] = "capped"
     out[_overlaps(tent, a, b)] = "tentative"
     out[_overlaps(busy, a, b)] = "busy"
     if av.covered is not None:
-        cov = (
-            np.array([av.covered.start], dtype=np.int64),
-            np.array([av.covered.end], dtype=np.int64),
-        )
-        out[~_inside(cov, a, b)] = "unknown"
+        out[(a < av.covered.start) | (b > av.covered.end)] = "unknown"
     return tuple(str(x) for x in out)
 
 
@@ -170,17 +164,13 @@ def _off(result: SuggestionResult, person: Person, start: int, end: int) -> str:
     """``busy`` (an event or its buffer), ``outside`` or ``capped`` for ``[start, end)``, in
     that order, or ``""`` when none holds."""
     req = result.request
-    before = req.buffer_before if req is not None else 0
-    after = req.buffer_after if req is not None else 0
-    one = np.array([start], dtype=np.int64), np.array([end], dtype=np.int64)
-    wide = one[0] - before, one[1] + after
-    busy = person.busy()
-    if busy is not None and bool(_overlaps(busy, *wide)[0]):
+    before, after = (req.buffer_before, req.buffer_after) if req is not None else (0, 0)
+    if _hits(person.blocking()[0], start - before, end + after):
         return "busy"
     wh = person.attendee.working_hours
-    if wh is not None and not bool(_inside(working_spans(wh, start, end), *one)[0]):
+    if wh is not None and not contains_span(working_spans(wh, start, end), start, end):
         return "outside"
-    if req is not None and bool(_overlaps(cap_spans(result, person, Span(start, end)), *one)[0]):
+    if _hits(cap_spans(result, person, Span(start, end)), start, end):
         return "capped"
     return ""
 
@@ -193,9 +183,7 @@ def state_at(result: SuggestionResult, person: Person, start: int, end: int) -> 
         return "unknown"
     if off := _off(result, person, start, end):
         return off
-    one = np.array([start], dtype=np.int64), np.array([end], dtype=np.int64)
-    soft = blocking_statuses(person.unanswered)[1]
-    if bool(_overlaps(normalize(*av.busy.with_status(*soft)), *one)[0]):
+    if _hits(person.blocking()[1], start, end):
         return "tentative"
     cov = av.covered
     if cov is not None and not cov.start <= start < end <= cov.end:
@@ -203,14 +191,14 @@ def state_at(result: SuggestionResult, person: Person, start: int, end: int) -> 
     return "free"
 
 
-def _spans_of(items: Sequence[Suggestion]) -> list[tuple[int, int]]:
+def _spans_of(items: Sequence[Suggestion | Span]) -> list[tuple[int, int]]:
     return [(s.start, s.end) for s in items]
 
 
 def _window(result: SuggestionResult) -> tuple[int, int] | None:
     if result.request is not None:
         return result.request.window.start, result.request.window.end
-    pts = [(s.start, s.end) for s in result.slots] + [(p.start, p.end) for p in result.periods]
+    pts = _spans_of([*result.slots, *result.periods])
     if result.explanation is not None:
         pts += _spans_of(result.explanation.alternatives)
     if not pts:
@@ -335,32 +323,24 @@ def build_grid(
     if not result.slots and result.explanation is not None:
         top_slots = tuple(result.explanation.alternatives[:top])
         alternatives = bool(top_slots)
-    extra = _spans_of(result.slots) + _spans_of(top_slots)
     periods = meeting_periods(result)
-    extra += [(p.start, p.end) for p in periods]
-    ranges: list[tuple[int, int, int] | tuple[int, None, None]] = []
+    extra = _spans_of([*result.slots, *top_slots, *periods])
+    drawn: dict[int, tuple[int, int] | None] = {}  # wall midnight: the instants drawn that day
     for wall in _pick_days(result, zone, lo, hi, top=top_slots, max_days=max_days):
         d0, d1 = max(_instant(zone, wall), lo), min(_instant(zone, wall + DAY), hi)
         h = _hull(persons, extra, d0, d1)
-        if h is None:
-            ranges.append((wall, None, None))
-        else:
-            a, b = _round_to_hours(zone, h[0], h[1], d0, d1)
-            ranges.append((wall, a, b))
-    hours = _aligned(zone, ranges) if align else None
+        drawn[wall] = None if h is None else _round_to_hours(zone, h[0], h[1], d0, d1)
+    hours = _aligned(zone, drawn) if align else None
     if hours is not None:
-        ranges = [
-            (w, *_clip(zone, w, hours, lo, hi)) if a is not None else (w, None, None)
-            for w, a, _ in ranges
-        ]
-    longest = max((r[2] - r[1] for r in ranges if r[1] is not None and r[2] is not None), default=0)
+        drawn = {w: None if r is None else _clip(zone, w, hours, lo, hi) for w, r in drawn.items()}
+    longest = max((r[1] - r[0] for r in drawn.values() if r is not None), default=0)
     cell = choose_cell(longest, max_cells, min_cell) if longest else CELL_SIZES[-1]
     caps = {p.id: cap_spans(result, p) for p in persons}
     days = tuple(
         _draw_day(
-            zone, persons, result, top_slots=top_slots, rng=r, cell=cell, periods=periods, caps=caps
+            zone, persons, result, w, r, top_slots=top_slots, cell=cell, periods=periods, caps=caps
         )
-        for r in ranges
+        for w, r in drawn.items()
     )
     return Grid(
         zone=zone,
@@ -374,14 +354,12 @@ def build_grid(
     )
 
 
-def _aligned(
-    zone: str, ranges: Sequence[tuple[int, int, int] | tuple[int, None, None]]
-) -> tuple[int, int] | None:
+def _aligned(zone: str, drawn: dict[int, tuple[int, int] | None]) -> tuple[int, int] | None:
     """The wall-clock seconds after midnight every drawn day should cover: the union."""
     spans = []
-    for wall, a, b in ranges:
-        if a is not None and b is not None:
-            wa, wb = (int(x) for x in to_wall(zone, [a, b]))
+    for wall, r in drawn.items():
+        if r is not None:
+            wa, wb = (int(x) for x in to_wall(zone, list(r)))
             spans.append((wa - wall, min(wb - wall, DAY)))
     if not spans:
         return None
@@ -399,18 +377,20 @@ def _draw_day(
     zone: str,
     persons: Sequence[Person],
     result: SuggestionResult,
+    wall: int,
+    span: tuple[int, int] | None,
     *,
     top_slots: Sequence[Suggestion],
-    rng: tuple[int, int, int] | tuple[int, None, None],
     cell: int,
     periods: Sequence[Span],
     caps: dict[str, SpanArrays],
 ) -> Day:
-    wall, a0, b0 = rng
-    date = _date(wall)
+    """Day ``wall`` (a wall midnight) drawn over the instants ``span``; None: nobody works."""
+    date = str(np.datetime64(wall // DAY, "D"))  # YYYY-MM-DD
     midnight = _instant(zone, wall)
-    if a0 is None or b0 is None or a0 >= b0:
+    if span is None or span[0] >= span[1]:
         return Day(date, midnight, (), (), {}, (), (), (), nobody_works=True)
+    a0, b0 = span
     n = math.ceil((b0 - a0) / cell)
     a = a0 + np.arange(n, dtype=np.int64) * cell
     b = np.minimum(a + cell, b0)
@@ -435,9 +415,3 @@ def _draw_day(
         other_slot=tuple(bool(x) for x in others),
         common=tuple(bool(x) for x in common),
     )
-
-
-def _date(wall_midnight: int) -> str:
-    days = wall_midnight // DAY
-    d = np.datetime64(days, "D")
-    return str(d)

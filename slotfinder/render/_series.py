@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from slotfinder.model import Occurrence, Suggestion, SuggestionResult
-from slotfinder.render._common import STATE_TEXT, Person, local, people, span_text
+from slotfinder.render._common import STATE_TEXT, Person, local, people, plural, span_text, wrap
 from slotfinder.render._grid import state_at
-
-__all__ = ["blockers_text", "conflict_texts", "occurrence_text", "summary"]
 
 
 def occurrence_text(o: Occurrence, first: Occurrence, zone: str) -> str:
@@ -27,7 +25,7 @@ def summary(slot: Suggestion) -> str:
     n, bad = len(slot.occurrences), len(slot.conflicts)
     if not n:
         return ""
-    return f"series of {n}, " + ("no conflict" if not bad else f"{bad} conflict" + "s" * (bad > 1))
+    return f"series of {n}, " + (plural(bad, "conflict") if bad else "no conflict")
 
 
 def blockers_text(result: SuggestionResult, o: Occurrence, persons: Sequence[Person]) -> str:
@@ -44,13 +42,26 @@ def blockers_text(result: SuggestionResult, o: Occurrence, persons: Sequence[Per
     return ", ".join(out) or "nobody named"
 
 
-def conflict_texts(result: SuggestionResult, slot: Suggestion, zone: str) -> list[str]:
-    """``Mon 07 Dec 09:00–10:00 blocked by Ann (busy), Bo (unknown)`` for each failing
-    occurrence."""
-    if not slot.conflicts:
+def series_lines(
+    result: SuggestionResult,
+    slot: Suggestion,
+    zone: str,
+    width: int,
+    *,
+    lead: str,
+    indent: int,
+    cross: int,
+) -> list[str]:
+    """The text lines of a series (none for a plain slot): ``{lead}series of 12, 1 conflict:``
+    and the dates, wrapped at ``indent`` columns, then per conflict ``x Mon 07 Dec 09:00–10:00
+    blocked by Ann (busy)`` with the ``x`` at ``cross`` columns."""
+    if not slot.occurrences:
         return []
-    persons = people(result)
-    return [
-        f"{span_text(o.start, o.end, zone)} blocked by {blockers_text(result, o, persons)}"
-        for o in slot.conflicts
-    ]
+    dates = [occurrence_text(o, slot.occurrences[0], zone) for o in slot.occurrences]
+    head = f"{lead}{summary(slot)}: "
+    lines = wrap(dates, width, first=head, indent=" " * indent, sep=" · ")
+    persons = people(result) if slot.conflicts else []
+    for o in slot.conflicts:
+        text = f"{span_text(o.start, o.end, zone)} blocked by {blockers_text(result, o, persons)}"
+        lines += wrap(text.split(" "), width, first=" " * cross + "x ", indent=" " * (cross + 2))
+    return lines

@@ -25,8 +25,7 @@ Every text and attribute value goes through :func:`html.escape`.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from html import escape
 from itertools import groupby
 from typing import TypeVar
@@ -39,11 +38,13 @@ from slotfinder.render._common import (
     common_label,
     compact_duration,
     duration_text,
+    earliest_start,
     group_items,
     local,
     meeting_periods,
     people,
     periods_title,
+    plural,
     reason_text,
     result_zone,
     rfc3339,
@@ -118,12 +119,6 @@ table.calls td { padding: 0 1rem 0 0; } table.calls td.n { text-align: right; }
 _K = TypeVar("_K")
 _GRID_PX = 900  # room for the cells beside the 15rem label column in a 1200px page
 
-_STATE_TEXT = STATE_TEXT
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
 
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
@@ -144,7 +139,7 @@ def _who(result: SuggestionResult, slot: Suggestion, persons: Sequence[Person], 
         when = f"{local(slot.start, z, '%a %H:%M')}–{local(slot.end, z, '%H:%M')}"
         items.append(
             f'<li class="who {state}"{_attrs(data_id=p.id, data_state=state)}>'
-            f"<b>{_e(p.attendee.label)}</b> {_e(_STATE_TEXT[state])} · "
+            f"<b>{_e(p.attendee.label)}</b> {_e(STATE_TEXT[state])} · "
             f'<time datetime="{_e(rfc3339(slot.start, z))}">{_e(when)}</time> '
             f"<small>{_e(z)}</small></li>"
         )
@@ -242,15 +237,11 @@ def _explanation(result: SuggestionResult, persons: Sequence[Person], zone: str)
 
 def _hour_header(day: Day, zone: str, cell: int, pad: tuple[int, int]) -> str:
     walls = to_wall(zone, list(day.starts)).tolist()
-    hours = [(w % DAY) // 3600 for w in walls]
     cols: list[str] = ["<th></th>"] + [f'<th colspan="{n}"></th>' for n in pad[:1] if n]
-    i = 0
-    for hour, run in groupby(hours):
-        n = len(list(run))
+    for hour, i, j in _runs([(w % DAY) // 3600 for w in walls]):
         on_hour = walls[i] % 3600 == 0
-        label = f"{hour:02d}" if on_hour and n * min(cell, 3600) >= 1800 else ""
-        cols.append(f'<th colspan="{n}">{label}</th>')
-        i += n
+        label = f"{hour:02d}" if on_hour and (j - i) * min(cell, 3600) >= 1800 else ""
+        cols.append(f'<th colspan="{j - i}">{label}</th>')
     cols += [f'<th colspan="{n}"></th>' for n in pad[1:] if n]
     return "<thead><tr>" + "".join(cols) + "</tr></thead>"
 
@@ -268,13 +259,12 @@ def _padding(grid: Grid, day: Day) -> tuple[int, int]:
     return lead, max(0, total - lead - len(day.starts))
 
 
-def _pads(pad: tuple[int, int], cls: str = "pad") -> tuple[str, str]:
-    return tuple(  # type: ignore[return-value]
-        f'<td class="{cls}" colspan="{n}"></td>' if n else "" for n in pad
-    )
+def _pads(pad: tuple[int, int]) -> tuple[str, str]:
+    before, after = (f'<td class="pad" colspan="{n}"></td>' if n else "" for n in pad)
+    return before, after
 
 
-def _runs(keys: Sequence[_K]) -> list[tuple[_K, int, int]]:
+def _runs(keys: Iterable[_K]) -> list[tuple[_K, int, int]]:
     """Maximal runs of equal keys as ``(key, first index, end index)``."""
     out: list[tuple[_K, int, int]] = []
     i = 0
@@ -293,10 +283,10 @@ def _person_row(p: Person, day: Day, pad: tuple[int, int]) -> str:
     head = f'<th title="{tip}">{badge}{_e(p.attendee.label)} <small>{_e(p.zone)}</small></th>'
     before, after = _pads(pad)
     cells: list[str] = [before]
-    for (state, rank), i, j in _runs(list(zip(day.states[p.id], day.slots, strict=True))):
+    for (state, rank), i, j in _runs(zip(day.states[p.id], day.slots, strict=True)):
         a, b = day.starts[i], day.ends[j - 1]
         when = f"{local(a, p.zone, '%a %H:%M')}–{local(b, p.zone, '%H:%M')} {p.zone}"
-        tip = _e(f"{p.attendee.label}: {_STATE_TEXT[state]}, {when}")
+        tip = _e(f"{p.attendee.label}: {STATE_TEXT[state]}, {when}")
         hooks = _attrs(colspan=j - i if j - i > 1 else None, data_slot=rank or None)
         cells.append(f'<td class="cell {state}"{hooks} title="{tip}"></td>')
     cells.append(after)
@@ -314,17 +304,11 @@ def _why_not(result: SuggestionResult, grid: Grid, day: Day) -> str:
         free_states.add("unknown")
 
     def longest(flags: Sequence[bool]) -> int:
-        best = run = 0
-        for f in flags:
-            run = run + 1 if f else 0
-            best = max(best, run)
-        return best
+        return max((j - i for on, i, j in _runs(flags) if on), default=0)
 
     required = [p for p in grid.people if p.kind == "required"]
-    if req.min_notice:
-        now = req.now if req.now is not None else int(time.time())
-        if day.ends[-1] <= now + req.min_notice:
-            return f"every time this day is within the {compact_duration(req.min_notice)} notice"
+    if req.min_notice and day.ends[-1] <= earliest_start(req):
+        return f"every time this day is within the {compact_duration(req.min_notice)} notice"
     blocked = []
     for p in required:
         states = day.states[p.id]
@@ -371,7 +355,7 @@ def _day(result: SuggestionResult, grid: Grid, day: Day) -> str:
     label = _e(common_label(result))
     rows.append(f'<tr class="common"><th>{label}</th>{before}{common}{after}</tr>')
     marks: list[str] = []
-    for (rank, other), i, j in _runs(list(zip(day.slots, day.other_slot, strict=True))):
+    for (rank, other), i, j in _runs(zip(day.slots, day.other_slot, strict=True)):
         if rank:
             marks.append(f'<td class="on" colspan="{j - i}" data-slot="{rank}">{rank}</td>')
         else:
@@ -392,11 +376,9 @@ def _day(result: SuggestionResult, grid: Grid, day: Day) -> str:
     )
 
 
-def _legend(result: SuggestionResult, cell: int, grid: Grid | None = None) -> str:
+def _legend(result: SuggestionResult, grid: Grid) -> str:
     shown = ["free", "busy", "tentative", "outside", "unknown"]
-    if grid is not None and any(
-        "capped" in states for day in grid.days for states in day.states.values()
-    ):
+    if grid.shows("capped"):
         shown.insert(4, "capped")
     sw = [(STATE_TEXT[s], f"sw {s}") for s in shown]
     sw += [
@@ -405,7 +387,7 @@ def _legend(result: SuggestionResult, cell: int, grid: Grid | None = None) -> st
     ]
     items = "".join(f'<li><span class="{c}"></span>{_e(t)}</li>' for t, c in sw)
     return (
-        f'<ul class="legend">{items}<li class="muted">one cell = {_e(duration_text(cell))};'
+        f'<ul class="legend">{items}<li class="muted">one cell = {_e(duration_text(grid.cell))};'
         " hover a cell for the local time</li></ul>"
     )
 
@@ -420,7 +402,7 @@ def _stats(result: SuggestionResult) -> str:
     return (
         '<section class="stats"><h2>Provider calls</h2>'
         f'<table class="calls"><tbody>{rows}</tbody></table>'
-        f"<p>{total} call{'s' if total != 1 else ''}, "
+        f"<p>{plural(total, 'call')}, "
         f'<span class="retries">{int(result.retries)}</span> retried</p></section>'
     )
 
@@ -443,8 +425,8 @@ def render_html(
             duration_text(req.duration),
             f"{local(req.window.start, tz, fmt)} → {local(req.window.end, tz, fmt)}",
             *summary,
-            _plural(len(req.attendees), "attendee"),
-        ] + ([_plural(len(req.rooms), "room")] if req.rooms else [])
+            plural(len(req.attendees), "attendee"),
+        ] + ([plural(len(req.rooms), "room")] if req.rooms else [])
     body = [
         f"<header><h1>{_e(heading)}</h1>"
         f'<p class="summary muted">{_e(" · ".join(summary))}</p></header>'
@@ -457,7 +439,7 @@ def render_html(
         body.append(_explanation(result, persons, tz))
     if grid is not None:
         body.append('<section class="days"><h2>Calendars</h2>')
-        body.append(_legend(result, grid.cell, grid))
+        body.append(_legend(result, grid))
         body += [_day(result, grid, d) for d in grid.days]
         body.append("</section>")
     periods = meeting_periods(result)

@@ -38,31 +38,20 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from slotfinder.groups import membership
-from slotfinder.model import Explanation, Suggestion, SuggestionResult
+from slotfinder.model import Suggestion, SuggestionResult
 from slotfinder.render._common import Person, people, reason_text, result_zone, rfc3339
 from slotfinder.render._grid import slot_state
 
-__all__ = ["dumps", "slot_to_json", "to_json", "write"]
+__all__ = ["dumps", "to_json", "write"]
 
 
 _STATE = {"outside": "outside_hours"}
 
 
-def slot_to_json(
-    slot: Suggestion,
-    zone: str,
-    result: SuggestionResult | None = None,
-    *,
-    full_lists: bool = False,
-) -> dict[str, Any]:
-    """One slot as its JSON object, times in ``zone``; with ``result``, names and states too."""
-    return _slot(slot, zone, result, people(result) if result is not None else [], full_lists)
-
-
 def _slot(
     slot: Suggestion,
     zone: str,
-    result: SuggestionResult | None,
+    result: SuggestionResult,
     persons: Sequence[Person],
     full_lists: bool,
 ) -> dict[str, Any]:
@@ -78,8 +67,6 @@ def _slot(
     out["unavailable"] = list(slot.unavailable)
     out["unknown"] = list(slot.unknown)
     out["room"] = slot.room
-    if result is None:
-        return _with_series(out, slot, zone)
     out["room_name"] = result.label(slot.room) if slot.room else None
     if result.request is not None and result.request.groups:
         out["groups"] = [
@@ -91,18 +78,11 @@ def _slot(
     for p in persons:
         if p.kind == "room":
             continue
-        if p.id in free:
-            if full_lists:
-                listed.append({"id": p.id, "name": p.attendee.label, "state": "free"})
-        elif state := slot_state(result, slot, p):
+        state = "free" if p.id in free else slot_state(result, slot, p)
+        if state and (state != "free" or full_lists):
             listed.append({"id": p.id, "name": p.attendee.label, "state": _STATE.get(state, state)})
     out["people"] = listed
-    return _with_series(out, slot, zone)
-
-
-def _with_series(out: dict[str, Any], slot: Suggestion, zone: str) -> dict[str, Any]:
-    """A series slot (``--repeat``) also gets ``conflicts`` and its ``occurrences``."""
-    if slot.occurrences:
+    if slot.occurrences:  # a series (``--repeat``)
         out["conflicts"] = len(slot.conflicts)
         out["occurrences"] = [
             {
@@ -120,7 +100,7 @@ def _with_series(out: dict[str, Any], slot: Suggestion, zone: str) -> dict[str, 
 def _explanation(
     result: SuggestionResult, zone: str, persons: Sequence[Person], full_lists: bool
 ) -> dict[str, Any] | None:
-    explanation: Explanation | None = result.explanation
+    explanation = result.explanation
     if explanation is None:
         return None
     nxt = explanation.next_after_window

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slotfinder.model import Explanation, Suggestion, SuggestionResult
+from slotfinder.model import Attendee, Suggestion, SuggestionResult
 from slotfinder.render._common import (
     Person,
     clamp_width,
@@ -26,6 +26,7 @@ from slotfinder.render._common import (
     people,
     periods_title,
     person_time,
+    plural,
     reason_text,
     result_zone,
     span_text,
@@ -33,9 +34,9 @@ from slotfinder.render._common import (
     wrap,
 )
 from slotfinder.render._grid import slot_state
-from slotfinder.render._series import conflict_texts, occurrence_text, summary
+from slotfinder.render._series import series_lines
 
-__all__ = ["render_table", "stats_line"]
+__all__ = ["render_table"]
 
 _WHEN = 27  # "Mon 23 Nov 23:30–Tue 00:30" is 26 columns
 _MAX_WHEN = 45  # both ends with their offsets on the day clocks go back
@@ -94,24 +95,14 @@ class _View:
         self.people = people(result)
         self.by_id = {p.id: p for p in self.people}
 
-    def states(self, slot: Suggestion) -> list[tuple[str, str]]:
-        """``(id, state)`` for everyone the slot mentions, rooms left out."""
-        ids = [*slot.available, *slot.tentative, *slot.unavailable, *slot.unknown]
-        out = []
-        for i in dict.fromkeys(ids):
-            p = self.by_id.get(i)
-            if p is None or p.kind != "room":
-                out.append((i, slot_state(self.result, slot, p) if p else _bare(slot, i)))
-        return out
-
-
-def _bare(slot: Suggestion, i: str) -> str:
-    """The state of an id the request does not know (a bare result)."""
-    if i in slot.available:
-        return "free"
-    if i in slot.tentative:
-        return "tentative"
-    return "unknown" if i in slot.unknown else "busy"
+    def states(self, slot: Suggestion) -> list[tuple[Person, str]]:
+        """Everyone the slot mentions with what it means for them, rooms left out; an id no
+        one else knows (a hand-made result) is a required attendee with no data."""
+        ids = dict.fromkeys([*slot.available, *slot.tentative, *slot.unavailable, *slot.unknown])
+        who = [
+            self.by_id.get(i) or Person(Attendee(id=i), "required", self.zone, None) for i in ids
+        ]
+        return [(p, slot_state(self.result, slot, p)) for p in who if p.kind != "room"]
 
 
 def _details(slot: Suggestion, view: _View, width: int) -> list[str]:
@@ -119,34 +110,19 @@ def _details(slot: Suggestion, view: _View, width: int) -> list[str]:
     indent = " " * 5
     states = view.states(slot)
     for state, label in _GROUPS:
-        ids = [i for i, st in states if st == state]
-        if not ids:
-            continue
         items = [
-            person_time(view.result.label(i), view.by_id[i].zone, slot.start, view.zone)
-            if i in view.by_id
-            else person_time(i, view.zone, slot.start, view.zone)
-            for i in ids
+            person_time(view.result.label(p.id), p.zone, slot.start, view.zone)
+            for p, st in states
+            if st == state
         ]
+        if not items:
+            continue
         first = f"{indent}{label:<10} "
         lines += wrap(items, width, first=first, indent=" " * len(first), sep=" · ")
     first = f"{indent}{'groups':<10} "
     for item in group_items(view.result, slot):
         lines += wrap(item.split(" "), width, first=first, indent=" " * (len(first) + 2))
         first = " " * len(first)
-    return lines
-
-
-def _series(slot: Suggestion, view: _View, width: int) -> list[str]:
-    """A series' occurrences by date, then each conflict with who blocks it."""
-    if not slot.occurrences:
-        return []
-    first = slot.occurrences[0]
-    dates = [occurrence_text(o, first, view.zone) for o in slot.occurrences]
-    head = f"{' ' * 5}{summary(slot)}: "
-    lines = wrap(dates, width, first=head, indent=" " * 7, sep=" · ")
-    for text in conflict_texts(view.result, slot, view.zone):
-        lines += wrap(text.split(" "), width, first=" " * 7 + "x ", indent=" " * 9)
     return lines
 
 
@@ -160,15 +136,14 @@ def _slots(slots: Sequence[Suggestion], view: _View, width: int, detail: int) ->
     for rank, slot in enumerate(slots, 1):
         states = [st for _, st in view.states(slot)]
         lines.append(_row(rank, slot, states, view, when_w=when_w, width=width))
-        lines += _series(slot, view, width)
+        lines += series_lines(view.result, slot, view.zone, width, lead=" " * 5, indent=7, cross=7)
         if rank <= detail:
             lines += _details(slot, view, width)
     return lines
 
 
-def _explanation(
-    explanation: Explanation | None, view: _View, width: int, detail: int
-) -> list[str]:
+def _explanation(view: _View, width: int, detail: int) -> list[str]:
+    explanation = view.result.explanation
     if explanation is None:
         return ["No slot fits the request."]
     lines = ["No slot fits the request. Why:"]
@@ -192,11 +167,11 @@ def _explanation(
     return lines
 
 
-def stats_line(result: SuggestionResult, width: int = 100) -> list[str]:
+def _stats(result: SuggestionResult, width: int) -> list[str]:
     """``calls: feishu/freebusy 2 · dingtalk/schedule 3 · retries 1``, wrapped to ``width``."""
     items = [f"{k} {result.calls[k]}" for k in sorted(result.calls)]
     items.append(f"retries {result.retries}")
-    return wrap(items, clamp_width(width), first="calls: ", indent="       ", sep=" · ")
+    return wrap(items, width, first="calls: ", indent="       ", sep=" · ")
 
 
 def _header(result: SuggestionResult, zone: str, who: Sequence[Person], width: int) -> list[str]:
@@ -217,13 +192,12 @@ def _header(result: SuggestionResult, zone: str, who: Sequence[Person], width: i
     n_opt = sum(p.kind == "optional" for p in who)
     n_room = sum(p.kind == "room" for p in who)
     n_att = len(who) - n_room
-    summary = f"{n_att} attendee{'s' if n_att != 1 else ''}"
+    summary = plural(n_att, "attendee")
     if n_opt:
         summary += f" ({n_opt} optional)"
     if n_room:
-        summary += f" · {n_room} room{'s' if n_room != 1 else ''}"
-    n = len(meeting_periods(result))
-    summary += f" · {n} common free period{'s' if n != 1 else ''}"
+        summary += " · " + plural(n_room, "room")
+    summary += " · " + plural(len(meeting_periods(result)), "common free period")
     return [*lines, fit(summary, width)]
 
 
@@ -267,12 +241,12 @@ def render_table(
     if result.slots:
         lines += _slots(result.slots, view, width, detail)
     else:
-        lines += _explanation(result.explanation, view, width, detail)
+        lines += _explanation(view, width, detail)
     periods = _periods(result, tz, width)
     if periods:
         lines += ["", *periods]
     if result.unknown:
         lines += _unknown(result, width)
     if stats:
-        lines += ["", *stats_line(result, width)]
+        lines += ["", *_stats(result, width)]
     return "\n".join(line.rstrip() for line in lines) + "\n"

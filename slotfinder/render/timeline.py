@@ -1,11 +1,8 @@
 """A terminal timeline: one row per attendee and room, one block per day (``--format timeline``).
 
 Which days and hours are drawn, and what each cell shows, is decided in
-:mod:`slotfinder.render._grid` (read its docstring for the exact rule); in short a day is drawn
-from the first to the last whole hour anyone works, in cells of 5 minutes to 3 hours so the
-row fits, and a cell shows the strongest of unknown > busy > tentative > outside working hours
-> at a load cap > free. Windows longer than ``max_days`` days show only the days holding the
-top slots.
+:mod:`slotfinder.render._grid`, so the timeline and the HTML report always agree; cells are 5
+minutes to 3 hours, so a row fits the width.
 
 Under the people, ``free for all`` marks the cells touching a common free period, and
 ``slots`` the cells touching a suggested slot: the digit is the slot's rank (1-9, best rank
@@ -17,6 +14,7 @@ same way on an ``alternatives`` row. Each line fits in ``width`` (at most 100) c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import groupby
 
 from slotfinder.hours import to_wall
 from slotfinder.model import DAY, SuggestionResult
@@ -34,7 +32,7 @@ from slotfinder.render._common import (
     wrap,
 )
 from slotfinder.render._grid import Day, Grid, build_grid
-from slotfinder.render._series import conflict_texts, occurrence_text, summary
+from slotfinder.render._series import series_lines
 
 __all__ = ["ASCII", "UNICODE", "render_timeline"]
 
@@ -78,16 +76,9 @@ def _paint(cells: Sequence[tuple[str, str]], color: bool) -> str:
     if not color:
         return "".join(ch for ch, _ in cells)
     out: list[str] = []
-    current = ""
-    for ch, key in cells:
-        code = _ANSI.get(key, "")
-        if code != current:
-            out.append(_RESET if current else "")
-            out.append(code)
-            current = code
-        out.append(ch)
-    if current:
-        out.append(_RESET)
+    for code, run in groupby(cells, key=lambda cell: _ANSI.get(cell[1], "")):
+        text = "".join(ch for ch, _ in run)
+        out.append(f"{code}{text}{_RESET}" if code else text)
     return "".join(out)
 
 
@@ -115,7 +106,7 @@ def _day_block(
     width: int,
     chars: dict[str, str],
     color: bool,
-    common_label: str = "free for all",
+    common: str,
 ) -> list[str]:
     zone = grid.zone
     title = [local(day.midnight, zone, "%a %Y-%m-%d"), zone]
@@ -132,8 +123,8 @@ def _day_block(
     for p in grid.people:
         row = [(chars[s], s) for s in day.states[p.id]]
         lines.append(f"{p.fit_label(lw)} │{_paint(row, color)}│")
-    common = [(chars["common"] if c else " ", "common") for c in day.common]
-    lines.append(f"{fit(common_label, lw, pad=True)} │{_paint(common, color)}│")
+    cells = [(chars["common"] if c else " ", "common") for c in day.common]
+    lines.append(f"{fit(common, lw, pad=True)} │{_paint(cells, color)}│")
     marks: list[tuple[str, str]] = []
     for rank, other in zip(day.slots, day.other_slot, strict=True):
         ch = str(rank) if 0 < rank < 10 else ("*" if rank else (chars["other"] if other else " "))
@@ -145,7 +136,7 @@ def _day_block(
 
 def _legend(grid: Grid, chars: dict[str, str], width: int, common: str) -> list[str]:
     items = [f"{chars[k]} {common if k == 'common' else text}" for k, text in _LEGEND]
-    if any("capped" in states for day in grid.days for states in day.states.values()):
+    if grid.shows("capped"):
         items.insert(4, f"{chars['capped']} at their meeting cap (day or week)")
     what = "alternative" if grid.alternatives else "slot"
     items.append(f"1-9 {what} rank")
@@ -186,12 +177,7 @@ def render_timeline(
         for i, s in enumerate(grid.top, 1):
             for item in group_items(result, s):
                 lines += wrap(item.split(" "), width, first=f"  {i} ", indent="      ")
-            if s.occurrences:
-                dates = [occurrence_text(o, s.occurrences[0], grid.zone) for o in s.occurrences]
-                head = f"  {i} {summary(s)}: "
-                lines += wrap(dates, width, first=head, indent=" " * 6, sep=" · ")
-                for text in conflict_texts(result, s, grid.zone):
-                    lines += wrap(text.split(" "), width, first="    x ", indent=" " * 6)
+            lines += series_lines(result, s, grid.zone, width, lead=f"  {i} ", indent=6, cross=4)
     elif not result.slots:
         lines.append("No slot fits the request.")
     if len(grid.days) < grid.window_days:
@@ -200,21 +186,12 @@ def render_timeline(
             which = "the first days of the window"
         note = f"(showing {len(grid.days)} of {grid.window_days} days: {which})"
         lines += wrap(note.split(" "), width)
+    common = common_label(result)
     for day in grid.days:
-        lines += [
-            "",
-            *_day_block(
-                grid,
-                day,
-                lw=lw,
-                width=width,
-                chars=chars,
-                color=color,
-                common_label=common_label(result),
-            ),
-        ]
+        block = _day_block(grid, day, lw=lw, width=width, chars=chars, color=color, common=common)
+        lines += ["", *block]
     lines.append("")
-    lines += _legend(grid, chars, width, common_label(result))
+    lines += _legend(grid, chars, width, common)
     zones = [f"{p.attendee.label} {p.zone}" for p in grid.people if p.kind != "room"]
     lines += wrap(zones, width, first="zones: ", indent=" " * 7, sep=" · ")
     return "\n".join(line.rstrip() for line in lines) + "\n"
