@@ -53,6 +53,10 @@ _UNITS = {
 _PART_RE = re.compile(r"(\d+)\s*([a-z]+)", re.ASCII)
 _DURATION_RULE = "expected a duration such as 30m, 45min, 1h30m, 2h, 90s or 2d"
 _RELATIVE_RE = re.compile(r"\+(\d+)d", re.ASCII)
+_WHEN_RULE = (
+    "expected an RFC 3339 time ('2027-03-02T09:00:00+08:00'), a local time or date in the "
+    "request's zone ('2027-03-02T09:00', '2027-03-02'), today, tomorrow or +3d"
+)
 _SECRET_NAME = re.compile(r"^SLOTFINDER_\w*(SECRET|TOKEN|PASSWORD)\w*$")
 
 
@@ -116,12 +120,16 @@ def parse_when(text: str, field: str, zone: str, now: float | None = None) -> in
     value = text.strip()
     word = value.lower()
     relative = _RELATIVE_RE.fullmatch(word)
-    if word in ("today", "tomorrow") or relative:
-        ahead = int(relative.group(1)) if relative else (word == "tomorrow")
-        return times.midnight(_today(zone, now) + ahead, zone)
-    if len(value) == 10:
-        return times.midnight(times.read_date(value, field), zone)
-    return times.instant(value, field, zone)
+    try:
+        if word in ("today", "tomorrow") or relative:
+            ahead = int(relative.group(1)) if relative else (word == "tomorrow")
+            return times.midnight(_today(zone, now) + ahead, zone)
+        if len(value) == 10:
+            return times.midnight(times.read_date(value, field), zone)
+        return times.instant(value, field, zone)
+    except InputError as exc:  # name the flag and the text given, and every form it takes
+        problem = _WHEN_RULE if exc.problem == times.INSTANT_RULE else exc.problem
+        raise InputError(field, text, problem) from None
 
 
 def _quorum(text: str | None) -> int | float | None:
@@ -349,13 +357,32 @@ _FLAGS = {
     "allow_conflicts": "--allow-conflicts",
     "window.end": "--end",
     "window.start": "--start",
-    "span.end": "--end",
-    "span.start": "--start",
 }
 
 
+def _flag(field: str, value: object, args: argparse.Namespace) -> str:
+    """The flag behind a request field's error: ``--buffer`` for a buffer it set, and the id
+    flag (``--attendee``, ``--optional``, ``--room``, ``--group``) that named a refused id."""
+    if field in ("buffer_before", "buffer_after") and args.buffer and not getattr(args, field):
+        return "--buffer"
+    if field.startswith(("attendees[", "rooms[")):
+        for flag, given in (
+            ("--attendee", getattr(args, "attendee", None)),
+            ("--optional", getattr(args, "optional", None)),
+            ("--room", getattr(args, "room", None)),
+            ("--group", [m for g in _groups(args) for m in g.members]),
+        ):
+            if value in (given or ()):
+                return flag
+    return "--group" if field.startswith("groups") else _FLAGS.get(field, field)
+
+
 def _request(
-    build: Callable[..., MeetingRequest] | None = None, /, *args: object, **fields: object
+    args: argparse.Namespace,
+    build: Callable[..., MeetingRequest] | None = None,
+    /,
+    *ids: object,
+    **fields: object,
 ) -> MeetingRequest:
     """A MeetingRequest (made by ``build``, default the class) whose errors name the
     command-line flag, not the Python field."""
@@ -363,10 +390,9 @@ def _request(
 
     try:
         make: Callable[..., MeetingRequest] = build or MeetingRequest
-        return make(*args, **fields)
+        return make(*ids, **fields)
     except InputError as exc:
-        flag = "--group" if exc.field.startswith("groups") else _FLAGS.get(exc.field, exc.field)
-        raise InputError(flag, exc.value, exc.problem) from None
+        raise InputError(_flag(exc.field, exc.value, args), exc.value, exc.problem) from None
 
 
 def _check_zone(zone: str | None, flag: str) -> str | None:
@@ -417,7 +443,7 @@ def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
     attendees = with_caps(busy.attendees, default_caps(args))
     window = _starts_window(args, busy.window, zone)
     request = _request(
-        attendees=attendees, window=window, zone=zone, groups=groups, **_options(args)
+        args, attendees=attendees, window=window, zone=zone, groups=groups, **_options(args)
     )
     return _emit(find_slots(busy.availabilities, request), args, out, stats=False)
 
@@ -485,16 +511,22 @@ def build_request(
     end = parse_when(args.end, "--end", zone, now)
     if end <= start:
         raise InputError("--end", args.end, f"must be after --start {args.start}")
+    try:
+        window = Span(start, end)
+    except InputError as exc:  # an edge outside the years Span allows
+        flag, text = ("--start", args.start) if exc.field == "span.start" else ("--end", args.end)
+        raise InputError(flag, text, exc.problem) from None
     groups = _groups(args)
     named = [*(args.attendee or []), *(args.optional or [])]
     members = [m for g in groups for m in g.members if m not in named]  # become required
     return _request(
+        args,
         config.request,
         [*(args.attendee or []), *dict.fromkeys(members)],
         groups=groups,
         optional=args.optional or [],
         rooms=args.room or [],
-        window=Span(start, end),
+        window=window,
         zone=zone,
         **_options(args),
     )
@@ -527,6 +559,8 @@ def cmd_suggest(args: argparse.Namespace, out: TextIO) -> int:
         result = asyncio.run(
             suggest(request, config=config, progress=bar, store=store, refresh=args.refresh)
         )
+    except InputError as exc:  # an id no provider takes: name the flag that gave it
+        raise InputError(_flag(exc.field, exc.value, args), exc.value, exc.problem) from None
     finally:
         bar.close()
     return _emit(result, args, out, stats=True)

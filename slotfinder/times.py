@@ -34,6 +34,7 @@ from slotfinder.errors import InputError
 
 __all__ = [
     "DAY",
+    "INSTANT_RULE",
     "format_in",
     "format_utc",
     "instant",
@@ -51,7 +52,7 @@ _INSTANT = re.compile(
     re.ASCII,
 )
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
-_INSTANT_RULE = "expected an RFC 3339 time such as '2026-11-23T10:00:00+08:00'"
+INSTANT_RULE = "expected an RFC 3339 time such as '2026-11-23T10:00:00+08:00'"
 _DATE_RULE = "expected a date YYYY-MM-DD"
 
 
@@ -97,7 +98,7 @@ def _read(text: str, zone: str | None) -> int:
     field = "time"
     m = _INSTANT.fullmatch(text)
     if m is None:
-        raise InputError(field, text, _INSTANT_RULE)
+        raise InputError(field, text, INSTANT_RULE)
     y, mo, d, h, mi, s, fraction, zulu, sign, oh, om = m.groups()
     days = _day_number(text, y, mo, d, field)
     hour, minute, second = int(h), int(mi), int(s or 0)
@@ -128,7 +129,7 @@ def instant(text: object, field: str = "time", zone: str | None = None) -> int:
     a text is refused. Raises :class:`InputError` naming ``field``.
     """
     if not isinstance(text, str):
-        raise InputError(field, text, _INSTANT_RULE)
+        raise InputError(field, text, INSTANT_RULE)
     if zone is not None:
         zone_info(zone)
     try:

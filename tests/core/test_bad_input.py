@@ -473,7 +473,8 @@ async def test_duplicate_ids_are_fetched_once(sims: Sims) -> None:
         (("--duration", "half an hour"), ("--duration", "30m")),
         (("--granularity", "7m"), ("granularity=420", "divide a day")),
         (("--granularity", "30s"), ("granularity=30", "whole minutes")),
-        (("--buffer", "2d"), ("--buffer-before=172800", "at most 86400 seconds")),
+        (("--buffer", "2d"), ("--buffer=172800", "at most 86400 seconds")),
+        (("--buffer-after", "2d"), ("--buffer-after=172800", "at most 86400 seconds")),
         (("--tz", "Mars/Base"), ("tz='Mars/Base'", "unknown IANA time zone")),
         (("--quorum", "0"), ("quorum=0", "between 1 and 2")),
         (("--quorum", "3"), ("quorum=3", "between 1 and 2")),
@@ -482,8 +483,11 @@ async def test_duplicate_ids_are_fetched_once(sims: Sims) -> None:
         (("--quorum", "most"), ("--quorum", "60%")),
         (("--max", "0"), ("--max=0", "at least 1")),
         (("--buffer=-5m",), ("--buffer", "30m")),
-        (("--room", "room-1"), ("rooms[0].id='room-1'", "PROVIDER:ID")),
-        (("--optional", "teams:bob"), ("attendees[2].id='teams:bob'", "unknown provider")),
+        (("--room", "room-1"), ("--room='room-1'", "PROVIDER:ID")),
+        (("--optional", "teams:bob"), ("--optional='teams:bob'", "unknown provider")),
+        (("--group", "1:teams:bob,teams:eve"), ("--group='teams:bob'", "unknown provider")),
+        (("--end", "yesterday"), ("--end='yesterday'", "RFC 3339", "today, tomorrow or +3d")),
+        (("--end", "+99999999999d"), ("--end='+99999999999d'", "outside")),
     ],
 )
 async def test_cli_refuses_bad_input_before_any_call(
