@@ -327,6 +327,8 @@ def _os_errors(flag: str, value: str) -> Iterator[None]:
     """OS errors on a file the user named become one line naming the flag."""
     try:
         yield
+    except SlotfinderError:
+        raise  # already says what is wrong with the file
     except OSError as exc:
         raise InputError(flag, value, exc.strerror or str(exc)) from None
     except ValueError as exc:  # an embedded NUL byte in the path
@@ -670,6 +672,17 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     return run_demo(out, write_file, seed=args.seed, output=args.output)
 
 
+def _port(text: str) -> int:
+    """A TCP port number (0: any free one), refused by argparse as ``--port`` otherwise."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return port
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The whole command line; building it loads no numpy, HTTP client or plugin."""
     debug = _Parser(add_help=False)
@@ -716,7 +729,7 @@ def make_parser() -> argparse.ArgumentParser:
         parents=[debug],
     )  # fmt: skip
     srv.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    srv.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    srv.add_argument("--port", type=_port, default=8080, help="port to listen on (8080)")
     srv.add_argument("--config", help="configuration file (default ./slotfinder.toml)")
     srv.add_argument("--allow-files", action="store_true", help="let callers name ics:/json: files")
     srv.add_argument("--max-body", type=int, default=64 * 1024, help="largest body, bytes")
@@ -743,7 +756,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("provider", help="the simulator to run (feishu, dingtalk), or all")
     sim.add_argument(
-        "--port", type=int, default=0, help="port to listen on (all: the first of consecutive "
+        "--port", type=_port, default=0, help="port to listen on (all: the first of consecutive "
         "ports); default a free one"
     )  # fmt: skip
     sim.add_argument("--seed", type=int, default=0, help="seed of the simulated organisation")

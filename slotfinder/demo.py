@@ -171,6 +171,8 @@ def simulate(
     if name != "all" and name not in simulators:
         raise InputError("PROVIDER", name, f"no simulator; have {', '.join(simulators)}, all")
     names = tuple(simulators) if name == "all" else (name,)
+    if port and port + len(names) - 1 > 65535:
+        raise InputError("--port", port, f"{len(names)} consecutive ports must end by 65535")
     folder = None if write_config else tempfile.mkdtemp(prefix="slotfinder-sim-")
     path = Path(write_config) if write_config else Path(folder or ".") / "sim.toml"
     try:

@@ -1072,3 +1072,40 @@ def test_no_slot_with_an_unreadable_room_exits_3(tmp_path: Path) -> None:
     assert room["id"] == "json:rooms.json#blue"
     assert room["room"] is True
     assert "rooms.json" in room["reason"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (("simulate", "feishu", "--port", "99999"), ("--port", "'99999'", "0 to 65535")),
+        (("simulate", "feishu", "--port", "x"), ("--port", "0 to 65535")),
+        (("serve", "--port", "70000"), ("--port", "0 to 65535")),
+        (("simulate", "all", "--port", "65535"), ("--port=65535", "consecutive ports")),
+    ],
+)
+def test_a_port_out_of_range_is_one_line_naming_port(
+    argv: tuple[str, ...], needles: tuple[str, ...]
+) -> None:
+    """A port the system could never bind is refused before anything starts, not reported as
+    an internal error."""
+    one_error_line(run(*argv), *needles)
+
+
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        ('tz = "Mars/Base"\n', ("tz='Mars/Base'", "unknown IANA time zone")),
+        ("not toml ===\n", ("--config=", "not valid TOML")),
+    ],
+)
+def test_a_bad_config_file_is_said_once(
+    tmp_path: Path, text: str, needles: tuple[str, ...]
+) -> None:
+    """A configuration file that is read but wrong says what is wrong, once, not wrapped as an
+    unusable path."""
+    config = tmp_path / "slotfinder.toml"
+    config.write_text(text)
+    proc = run("providers", "--config", str(config))
+    one_error_line(proc, *needles)
+    assert "not a usable path" not in proc.stderr
+    assert proc.stderr.count("--config=") <= 1
