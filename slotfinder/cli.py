@@ -57,6 +57,8 @@ _WHEN_RULE = (
     "expected an RFC 3339 time ('2027-03-02T09:00:00+08:00'), a local time or date in the "
     "request's zone ('2027-03-02T09:00', '2027-03-02'), today, tomorrow or +3d"
 )
+_ARGUMENT_RE = re.compile(r"argument (--[\w-]+)[^:]*: (.*)")
+_REQUIRED_RE = re.compile(r"the following arguments are required: (.*)")
 _SECRET_NAME = re.compile(r"^SLOTFINDER_\w*(SECRET|TOKEN|PASSWORD)\w*$")
 
 
@@ -70,7 +72,15 @@ def request_from_flags(argv: Sequence[str], config: Config) -> MeetingRequest:
     try:
         args = make_parser().parse_args(["suggest", *argv])
     except UsageError as exc:
-        raise InputError("request", "<fields>", str(exc)) from None
+        # argparse's words, without the command line's --help hint, naming the flag.
+        text = str(exc).rsplit(" (see ", 1)[0]
+        if m := _ARGUMENT_RE.fullmatch(text):
+            raise InputError(m.group(1), "<field>", m.group(2)) from None
+        if m := _REQUIRED_RE.fullmatch(text):
+            missing = m.group(1).split(", ")
+            names = ", ".join(f.removeprefix("--") for f in missing)
+            raise InputError(missing[0], "<field>", f"required (missing: {names})") from None
+        raise InputError("request", "<fields>", text) from None
     return build_request(args, config)
 
 

@@ -96,6 +96,8 @@ _CONFIG = web.AppKey("config", Config)
 _OPTIONS = web.AppKey("options", ServeOptions)
 _PROVIDERS = web.AppKey("providers", dict[str, Provider])
 _STORE = web.AppKey("store", Store)
+_OFF = web.AppKey("files_off", frozenset[str])
+"""The file providers this service leaves out, so an id naming one is told why."""
 ReadRequest = Callable[[list[str]], MeetingRequest]
 """The suggest command line's reader: flags in, request out (``slotfinder.cli``)."""
 _READ: web.AppKey[ReadRequest] = web.AppKey("read")
@@ -169,7 +171,11 @@ async def _suggest(request: web.Request) -> web.StreamResponse:
         )
     except InputError as exc:
         field = exc.field.removeprefix("--").replace("-", "_")
-        return _error(400, "bad_input", exc.problem, field)
+        problem = exc.problem
+        named = field.startswith(("attendees[", "rooms["))
+        if named and str(exc.value).partition(":")[0] in request.app[_OFF]:
+            problem = "file providers are off in this service (slotfinder serve --allow-files)"
+        return _error(400, "bad_input", problem, field)
     except ConfigError as exc:
         return _error(502, "provider_config", str(exc))
     except TimeoutError:
@@ -215,12 +221,15 @@ def make_app(
     if not options.token:
         raise ConfigError(TOKEN_ENV, "set a bearer token for the service's callers")
     chosen = dict(providers if providers is not None else get_providers())
+    off: frozenset[str] = frozenset()
     if not options.allow_files:
-        chosen = {n: p for n, p in chosen.items() if not isinstance(p, LocalProvider)}
+        off = frozenset(n for n, p in chosen.items() if isinstance(p, LocalProvider))
+        chosen = {n: p for n, p in chosen.items() if n not in off}
     app = web.Application(middlewares=[_auth], client_max_size=options.max_body)
     app[_CONFIG] = config
     app[_OPTIONS] = options
     app[_PROVIDERS] = chosen
+    app[_OFF] = off
     app[_STORE] = store or default_store(config)
     app[_READ] = read
     app.router.add_post("/v1/suggest", _suggest)

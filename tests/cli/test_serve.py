@@ -134,8 +134,18 @@ async def test_bad_input_names_the_field_and_no_call_is_made(env: Env) -> None:
     async for url in _serve(env.config):
         status, answer = await _post(url, {**_body(env.people[:2]), "duration": "soon"})
         unknown_status, unknown = await _post(url, {**_body(env.people[:2]), "colour": "red"})
+        max_status, bad_max = await _post(url, {**_body(env.people[:2]), "max": "lots"})
+        body = _body(env.people[:2])
+        del body["start"], body["duration"]
+        missing_status, missing = await _post(url, body)
     assert status == 400
     assert answer["error"]["field"] == "duration"
+    # argparse's refusals name the field, in the service's words, not the command line's
+    assert (max_status, bad_max["error"]["field"]) == (400, "max")
+    assert "lots" in bad_max["error"]["message"]
+    assert (missing_status, missing["error"]["field"]) == (400, "start")
+    assert "missing: start, duration" in missing["error"]["message"]
+    assert "--help" not in bad_max["error"]["message"] + missing["error"]["message"]
     assert unknown_status == 400
     assert "unknown field" in unknown["error"]["message"]
     assert sum(env.sim_app[STATS].calls.values()) == before
@@ -153,7 +163,7 @@ async def test_a_token_is_required_and_bodies_are_bounded(env: Env) -> None:
 
 
 async def test_file_providers_are_off_unless_allowed(env: Env) -> None:
-    """An `ics:` id is refused (unknown provider) by a default service."""
+    """An `ics:` id is refused by a default service, saying file providers are off."""
     async for url in _serve(env.config):
         status, answer = await _post(url, {**_body(env.people[:1]), "attendee": ["ics:.env"]})
         async with (
@@ -165,6 +175,8 @@ async def test_file_providers_are_off_unless_allowed(env: Env) -> None:
             names = {p["name"] for p in (await reply.json())["providers"]}
     assert status == 400
     assert answer["error"]["field"].startswith("attendee")
+    assert "--allow-files" in answer["error"]["message"]
+    assert ".env" not in answer["error"]["message"]
     assert "ics" not in names
     assert "feishu" in names
 
@@ -248,7 +260,8 @@ async def test_unanswered_field_means_the_flag(env: Env) -> None:
     assert status == 200
     assert answer["slots"]
     assert bad_status == 400
-    assert "unanswered" in bad["error"]["message"]
+    assert bad["error"]["field"] == "unanswered"
+    assert "'maybe'" in bad["error"]["message"]
     request = cli.request_from_flags(["--unanswered", "busy", "--attendee", "x:y", "--start",
                                       "2026-11-23", "--end", "2026-11-24", "--duration", "30m"],
                                      env.config)  # fmt: skip
