@@ -136,6 +136,29 @@ def _known(groups: Sequence[_Group], availabilities: Sequence[Availability]) -> 
     return out
 
 
+def _check_arguments(  # noqa: PLR0917 (suggest's arguments, checked together)
+    request: object,
+    config: object,
+    providers: object,
+    store: object,
+    policy: object,
+    lookahead: object,
+) -> None:
+    """:func:`suggest`'s arguments are of the types it takes: a wrong one is an
+    :class:`InputError` naming it (by its type only: a mapping may hold secrets)."""
+    for field, value, kind, what in (
+        ("request", request, MeetingRequest, "a MeetingRequest"),
+        ("config", config, (Config, type(None)), "a slotfinder.Config or None"),
+        ("providers", providers, (Mapping, type(None)), "a mapping of name to provider or None"),
+        ("store", store, (Store, type(None)), "a Store or None"),
+        ("policy", policy, (RetryPolicy, type(None)), "a RetryPolicy or None"),
+    ):
+        if not isinstance(value, kind):
+            raise InputError(field, type(value).__name__, f"expected {what}")
+    if isinstance(lookahead, bool) or not isinstance(lookahead, int) or lookahead < 0:
+        raise InputError("lookahead", lookahead, "expected whole seconds, at least 0")
+
+
 async def suggest(
     request: MeetingRequest,
     *,
@@ -165,6 +188,7 @@ async def suggest(
     process, or Redis when ``redis_url`` is configured); a repeat query within a provider's
     freshness limit makes no call. ``refresh`` re-reads these calendars whatever is cached.
     """
+    _check_arguments(request, config, providers, store, policy, lookahead)
     if providers is None:
         providers = get_providers()
     config = config or Config.load()

@@ -95,3 +95,30 @@ def test_unknown_attendee_keeps_the_display_name_given(tmp_path: Path) -> None:
     result = slotfinder.suggest_sync(req, config=config(missing))
     assert [(u.label, u.room) for u in result.unknown] == [("Olga", False)]
     assert result.label(named.id) == "Olga"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"request": None}, "request"),
+        ({"config": {"providers": {"feishu": {"app_secret": "s3cr3t-value"}}}}, "config"),
+        ({"providers": ["feishu"]}, "providers"),
+        ({"store": "redis://localhost"}, "store"),
+        ({"policy": 3}, "policy"),
+        ({"lookahead": -1}, "lookahead"),
+        ({"lookahead": True}, "lookahead"),
+    ],
+)
+def test_suggest_refuses_arguments_of_the_wrong_type(
+    tmp_path: Path, kwargs: dict[str, object], field: str
+) -> None:
+    """A wrong argument is an InputError naming it, before any call; a mapping given as the
+    config is named by its type, so a secret in it never reaches the message."""
+    calendar = tmp_path / "a.json"
+    calendar.write_text('{"busy": []}')
+    arguments: dict[str, object] = {"request": request(calendar), **kwargs}
+    given = arguments.pop("request")
+    with pytest.raises(slotfinder.InputError) as info:
+        slotfinder.suggest_sync(given, **arguments)  # type: ignore[arg-type]
+    assert info.value.field == field
+    assert "s3cr3t" not in str(info.value)
