@@ -22,7 +22,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from slotfinder.errors import ConfigError, InputError, SlotfinderError
 
@@ -63,7 +63,14 @@ _SECRET_NAME = re.compile(r"^SLOTFINDER_\w*(SECRET|TOKEN|PASSWORD)\w*$")
 
 
 class UsageError(Exception):
-    """argparse's complaint, turned into one error line instead of usage and exit."""
+    """argparse's complaint, turned into one error line instead of usage and exit.
+
+    ``message`` is argparse's own words (the service answers with them); the text adds the
+    command line's ``--help`` hint."""
+
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(f"{message} (see {prog} --help)")
+        self.message = message
 
 
 def request_from_flags(argv: Sequence[str], config: Config) -> MeetingRequest:
@@ -71,9 +78,8 @@ def request_from_flags(argv: Sequence[str], config: Config) -> MeetingRequest:
     through this, so a field means what its flag means). :class:`InputError` when wrong."""
     try:
         args = make_parser().parse_args(["suggest", *argv])
-    except UsageError as exc:
-        # argparse's words, without the command line's --help hint, naming the flag.
-        text = str(exc).rsplit(" (see ", 1)[0]
+    except UsageError as exc:  # argparse's words, naming the flag
+        text = exc.message
         if m := _ARGUMENT_RE.fullmatch(text):
             raise InputError(m.group(1), "<field>", m.group(2)) from None
         if m := _REQUIRED_RE.fullmatch(text):
@@ -86,7 +92,7 @@ def request_from_flags(argv: Sequence[str], config: Config) -> MeetingRequest:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
+        raise UsageError(message, self.prog)
 
 
 def parse_duration(text: str, field: str = "duration") -> int:
@@ -208,7 +214,9 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def _options(args: argparse.Namespace) -> dict[str, object]:
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The engine flags as :class:`MeetingRequest` fields (which checks each value)."""
+
     def optional(text: str | None, flag: str, default: int = 0) -> int:
         return parse_duration(text, flag) if text else default
 
@@ -389,20 +397,12 @@ def _flag(field: str, value: object, args: argparse.Namespace) -> str:
     return "--group" if field.startswith("groups") else _FLAGS.get(field, field)
 
 
-def _request(
-    args: argparse.Namespace,
-    build: Callable[..., MeetingRequest] | None = None,
-    /,
-    *ids: object,
-    **fields: object,
-) -> MeetingRequest:
-    """A MeetingRequest (made by ``build``, default the class) whose errors name the
-    command-line flag, not the Python field."""
-    from slotfinder.model import MeetingRequest
-
+@contextmanager
+def _named_by_flags(args: argparse.Namespace) -> Iterator[None]:
+    """Errors in building or running a request name the command-line flag, not the Python
+    field (:func:`_flag`)."""
     try:
-        make: Callable[..., MeetingRequest] = build or MeetingRequest
-        return make(*ids, **fields)
+        yield
     except InputError as exc:
         raise InputError(_flag(exc.field, exc.value, args), exc.value, exc.problem) from None
 
@@ -443,6 +443,7 @@ def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
 
     from slotfinder.busyfile import load_busy_file
     from slotfinder.engine import find_slots
+    from slotfinder.model import MeetingRequest
 
     try:
         busy = load_busy_file(Path(args.busy))
@@ -454,9 +455,10 @@ def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
     groups = _groups(args) or (busy.groups if args.quorum is None else ())
     attendees = with_caps(busy.attendees, default_caps(args))
     window = _starts_window(args, busy.window, zone)
-    request = _request(
-        args, attendees=attendees, window=window, zone=zone, groups=groups, **_options(args)
-    )
+    with _named_by_flags(args):
+        request = MeetingRequest(
+            attendees=attendees, window=window, zone=zone, groups=groups, **_options(args)
+        )
     return _emit(find_slots(busy.availabilities, request), args, out, stats=False)
 
 
@@ -531,17 +533,16 @@ def build_request(
     groups = _groups(args)
     named = [*(args.attendee or []), *(args.optional or [])]
     members = [m for g in groups for m in g.members if m not in named]  # become required
-    return _request(
-        args,
-        config.request,
-        [*(args.attendee or []), *dict.fromkeys(members)],
-        groups=groups,
-        optional=args.optional or [],
-        rooms=args.room or [],
-        window=window,
-        zone=zone,
-        **_options(args),
-    )
+    with _named_by_flags(args):
+        return config.request(
+            [*(args.attendee or []), *dict.fromkeys(members)],
+            groups=groups,
+            optional=args.optional or [],
+            rooms=args.room or [],
+            window=window,
+            zone=zone,
+            **_options(args),
+        )
 
 
 def _store(args: argparse.Namespace, config: Config) -> Store:
@@ -568,11 +569,10 @@ def cmd_suggest(args: argparse.Namespace, out: TextIO) -> int:
     store = _store(args, config)
     bar = _ProgressBar(sys.stderr)
     try:
-        result = asyncio.run(
-            suggest(request, config=config, progress=bar, store=store, refresh=args.refresh)
-        )
-    except InputError as exc:  # an id no provider takes: name the flag that gave it
-        raise InputError(_flag(exc.field, exc.value, args), exc.value, exc.problem) from None
+        with _named_by_flags(args):  # an id no provider takes: name the flag that gave it
+            result = asyncio.run(
+                suggest(request, config=config, progress=bar, store=store, refresh=args.refresh)
+            )
     finally:
         bar.close()
     return _emit(result, args, out, stats=True)
